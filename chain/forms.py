@@ -1,0 +1,191 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from .models import Actor, ActorKind, Chain, ChainLink, Contact, Influence, Stage, Team
+
+
+class ChainForm(forms.ModelForm):
+    class Meta:
+        model = Chain
+        fields = ["team", "scope_kind", "scope_name", "goal", "customer_type", "coach_whom"]
+        widgets = {"coach_whom": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        teams = Team.objects.all() if user.is_superuser else Team.objects.filter(members=user)
+        self.fields["team"].queryset = teams
+        if teams.count() == 1:
+            self.fields["team"].initial = teams.first()
+        self.fields["customer_type"].help_text = _("Optional: the value type this chain is about.")
+
+
+class StageForm(forms.ModelForm):
+    class Meta:
+        model = Stage
+        fields = ["name"]
+
+
+class LinkAddForm(forms.Form):
+    """Add a member: pick an actor from the catalog or name a new one."""
+
+    stage = forms.ModelChoiceField(queryset=Stage.objects.none(), label=_("Stage"))
+    actor = forms.ModelChoiceField(
+        queryset=Actor.objects.none(), required=False, label=_("Actor from the catalog")
+    )
+    new_name = forms.CharField(max_length=160, required=False, label=_("or a new actor"))
+    new_kind = forms.ModelChoiceField(
+        queryset=ActorKind.objects.all(), required=False, label=_("Kind of the new actor")
+    )
+
+    def __init__(self, *args, chain: Chain, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["stage"].queryset = chain.stages.all()
+        self.fields["actor"].queryset = Actor.objects.exclude(links__chain=chain).select_related(
+            "kind"
+        )
+
+    def clean(self):
+        data = super().clean()
+        actor, name = data.get("actor"), (data.get("new_name") or "").strip()
+        if actor and name:
+            raise forms.ValidationError(
+                _("Pick an actor from the catalog or name a new one, not both.")
+            )
+        if not actor and not name:
+            self.add_error("actor", _("Pick an actor from the catalog or name a new one."))
+        if name:
+            if Actor.objects.filter(name__iexact=name).exists():
+                self.add_error(
+                    "new_name",
+                    _("“%(name)s” is already in the catalog: pick it above.") % {"name": name},
+                )
+            if not data.get("new_kind"):
+                self.add_error("new_kind", _("Choose the kind of the new actor."))
+        return data
+
+
+class LinkForm(forms.ModelForm):
+    """Characterise a member: chain-specific fields plus the actor's catalog fields."""
+
+    kind = forms.ModelChoiceField(queryset=ActorKind.objects.all(), label=_("kind"))
+    size = forms.ChoiceField(
+        choices=[("", "–"), *Actor.Size.choices], required=False, label=_("size class")
+    )
+    position_ = forms.ChoiceField(
+        choices=[("", "–"), *Actor.Position.choices],
+        required=False,
+        label=_("competitive position"),
+    )
+    count = forms.IntegerField(
+        min_value=1,
+        label=_("count"),
+        help_text=_("How many such organisations this box stands for."),
+    )
+    importance = forms.TypedChoiceField(
+        choices=[("", "–"), *[(i, str(i)) for i in range(1, 6)]],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label=_("importance"),
+        help_text=_("1 (low) to 5 (key actor)"),
+    )
+
+    class Meta:
+        model = ChainLink
+        fields = [
+            "importance",
+            "relationship",
+            "success_factors",
+            "success_factors_text",
+            "problems_needs",
+            "notes",
+        ]
+        widgets = {
+            "success_factors": forms.CheckboxSelectMultiple,
+            "success_factors_text": forms.Textarea(attrs={"rows": 2}),
+            "problems_needs": forms.Textarea(attrs={"rows": 2}),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        actor = self.instance.actor
+        self.fields["kind"].initial = actor.kind_id
+        self.fields["size"].initial = actor.size
+        self.fields["position_"].initial = actor.position
+        self.fields["count"].initial = actor.count
+
+    def save(self, commit: bool = True) -> ChainLink:
+        link = super().save(commit=commit)
+        actor = link.actor
+        actor.kind = self.cleaned_data["kind"]
+        actor.size = self.cleaned_data["size"]
+        actor.position = self.cleaned_data["position_"]
+        actor.count = self.cleaned_data["count"]
+        if commit:
+            actor.save(update_fields=["kind", "size", "position", "count"])
+        return link
+
+
+class ContactForm(forms.ModelForm):
+    class Meta:
+        model = Contact
+        fields = [
+            "name",
+            "role",
+            "email",
+            "phone",
+            "buying_role",
+            "attitude",
+            "level",
+            "relation_now",
+            "relation_goal",
+            "owner",
+            "last_contact",
+            "notes",
+        ]
+        widgets = {
+            "last_contact": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, chain: Chain, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = get_user_model().objects.filter(teams=chain.team_id)
+
+    def clean(self):
+        data = super().clean()
+        name, role = (data.get("name") or "").strip(), (data.get("role") or "").strip()
+        if not name and not role:
+            self.add_error("name", _("Give a name, or at least the role for a placeholder."))
+        if not name and data.get("level") in (Contact.Level.OCCASIONAL, Contact.Level.REGULAR):
+            self.add_error("level", _("Direct contact needs a name: whom do we talk to?"))
+        return data
+
+
+class InfluenceForm(forms.ModelForm):
+    class Meta:
+        model = Influence
+        fields = ["source", "target", "strength", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, chain: Chain, **kwargs):
+        super().__init__(*args, **kwargs)
+        links = chain.links.select_related("actor").order_by("stage__position", "position")
+        self.fields["source"].queryset = links
+        self.fields["target"].queryset = links
+        self.instance.chain = chain
+
+    def clean(self):
+        data = super().clean()
+        source, target = data.get("source"), data.get("target")
+        if source and source == target:
+            self.add_error("target", _("An actor cannot influence itself."))
+        elif source and target:
+            clash = Influence.objects.filter(source=source, target=target).exclude(
+                pk=self.instance.pk
+            )
+            if clash.exists():
+                self.add_error("target", _("This influence is already recorded; edit it instead."))
+        return data

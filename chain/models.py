@@ -1,0 +1,458 @@
+"""The problem-solving chain: catalogs, chains, stages, links, contacts, influences."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class Team(models.Model):
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="teams", blank=True, verbose_name=_("members")
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ActorKind(models.Model):
+    """Catalog: supplier, manufacturer, wholesale/retail, user/end customer, ..."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("actor kind")
+        verbose_name_plural = _("actor kinds")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SuccessFactor(models.Model):
+    """Catalog of factors that decide whether an actor wins in its market."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("success factor")
+        verbose_name_plural = _("success factors")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Actor(models.Model):
+    """An organisation, or a group of like organisations, reusable across chains."""
+
+    class Size(models.TextChoices):
+        MICRO = "micro", _("micro (< 10 staff)")
+        SMALL = "small", _("small (10-49)")
+        MEDIUM = "medium", _("medium (50-249)")
+        LARGE = "large", _("large (250+)")
+        GROUP = "group", _("group / corporation")
+
+    class Position(models.TextChoices):
+        LEADER = "leader", _("market leader")
+        CHALLENGER = "challenger", _("challenger")
+        FOLLOWER = "follower", _("follower")
+        NICHE = "niche", _("niche player")
+
+    name = models.CharField(_("name"), max_length=160, unique=True)
+    kind = models.ForeignKey(
+        ActorKind, on_delete=models.PROTECT, related_name="actors", verbose_name=_("kind")
+    )
+    size = models.CharField(_("size class"), max_length=12, choices=Size.choices, blank=True)
+    position = models.CharField(
+        _("competitive position"), max_length=12, choices=Position.choices, blank=True
+    )
+    count = models.PositiveIntegerField(
+        _("count"), default=1, help_text=_("How many such organisations this box stands for.")
+    )
+    is_own_company = models.BooleanField(
+        _("our own company"), default=False, help_text=_("Highlighted in every chain.")
+    )
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("actor")
+        verbose_name_plural = _("actors")
+        constraints = [
+            models.CheckConstraint(condition=Q(count__gte=1), name="actor_count_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Chain(models.Model):
+    class ScopeKind(models.TextChoices):
+        PRODUCT = "product", _("product")
+        SERVICE = "service", _("service")
+        CUSTOMER_TYPE = "customer_type", _("customer type")
+
+    class Goal(models.TextChoices):
+        GROWTH = "growth", _("revenue growth")
+        PROFITABILITY = "profitability", _("profitability")
+        INNOVATION = "innovation", _("innovation")
+
+    class ValueType(models.TextChoices):
+        STEADY = "steady", _("steady customer")
+        CYCLIC = "cyclic", _("cyclic customer")
+        BELL = "bell", _("bell customer")
+        GROWTH = "growth", _("growth customer")
+        SHRINKING = "shrinking", _("shrinking customer")
+        BURR = "burr", _("burr customer")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        SUBMITTED = "submitted", _("submitted")
+        APPROVED = "approved", _("approved")
+        RETURNED = "returned", _("returned")
+
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="chains", verbose_name=_("team")
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_chains",
+        verbose_name=_("owner"),
+    )
+    scope_kind = models.CharField(
+        _("scope"), max_length=16, choices=ScopeKind.choices, default=ScopeKind.PRODUCT
+    )
+    scope_name = models.CharField(_("product, service or customer type"), max_length=160)
+    goal = models.CharField(_("goal"), max_length=16, choices=Goal.choices, default=Goal.GROWTH)
+    customer_type = models.CharField(
+        _("customer value type"), max_length=16, choices=ValueType.choices, blank=True
+    )
+    coach_whom = models.TextField(_("customers to coach"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT
+    )
+    # Bumped on every change so that concurrent editors can detect stale forms.
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last change"), auto_now=True)
+
+    class Meta:
+        ordering = ["scope_name", "pk"]
+        verbose_name = _("chain")
+        verbose_name_plural = _("chains")
+
+    def __str__(self) -> str:
+        return self.scope_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("chain:detail", args=[self.pk])
+
+
+class Stage(models.Model):
+    chain = models.ForeignKey(
+        Chain, on_delete=models.CASCADE, related_name="stages", verbose_name=_("chain")
+    )
+    name = models.CharField(_("name"), max_length=80)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    is_own = models.BooleanField(_("holds our company"), default=False)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("stage")
+        verbose_name_plural = _("stages")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["chain"], condition=Q(is_own=True), name="one_own_stage_per_chain"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Coverage(models.TextChoices):
+    """How well we know an actor, derived from its contacts (best first)."""
+
+    REGULAR = "regular", _("regular direct contact")
+    DIRECT = "direct", _("some direct contact")
+    KNOWN = "known", _("known person only")
+    NOBODY = "nobody", _("nobody known")
+
+
+class ChainLink(models.Model):
+    """An actor's place in one chain, with what is specific to that chain."""
+
+    class Relationship(models.TextChoices):
+        DIRECT_CUSTOMER = "direct_customer", _("direct customer")
+        INDIRECT_CUSTOMER = "indirect_customer", _("indirect customer")
+        SUPPLIER = "supplier", _("supplier")
+        PARTNER = "partner", _("partner")
+        COMPETITOR = "competitor", _("competitor")
+        NONE = "none", _("no relationship")
+
+    chain = models.ForeignKey(
+        Chain, on_delete=models.CASCADE, related_name="links", verbose_name=_("chain")
+    )
+    actor = models.ForeignKey(
+        Actor, on_delete=models.PROTECT, related_name="links", verbose_name=_("actor")
+    )
+    stage = models.ForeignKey(
+        Stage, on_delete=models.CASCADE, related_name="links", verbose_name=_("stage")
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+    importance = models.PositiveSmallIntegerField(
+        _("importance"), null=True, blank=True, help_text=_("1 (low) to 5 (key actor)")
+    )
+    relationship = models.CharField(
+        _("relationship with us"), max_length=20, choices=Relationship.choices, blank=True
+    )
+    success_factors = models.ManyToManyField(
+        SuccessFactor, blank=True, related_name="links", verbose_name=_("success factors")
+    )
+    success_factors_text = models.TextField(_("other success factors"), blank=True)
+    problems_needs = models.TextField(_("problems and needs"), blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        ordering = ["stage__position", "position", "pk"]
+        verbose_name = _("chain member")
+        verbose_name_plural = _("chain members")
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "actor"], name="actor_once_per_chain"),
+            models.CheckConstraint(
+                condition=Q(importance__isnull=True) | Q(importance__gte=1, importance__lte=5),
+                name="importance_1_to_5",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.actor)
+
+    @property
+    def is_characterised(self) -> bool:
+        """Importance, relationship and at least one success factor or need are known.
+
+        Expects `success_factors` prefetched (the chain page selector does this).
+        """
+        described = bool(
+            self.problems_needs.strip()
+            or self.success_factors_text.strip()
+            or self.success_factors.all()
+        )
+        return self.importance is not None and bool(self.relationship) and described
+
+    @property
+    def coverage(self) -> str:
+        """Best contact level among the contacts; expects `contacts` prefetched."""
+        levels = {c.level for c in self.contacts.all()}
+        if Contact.Level.REGULAR in levels:
+            return Coverage.REGULAR
+        if Contact.Level.OCCASIONAL in levels:
+            return Coverage.DIRECT
+        if any(c.name for c in self.contacts.all()):
+            return Coverage.KNOWN
+        return Coverage.NOBODY
+
+    @property
+    def coverage_label(self) -> str:
+        return Coverage(self.coverage).label
+
+
+class Contact(models.Model):
+    """A person at a chain member; without a name it is a placeholder for a known role."""
+
+    class BuyingRole(models.TextChoices):
+        DECISION_MAKER = "decision_maker", _("decision maker")
+        INFLUENCER = "influencer", _("influencer")
+        USER = "user", _("user")
+        GATEKEEPER = "gatekeeper", _("gatekeeper")
+        OTHER = "other", _("other")
+
+    class Attitude(models.TextChoices):
+        SUPPORTER = "supporter", _("supporter")
+        NEUTRAL = "neutral", _("neutral")
+        CRITIC = "critic", _("critic")
+        UNKNOWN = "unknown", _("unknown")
+
+    class Level(models.TextChoices):
+        NONE = "none", _("no contact")
+        INDIRECT = "indirect", _("indirect (through a colleague or partner)")
+        OCCASIONAL = "occasional", _("occasional direct contact")
+        REGULAR = "regular", _("regular direct contact")
+
+    class Relation(models.TextChoices):
+        NONE = "none", _("none yet")
+        VENDOR = "vendor", _("vendor")
+        CREDIBLE_SOURCE = "credible_source", _("credible source")
+        PROBLEM_SOLVER = "problem_solver", _("problem solver")
+        TRUSTED_ADVISOR = "trusted_advisor", _("trusted advisor")
+
+    link = models.ForeignKey(
+        ChainLink, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("actor")
+    )
+    name = models.CharField(
+        _("name"), max_length=160, blank=True, help_text=_("Leave empty for a role we know exists.")
+    )
+    role = models.CharField(pgettext_lazy("job", "role"), max_length=160, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    buying_role = models.CharField(
+        _("role in buying decisions"), max_length=16, choices=BuyingRole.choices, blank=True
+    )
+    attitude = models.CharField(
+        _("attitude towards us"),
+        max_length=12,
+        choices=Attitude.choices,
+        default=Attitude.UNKNOWN,
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_contacts",
+        verbose_name=_("contact owner on our side"),
+    )
+    level = models.CharField(
+        _("contact level"), max_length=12, choices=Level.choices, default=Level.NONE
+    )
+    relation_now = models.CharField(
+        _("our relationship now"), max_length=16, choices=Relation.choices, default=Relation.NONE
+    )
+    relation_goal = models.CharField(
+        _("relationship we aim for"), max_length=16, choices=Relation.choices, blank=True
+    )
+    last_contact = models.DateField(_("last contact"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        ordering = ["name", "role", "pk"]
+        verbose_name = _("contact person")
+        verbose_name_plural = _("contact persons")
+        constraints = [
+            # Nobody has direct contact with a person whose name we do not know.
+            models.CheckConstraint(
+                condition=~Q(name="") | Q(level__in=["none", "indirect"]),
+                name="direct_contact_needs_name",
+            ),
+            models.CheckConstraint(
+                condition=~Q(name="") | ~Q(role=""), name="contact_has_name_or_role"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or str(_("(unnamed) %(role)s") % {"role": self.role})
+
+    @property
+    def is_placeholder(self) -> bool:
+        return not self.name
+
+
+class Influence(models.Model):
+    class Strength(models.IntegerChoices):
+        WEAK = 1, _("weak")
+        MEDIUM = 2, _("medium")
+        STRONG = 3, _("strong")
+
+    chain = models.ForeignKey(
+        Chain, on_delete=models.CASCADE, related_name="influences", verbose_name=_("chain")
+    )
+    source = models.ForeignKey(
+        ChainLink, on_delete=models.CASCADE, related_name="influences_out", verbose_name=_("from")
+    )
+    target = models.ForeignKey(
+        ChainLink, on_delete=models.CASCADE, related_name="influences_in", verbose_name=_("on")
+    )
+    description = models.TextField(_("description"))
+    strength = models.PositiveSmallIntegerField(
+        _("strength"), choices=Strength.choices, default=Strength.MEDIUM
+    )
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("influence")
+        verbose_name_plural = _("influences")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(source=models.F("target")), name="no_self_influence"
+            ),
+            models.UniqueConstraint(
+                fields=["source", "target"], name="one_influence_per_direction"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} → {self.target}"
+
+
+class Question(models.TextChoices):
+    """The guided questions of the chain worksheet."""
+
+    SCOPE = "scope", _("For which product, service or customer type do we map the chain, and why?")
+    COACH = "coach", _("Which customers do we want to coach in particular, and why them?")
+    CHAIN = "chain", _("Describe the chain: who are the actors, from suppliers to end users?")
+    KEY_ACTORS = (
+        "key_actors",
+        _("Characterise the key actors: size, importance, competitive position, success factors."),
+    )
+    KNOWN = "known", _("Whom do we know there by name?")
+    DIRECT = "direct", _("With whom do we have direct contact?")
+    NO_CONTACT = "no_contact", _("With whom do we have no contact at all, and what do we do?")
+
+
+CHAIN_QUESTIONS = [Question.SCOPE, Question.COACH, Question.CHAIN, Question.KEY_ACTORS]
+ACTOR_QUESTIONS = [Question.KNOWN, Question.DIRECT, Question.NO_CONTACT]
+
+
+class WorksheetAnswer(models.Model):
+    """The answer to one worksheet question, for the chain or for one of its members."""
+
+    chain = models.ForeignKey(
+        Chain, on_delete=models.CASCADE, related_name="answers", verbose_name=_("chain")
+    )
+    link = models.ForeignKey(
+        ChainLink,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="answers",
+        verbose_name=_("actor"),
+    )
+    question = models.CharField(_("question"), max_length=16, choices=Question.choices)
+    text = models.TextField(_("answer"), blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    updated_at = models.DateTimeField(_("last change"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("worksheet answer")
+        verbose_name_plural = _("worksheet answers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["chain", "question"],
+                condition=Q(link__isnull=True),
+                name="one_chain_answer_per_question",
+            ),
+            models.UniqueConstraint(
+                fields=["link", "question"],
+                condition=Q(link__isnull=False),
+                name="one_actor_answer_per_question",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.chain}: {self.question}"

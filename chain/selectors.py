@@ -1,0 +1,251 @@
+"""Reads: querysets scoped to what a user may see, and the chain page's data in one go."""
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Count, Max, Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from .models import (
+    CHAIN_QUESTIONS,
+    Chain,
+    ChainLink,
+    Contact,
+    Coverage,
+    Influence,
+    Stage,
+    WorksheetAnswer,
+)
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def chain_list_for_user(user: User) -> QuerySet[Chain]:
+    """Every chain access goes through here: a user sees the chains of their teams."""
+    chains = Chain.objects.all()
+    if getattr(user, "is_superuser", False):
+        return chains
+    if not user.is_authenticated:
+        return chains.none()
+    return chains.filter(team__members=user)
+
+
+def chain_get_for_user(user: User, pk: int) -> Chain:
+    return get_object_or_404(chain_list_for_user(user).select_related("team"), pk=pk)
+
+
+def _for_user(queryset: QuerySet, user: User, pk: int, path: str = "chain"):
+    """Fetch one chain part by pk, or 404 unless its chain is visible to the user."""
+    visible = chain_list_for_user(user).values("pk")
+    return get_object_or_404(queryset.filter(**{f"{path}__in": visible}), pk=pk)
+
+
+def stage_get_for_user(user: User, pk: int) -> Stage:
+    return _for_user(Stage.objects.select_related("chain"), user, pk)
+
+
+def link_get_for_user(user: User, pk: int) -> ChainLink:
+    links = ChainLink.objects.select_related("chain", "actor__kind", "stage")
+    return _for_user(links, user, pk)
+
+
+def contact_get_for_user(user: User, pk: int) -> Contact:
+    contacts = Contact.objects.select_related("link__chain", "link__actor")
+    return _for_user(contacts, user, pk, path="link__chain")
+
+
+def influence_get_for_user(user: User, pk: int) -> Influence:
+    influences = Influence.objects.select_related("chain", "source__actor", "target__actor")
+    return _for_user(influences, user, pk)
+
+
+def chain_list_with_counts(user: User) -> QuerySet[Chain]:
+    return (
+        chain_list_for_user(user)
+        .select_related("team", "owner")
+        .annotate(
+            n_links=Count("links", distinct=True),
+            n_influences=Count("influences", distinct=True),
+            last_answer=Max("answers__updated_at"),
+        )
+    )
+
+
+@dataclass
+class Column:
+    stage: Stage
+    members: list[ChainLink] = field(default_factory=list)
+
+
+@dataclass
+class Completeness:
+    questions_answered: int
+    questions_total: int
+    characterised: int
+    known: int
+    direct: int
+    actors: int
+
+    @staticmethod
+    def _ratio(part: int, whole: int) -> float:
+        return part / whole if whole else 0.0
+
+    @property
+    def percent(self) -> int:
+        """Mean of the four parts; a chain without actors is at most a quarter done."""
+        parts = [
+            self._ratio(self.questions_answered, self.questions_total),
+            self._ratio(self.characterised, self.actors),
+            self._ratio(self.known, self.actors),
+            self._ratio(self.direct, self.actors),
+        ]
+        return round(100 * sum(parts) / len(parts))
+
+
+@dataclass
+class WhiteSpot:
+    link: ChainLink
+    reason: str
+    placeholder: Contact | None = None
+
+
+@dataclass
+class ChainBoard:
+    """Everything the chain page shows, loaded with a fixed number of queries."""
+
+    chain: Chain
+    columns: list[Column]
+    links: dict[int, ChainLink]
+    influences: list[Influence]
+    answers: dict[tuple[int | None, str], WorksheetAnswer]
+    completeness: Completeness
+    white_spots: list[WhiteSpot]
+    light: str
+    light_reasons: list[str]
+
+    def answer(self, question: str, link: ChainLink | None = None) -> str:
+        found = self.answers.get((link.pk if link else None, question))
+        return found.text if found else ""
+
+
+# Thresholds of the traffic light; a key actor is one of importance 4 or 5.
+GREEN_MIN_PERCENT = 75
+RED_MAX_PERCENT = 40
+KEY_IMPORTANCE = 4
+
+
+def chain_board(chain: Chain) -> ChainBoard:
+    stages = list(chain.stages.all())
+    links = list(
+        ChainLink.objects.filter(chain=chain)
+        .select_related("actor__kind")
+        .prefetch_related(
+            Prefetch("contacts", queryset=Contact.objects.select_related("owner")),
+            "success_factors",
+        )
+        .order_by("position", "pk")
+    )
+    influences = list(chain.influences.order_by("pk"))
+    answers = {(a.link_id, a.question): a for a in chain.answers.all()}
+
+    columns = {stage.pk: Column(stage) for stage in stages}
+    for link in links:
+        columns[link.stage_id].members.append(link)
+    by_pk = {link.pk: link for link in links}
+    for influence in influences:
+        # Reuse the loaded members instead of a query per arrow.
+        influence.source = by_pk[influence.source_id]
+        influence.target = by_pk[influence.target_id]
+
+    coverage = {link.pk: link.coverage for link in links}
+    # Our own company is not characterised or contacted like the other actors.
+    others = [link for link in links if not link.actor.is_own_company]
+    completeness = Completeness(
+        questions_answered=sum(
+            1 for q in CHAIN_QUESTIONS if answers.get((None, q)) and answers[(None, q)].text.strip()
+        ),
+        questions_total=len(CHAIN_QUESTIONS),
+        characterised=sum(1 for link in others if link.is_characterised),
+        known=sum(1 for link in others if coverage[link.pk] != Coverage.NOBODY),
+        direct=sum(
+            1 for link in others if coverage[link.pk] in (Coverage.REGULAR, Coverage.DIRECT)
+        ),
+        actors=len(others),
+    )
+    spots = _white_spots(links, coverage)
+    light, reasons = _traffic_light(completeness, links, coverage)
+    return ChainBoard(
+        chain=chain,
+        columns=[columns[s.pk] for s in stages],
+        links=by_pk,
+        influences=influences,
+        answers=answers,
+        completeness=completeness,
+        white_spots=spots,
+        light=light,
+        light_reasons=reasons,
+    )
+
+
+def _white_spots(links: list[ChainLink], coverage: dict[int, str]) -> list[WhiteSpot]:
+    spots: list[WhiteSpot] = []
+    for link in links:
+        if link.actor.is_own_company:
+            continue
+        if coverage[link.pk] == Coverage.NOBODY:
+            spots.append(WhiteSpot(link, _("nobody known")))
+        elif coverage[link.pk] == Coverage.KNOWN:
+            spots.append(WhiteSpot(link, _("no direct contact")))
+        for contact in link.contacts.all():
+            if contact.is_placeholder:
+                spots.append(
+                    WhiteSpot(link, _("%(role)s: name unknown") % {"role": contact.role}, contact)
+                )
+    # Most important first; unrated actors last, then in chain order.
+    return sorted(spots, key=lambda s: -(s.link.importance or 0))
+
+
+def _traffic_light(
+    completeness: Completeness, links: list[ChainLink], coverage: dict[int, str]
+) -> tuple[str, list[str]]:
+    key_unknown = [
+        link
+        for link in links
+        if (link.importance or 0) >= KEY_IMPORTANCE
+        and not link.actor.is_own_company
+        and coverage[link.pk] == Coverage.NOBODY
+    ]
+    key_indirect = [
+        link
+        for link in links
+        if (link.importance or 0) >= KEY_IMPORTANCE
+        and not link.actor.is_own_company
+        and coverage[link.pk] == Coverage.KNOWN
+    ]
+    percent = completeness.percent
+    reasons = [_("%(percent)s %% complete") % {"percent": percent}]
+    if key_unknown:
+        reasons.append(
+            ngettext(
+                "%(n)s key actor with nobody known",
+                "%(n)s key actors with nobody known",
+                len(key_unknown),
+            )
+            % {"n": len(key_unknown)}
+        )
+    if key_indirect:
+        reasons.append(
+            ngettext(
+                "%(n)s key actor without direct contact",
+                "%(n)s key actors without direct contact",
+                len(key_indirect),
+            )
+            % {"n": len(key_indirect)}
+        )
+    if percent < RED_MAX_PERCENT or key_unknown:
+        return "red", reasons
+    if percent < GREEN_MIN_PERCENT or key_indirect:
+        return "amber", reasons
+    return "green", reasons

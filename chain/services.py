@@ -1,0 +1,151 @@
+"""Writes that touch several rows or need a transaction."""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils.translation import gettext as _
+
+from .models import Actor, Chain, ChainLink, Stage, Team, WorksheetAnswer
+
+
+def default_stage_names() -> list[tuple[str, bool]]:
+    """The default template: (name, holds our company)."""
+    return [
+        (_("Supplier"), False),
+        (_("Manufacturer"), True),
+        (_("Retail"), False),
+        (_("User"), False),
+    ]
+
+
+def chain_touch(*, chain: Chain) -> None:
+    """Record that the chain changed: new version, new timestamp."""
+    chain.version = F("version") + 1
+    chain.save(update_fields=["version", "updated_at"])
+    chain.refresh_from_db(fields=["version", "updated_at"])
+
+
+@transaction.atomic
+def chain_create(
+    *, team: Team, owner: AbstractBaseUser, scope_name: str, **fields: object
+) -> Chain:
+    chain = Chain(team=team, owner=owner, scope_name=scope_name, **fields)
+    chain.full_clean()
+    chain.save()
+    Stage.objects.bulk_create(
+        Stage(chain=chain, name=name, position=i, is_own=own)
+        for i, (name, own) in enumerate(default_stage_names())
+    )
+    own = Actor.objects.filter(is_own_company=True).order_by("pk").first()
+    own_stage = chain.stages.filter(is_own=True).first()
+    if own and own_stage:
+        ChainLink.objects.create(chain=chain, actor=own, stage=own_stage, position=0)
+    return chain
+
+
+@transaction.atomic
+def stage_add(*, chain: Chain, name: str) -> Stage:
+    last = chain.stages.aggregate(m=Max("position"))["m"]
+    stage = Stage.objects.create(chain=chain, name=name, position=0 if last is None else last + 1)
+    chain_touch(chain=chain)
+    return stage
+
+
+@transaction.atomic
+def stage_delete(*, stage: Stage) -> None:
+    n = stage.links.count()
+    if n:
+        raise ValidationError(
+            _("Move or remove the %(n)s actors of “%(stage)s” first.") % {"n": n, "stage": stage}
+        )
+    chain = stage.chain
+    stage.delete()
+    chain_touch(chain=chain)
+
+
+@transaction.atomic
+def stage_set_own(*, stage: Stage) -> None:
+    Stage.objects.filter(chain=stage.chain, is_own=True).update(is_own=False)
+    Stage.objects.filter(pk=stage.pk).update(is_own=True)
+    chain_touch(chain=stage.chain)
+
+
+@transaction.atomic
+def stage_reorder(*, chain: Chain, stage_pks: list[int]) -> None:
+    """Rewrite stage positions in the given order; all of the chain's stages must be named."""
+    current = set(chain.stages.values_list("pk", flat=True))
+    if set(stage_pks) != current or len(stage_pks) != len(current):
+        raise ValidationError(_("The stage list is out of date. Reload the page and try again."))
+    stages = [Stage(pk=pk, position=i) for i, pk in enumerate(stage_pks)]
+    Stage.objects.bulk_update(stages, ["position"])
+    chain_touch(chain=chain)
+
+
+def stage_move(*, stage: Stage, offset: int) -> None:
+    """Keyboard alternative to drag and drop: move one place left (-1) or right (+1)."""
+    pks = list(stage.chain.stages.values_list("pk", flat=True))
+    i = pks.index(stage.pk)
+    j = max(0, min(len(pks) - 1, i + offset))
+    pks.insert(j, pks.pop(i))
+    stage_reorder(chain=stage.chain, stage_pks=pks)
+
+
+@transaction.atomic
+def link_add(*, chain: Chain, stage: Stage, actor: Actor, **fields: object) -> ChainLink:
+    if stage.chain_id != chain.pk:
+        raise ValidationError(_("That stage belongs to another chain."))
+    if ChainLink.objects.filter(chain=chain, actor=actor).exists():
+        raise ValidationError(_("%(actor)s is already in this chain.") % {"actor": actor})
+    last = stage.links.aggregate(m=Max("position"))["m"]
+    link = ChainLink(
+        chain=chain, stage=stage, actor=actor, position=0 if last is None else last + 1, **fields
+    )
+    link.full_clean()
+    link.save()
+    chain_touch(chain=chain)
+    return link
+
+
+@transaction.atomic
+def link_reorder(*, chain: Chain, stage: Stage, link_pks: list[int]) -> None:
+    """Put the given members, in this order, into the stage (a drop within or between stages)."""
+    if stage.chain_id != chain.pk:
+        raise ValidationError(_("That stage belongs to another chain."))
+    found = set(ChainLink.objects.filter(chain=chain, pk__in=link_pks).values_list("pk", flat=True))
+    if found != set(link_pks):
+        raise ValidationError(_("The actor list is out of date. Reload the page and try again."))
+    links = [ChainLink(pk=pk, stage=stage, position=i) for i, pk in enumerate(link_pks)]
+    ChainLink.objects.bulk_update(links, ["stage", "position"])
+    chain_touch(chain=chain)
+
+
+def link_move(*, link: ChainLink, direction: str) -> None:
+    """Keyboard alternative: up/down within the stage, left/right to the neighbour stage."""
+    chain = link.chain
+    if direction in ("up", "down"):
+        pks = list(link.stage.links.order_by("position", "pk").values_list("pk", flat=True))
+        i = pks.index(link.pk)
+        j = max(0, min(len(pks) - 1, i + (-1 if direction == "up" else 1)))
+        pks.insert(j, pks.pop(i))
+        link_reorder(chain=chain, stage=link.stage, link_pks=pks)
+        return
+    stages = list(chain.stages.all())
+    i = next(n for n, s in enumerate(stages) if s.pk == link.stage_id)
+    j = i + (-1 if direction == "left" else 1)
+    if not 0 <= j < len(stages):
+        return
+    target = stages[j]
+    pks = list(target.links.order_by("position", "pk").values_list("pk", flat=True))
+    link_reorder(chain=chain, stage=target, link_pks=[*pks, link.pk])
+
+
+@transaction.atomic
+def answer_save(
+    *, chain: Chain, question: str, text: str, user: AbstractBaseUser, link: ChainLink | None
+) -> WorksheetAnswer:
+    answer, _created = WorksheetAnswer.objects.update_or_create(
+        chain=chain, link=link, question=question, defaults={"text": text, "updated_by": user}
+    )
+    chain_touch(chain=chain)
+    return answer

@@ -1,0 +1,437 @@
+"""Chain pages. Every object is fetched through a selector that 404s on other teams' data."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, retarget, trigger_client_event
+from django_htmx.middleware import HtmxDetails
+
+from . import services
+from .diagram import COLOR_SCHEMES, render_svg
+from .forms import ChainForm, ContactForm, InfluenceForm, LinkAddForm, LinkForm, StageForm
+from .models import ACTOR_QUESTIONS, CHAIN_QUESTIONS, Actor, Chain, ChainLink, Coverage, Question
+from .selectors import (
+    chain_board,
+    chain_get_for_user,
+    chain_list_with_counts,
+    contact_get_for_user,
+    influence_get_for_user,
+    link_get_for_user,
+    stage_get_for_user,
+)
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+# Regions of the chain page that htmx may ask for by target id.
+REGIONS = {"summary", "diagram", "board", "white-spots", "influences", "worksheet"}
+
+
+@require_GET
+def chain_list(request: HtmxHttpRequest) -> HttpResponse:
+    chains = chain_list_with_counts(request.user)
+    q = request.GET.get("q", "").strip()
+    if q:
+        chains = chains.filter(Q(scope_name__icontains=q) | Q(coach_whom__icontains=q))
+    filters = {
+        "scope_kind": Chain.ScopeKind,
+        "goal": Chain.Goal,
+        "status": Chain.Status,
+    }
+    active = {}
+    for name, choices in filters.items():
+        value = request.GET.get(name, "")
+        if value in choices.values:
+            chains = chains.filter(**{name: value})
+            active[name] = value
+    context = {
+        "chains": chains.order_by("-updated_at"),
+        "q": q,
+        "active": active,
+        "scope_kinds": Chain.ScopeKind.choices,
+        "goals": Chain.Goal.choices,
+        "statuses": Chain.Status.choices,
+        "filtered": bool(q or active),
+    }
+    template = "chain/list.html#chain-table" if request.htmx else "chain/list.html"
+    return render(request, template, context)
+
+
+@require_http_methods(["GET", "POST"])
+def chain_create(request: HtmxHttpRequest) -> HttpResponse:
+    form = ChainForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        chain = services.chain_create(owner=request.user, **data)
+        messages.success(request, _("Chain created with the default stages."))
+        return redirect(chain)
+    return render(request, "chain/create.html", {"form": form})
+
+
+def _chain_context(request: HttpRequest, chain: Chain) -> dict:
+    board = chain_board(chain)
+    scheme = request.GET.get("color", "importance")
+    if scheme not in COLOR_SCHEMES:
+        scheme = "importance"
+    only = request.GET.get("only", "")
+    return {
+        "chain": chain,
+        "board": board,
+        "scheme": scheme,
+        "only": only,
+        "filter_choices": _filter_choices(scheme),
+        "svg": render_svg(board, scheme=scheme, only=only),
+        "chain_questions": [(q, Question(q).label, board.answer(q)) for q in CHAIN_QUESTIONS],
+        "actor_questions": [
+            (link, [(q, Question(q).label, board.answer(q, link)) for q in ACTOR_QUESTIONS])
+            for column in board.columns
+            for link in column.members
+        ],
+        "relationship_choices": ChainLink.Relationship.choices,
+    }
+
+
+def _filter_choices(scheme: str) -> list[tuple[str, str]]:
+    if scheme == "coverage":
+        return list(Coverage.choices)
+    if scheme == "relationship":
+        return list(ChainLink.Relationship.choices)
+    return [(str(i), _("importance %(n)s") % {"n": i}) for i in range(5, 0, -1)]
+
+
+def _render_chain(request: HtmxHttpRequest, chain: Chain, region: str = "") -> HttpResponse:
+    template = "chain/detail.html"
+    if region:
+        template += "#" + region
+    return render(request, template, _chain_context(request, chain))
+
+
+def _after_write(request: HtmxHttpRequest, chain: Chain, region: str) -> HttpResponse:
+    """A plain request goes back to the chain page; htmx gets the fresh region."""
+    if not request.htmx:
+        return redirect(chain)
+    chain.refresh_from_db()
+    response = _render_chain(request, chain, region)
+    response = retarget(response, f"#{region}")
+    # The other regions listen for this and reload themselves.
+    return trigger_client_event(response, "chain-changed")
+
+
+@require_GET
+def chain_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    chain = chain_get_for_user(request.user, pk)
+    region = request.htmx.target if request.htmx and request.htmx.target in REGIONS else ""
+    return _render_chain(request, chain, region)
+
+
+@require_GET
+def chain_svg(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    chain = chain_get_for_user(request.user, pk)
+    scheme = request.GET.get("color", "importance")
+    svg = render_svg(
+        chain_board(chain), scheme=scheme, only=request.GET.get("only", ""), interactive=False
+    )
+    response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
+    filename = slugify(chain.scope_name) or f"chain-{chain.pk}"
+    response["Content-Disposition"] = f'attachment; filename="{filename}.svg"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def chain_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    chain = chain_get_for_user(request.user, pk)
+    form = ChainForm(request.POST or None, instance=chain, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save()
+            services.chain_touch(chain=chain)
+        return _after_write(request, chain, "summary")
+    template = "chain/_chain_form.html" if request.htmx else "chain/edit_page.html"
+    return render(
+        request, template, {"chain": chain, "form": form, "form_template": "chain/_chain_form.html"}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def chain_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    chain = chain_get_for_user(request.user, pk)
+    if request.method == "POST":
+        name = chain.scope_name
+        chain.delete()
+        messages.success(request, _("Chain “%(name)s” deleted.") % {"name": name})
+        if request.htmx:
+            return HttpResponseClientRedirect("/chains/")
+        return redirect("chain:list")
+    return render(request, "chain/delete.html", {"chain": chain})
+
+
+# Stages ---------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def stage_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    chain = chain_get_for_user(request.user, pk)
+    form = StageForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.stage_add(chain=chain, name=form.cleaned_data["name"])
+        return _after_write(request, chain, "board")
+    template = "chain/_stage_form.html" if request.htmx else "chain/edit_page.html"
+    return render(
+        request, template, {"chain": chain, "form": form, "form_template": "chain/_stage_form.html"}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def stage_rename(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    stage = stage_get_for_user(request.user, pk)
+    form = StageForm(request.POST or None, instance=stage)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save()
+            services.chain_touch(chain=stage.chain)
+        return _after_write(request, stage.chain, "board")
+    context = {
+        "chain": stage.chain,
+        "stage": stage,
+        "form": form,
+        "form_template": "chain/_stage_form.html",
+    }
+    template = "chain/_stage_form.html" if request.htmx else "chain/edit_page.html"
+    return render(request, template, context)
+
+
+@require_POST
+def stage_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    stage = stage_get_for_user(request.user, pk)
+    try:
+        services.stage_delete(stage=stage)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return _after_write(request, stage.chain, "board")
+
+
+@require_POST
+def stage_move(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    stage = stage_get_for_user(request.user, pk)
+    offset = -1 if request.POST.get("direction") == "left" else 1
+    services.stage_move(stage=stage, offset=offset)
+    return _after_write(request, stage.chain, "board")
+
+
+@require_POST
+def stage_set_own(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    stage = stage_get_for_user(request.user, pk)
+    services.stage_set_own(stage=stage)
+    return _after_write(request, stage.chain, "board")
+
+
+@require_POST
+def stage_reorder(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    chain = chain_get_for_user(request.user, pk)
+    try:
+        pks = [int(v) for v in request.POST.getlist("stage")]
+        services.stage_reorder(chain=chain, stage_pks=pks)
+    except (ValueError, ValidationError):
+        messages.error(request, _("The stage list is out of date. Reload the page and try again."))
+    return _after_write(request, chain, "board")
+
+
+# Members (chain links) --------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def link_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    chain = chain_get_for_user(request.user, pk)
+    form = LinkAddForm(
+        request.POST or None, chain=chain, initial={"stage": request.GET.get("stage")}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        with transaction.atomic():
+            actor = data["actor"] or Actor.objects.create(
+                name=data["new_name"].strip(), kind=data["new_kind"]
+            )
+            services.link_add(chain=chain, stage=data["stage"], actor=actor)
+        return _after_write(request, chain, "board")
+    context = {"chain": chain, "form": form, "form_template": "chain/_link_add_form.html"}
+    template = "chain/_link_add_form.html" if request.htmx else "chain/edit_page.html"
+    return render(request, template, context)
+
+
+@require_POST
+def link_reorder(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    chain = chain_get_for_user(request.user, pk)
+    try:
+        stage = chain.stages.get(pk=int(request.POST.get("stage", "")))
+        pks = [int(v) for v in request.POST.getlist("link")]
+        services.link_reorder(chain=chain, stage=stage, link_pks=pks)
+    except (ValueError, ValidationError, chain.stages.model.DoesNotExist):
+        messages.error(request, _("The actor list is out of date. Reload the page and try again."))
+    return _after_write(request, chain, "board")
+
+
+@require_GET
+def link_card(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    link = link_get_for_user(request.user, pk)
+    return _render_chain(request, link.chain, "board")
+
+
+@require_http_methods(["GET", "POST"])
+def link_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    link = link_get_for_user(request.user, pk)
+    form = LinkForm(request.POST or None, instance=link)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save()
+            services.chain_touch(chain=link.chain)
+        return _after_write(request, link.chain, "board")
+    context = {
+        "chain": link.chain,
+        "link": link,
+        "form": form,
+        "form_template": "chain/_link_form.html",
+    }
+    if request.htmx:
+        return render(request, "chain/_link_form.html", context)
+    return render(request, "chain/edit_page.html", context)
+
+
+@require_POST
+def link_move(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    link = link_get_for_user(request.user, pk)
+    direction = request.POST.get("direction", "")
+    if direction in {"up", "down", "left", "right"}:
+        services.link_move(link=link, direction=direction)
+    return _after_write(request, link.chain, "board")
+
+
+@require_POST
+def link_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    link = link_get_for_user(request.user, pk)
+    chain = link.chain
+    with transaction.atomic():
+        link.delete()
+        services.chain_touch(chain=chain)
+    messages.success(request, _("%(actor)s removed from the chain.") % {"actor": link.actor})
+    return _after_write(request, chain, "board")
+
+
+# Contacts -------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def contact_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    link = link_get_for_user(request.user, pk)
+    form = ContactForm(request.POST or None, chain=link.chain, initial={"owner": request.user.pk})
+    form.instance.link = link
+    return _contact_form(request, form, link)
+
+
+@require_http_methods(["GET", "POST"])
+def contact_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    contact = contact_get_for_user(request.user, pk)
+    form = ContactForm(request.POST or None, instance=contact, chain=contact.link.chain)
+    return _contact_form(request, form, contact.link)
+
+
+def _contact_form(request: HtmxHttpRequest, form: ContactForm, link: ChainLink) -> HttpResponse:
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save()
+            services.chain_touch(chain=link.chain)
+        return _after_write(request, link.chain, "board")
+    context = {
+        "chain": link.chain,
+        "link": link,
+        "form": form,
+        "form_template": "chain/_contact_form.html",
+    }
+    if request.htmx:
+        return render(request, "chain/_contact_form.html", context)
+    return render(request, "chain/edit_page.html", context)
+
+
+@require_POST
+def contact_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    contact = contact_get_for_user(request.user, pk)
+    chain = contact.link.chain
+    with transaction.atomic():
+        contact.delete()
+        services.chain_touch(chain=chain)
+    return _after_write(request, chain, "board")
+
+
+# Influences -----------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def influence_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    chain = chain_get_for_user(request.user, pk)
+    form = InfluenceForm(request.POST or None, chain=chain)
+    return _influence_form(request, form, chain)
+
+
+@require_http_methods(["GET", "POST"])
+def influence_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    influence = influence_get_for_user(request.user, pk)
+    form = InfluenceForm(request.POST or None, instance=influence, chain=influence.chain)
+    return _influence_form(request, form, influence.chain)
+
+
+def _influence_form(request: HtmxHttpRequest, form: InfluenceForm, chain: Chain) -> HttpResponse:
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save()
+            services.chain_touch(chain=chain)
+        return _after_write(request, chain, "influences")
+    context = {"chain": chain, "form": form, "form_template": "chain/_influence_form.html"}
+    if request.htmx:
+        return render(request, "chain/_influence_form.html", context)
+    return render(request, "chain/edit_page.html", context)
+
+
+@require_POST
+def influence_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    influence = influence_get_for_user(request.user, pk)
+    chain = influence.chain
+    with transaction.atomic():
+        influence.delete()
+        services.chain_touch(chain=chain)
+    return _after_write(request, chain, "influences")
+
+
+# Worksheet ------------------------------------------------------------------------------
+
+
+@require_POST
+def answer_save(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Autosave of one worksheet answer while the user types."""
+    chain = chain_get_for_user(request.user, pk)
+    question = request.POST.get("question", "")
+    link = None
+    if request.POST.get("link"):
+        link = chain.links.filter(pk=request.POST["link"]).first()
+        valid = link is not None and question in ACTOR_QUESTIONS
+    else:
+        valid = question in CHAIN_QUESTIONS
+    if not valid:
+        return HttpResponse(_("Unknown question."), status=400)
+    answer = services.answer_save(
+        chain=chain,
+        question=question,
+        text=request.POST.get("text", ""),
+        user=request.user,
+        link=link,
+    )
+    if not request.htmx:
+        return redirect(chain)
+    response = render(request, "chain/_saved.html", {"answer": answer})
+    return trigger_client_event(response, "answers-changed")

@@ -1,0 +1,61 @@
+// Drag and drop for stages and actors, plus confirmation for plain (non-htmx) forms.
+(function () {
+  "use strict";
+
+  function post(el, url, values) {
+    // The CSRF header comes from hx-headers on <body>, inherited through `source`.
+    htmx.ajax("POST", url, { source: el, target: "#board", swap: "outerHTML", values: values });
+  }
+
+  function pks(container, selector) {
+    return Array.from(container.querySelectorAll(selector)).map(function (el) {
+      return el.dataset.pk;
+    });
+  }
+
+  function initSortables(root) {
+    if (typeof Sortable === "undefined") return;
+    root.querySelectorAll("[data-sortable-stages]").forEach(function (el) {
+      if (el._sortable) return;
+      el._sortable = Sortable.create(el, {
+        handle: ".stage-handle",
+        draggable: ".stage",
+        animation: 120,
+        onEnd: function (evt) {
+          if (evt.oldIndex === evt.newIndex) return;
+          post(el, el.dataset.url, { stage: pks(el, ":scope > .stage") });
+        },
+      });
+    });
+    root.querySelectorAll("[data-sortable-links]").forEach(function (el) {
+      if (el._sortable) return;
+      el._sortable = Sortable.create(el, {
+        group: "links",
+        draggable: ".link-card",
+        filter: "input, textarea, select, button, .contacts",
+        preventOnFilter: false,
+        animation: 120,
+        onEnd: function (evt) {
+          if (evt.from === evt.to && evt.oldIndex === evt.newIndex) return;
+          var to = evt.to;
+          post(to, to.dataset.url, { stage: to.dataset.stage, link: pks(to, ":scope > .link-card") });
+        },
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    initSortables(document);
+  });
+  document.addEventListener("htmx:load", function (evt) {
+    initSortables(evt.detail.elt.parentElement || document);
+  });
+
+  // Plain forms (no htmx) ask before deleting; htmx forms use hx-confirm instead.
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    if (form.dataset.confirm && !form.hasAttribute("hx-post") && !window.confirm(form.dataset.confirm)) {
+      evt.preventDefault();
+    }
+  });
+})();
