@@ -1,0 +1,46 @@
+"""The shared cast: an owner and a teammate in one team, an outsider in another."""
+
+import pytest
+
+from tests.factories import make_chain, make_team, make_user
+
+
+@pytest.fixture
+def team(db):
+    return make_team("Sales adhesives")
+
+
+@pytest.fixture
+def other_team(db):
+    return make_team("Sales industry")
+
+
+@pytest.fixture
+def owner(team):
+    return make_user("alice", team)
+
+
+@pytest.fixture
+def teammate(team):
+    return make_user("bob", team)
+
+
+@pytest.fixture
+def outsider(other_team):
+    return make_user("charlie", other_team)
+
+
+@pytest.fixture
+def chain(team, owner):
+    return make_chain(team, owner)
+
+
+@pytest.fixture
+def client_owner(client, owner):
+    client.force_login(owner)
+    return client
+
+
+@pytest.fixture
+def htmx_headers():
+    return {"HX-Request": "true"}

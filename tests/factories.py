@@ -1,0 +1,62 @@
+"""Small builders for test data; each returns a saved object."""
+
+from itertools import count
+
+from django.contrib.auth.models import User
+
+from chain import services
+from chain.models import (
+    Actor,
+    ActorKind,
+    Chain,
+    ChainLink,
+    Contact,
+    Influence,
+    SuccessFactor,
+    Team,
+)
+
+_seq = count(1)
+
+
+def make_user(username: str, team: Team | None = None, **fields) -> User:
+    user = User.objects.create_user(username=username, password="pw-" + username, **fields)
+    if team:
+        team.members.add(user)
+    return user
+
+
+def make_team(name: str = "") -> Team:
+    return Team.objects.create(name=name or f"Team {next(_seq)}")
+
+
+def make_kind(name: str = "") -> ActorKind:
+    return ActorKind.objects.get_or_create(name=name or "Supplier")[0]
+
+
+def make_actor(name: str = "", **fields) -> Actor:
+    fields.setdefault("kind", make_kind())
+    return Actor.objects.create(name=name or f"Actor {next(_seq)}", **fields)
+
+
+def make_chain(team: Team, owner: User | None = None, scope_name: str = "Mounting glue") -> Chain:
+    return services.chain_create(team=team, owner=owner, scope_name=scope_name)
+
+
+def make_link(chain: Chain, stage=None, actor: Actor | None = None, **fields) -> ChainLink:
+    stage = stage or chain.stages.first()
+    return services.link_add(chain=chain, stage=stage, actor=actor or make_actor(), **fields)
+
+
+def make_contact(link: ChainLink, name: str = "Anna Weber", **fields) -> Contact:
+    fields.setdefault("role", "Purchasing")
+    return Contact.objects.create(link=link, name=name, **fields)
+
+
+def make_influence(source: ChainLink, target: ChainLink, **fields) -> Influence:
+    fields.setdefault("description", "Decides the range")
+    return Influence.objects.create(chain=source.chain, source=source, target=target, **fields)
+
+
+def make_success_factor(name: str) -> SuccessFactor:
+    return SuccessFactor.objects.get_or_create(name=name)[0]
