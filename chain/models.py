@@ -267,6 +267,11 @@ class ChainLink(models.Model):
         return Coverage.NOBODY
 
     @property
+    def importance_dots(self) -> str:
+        filled = self.importance or 0
+        return "●" * filled + "○" * (5 - filled)
+
+    @property
     def coverage_label(self) -> str:
         return Coverage(self.coverage).label
 
