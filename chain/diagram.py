@@ -17,7 +17,7 @@ from .selectors import ChainBoard
 
 COLUMN_WIDTH = 180
 COLUMN_GAP = 56  # room for the arrows between columns
-BOX_HEIGHT = 58
+BOX_HEIGHT = 62
 BOX_GAP = 14
 HEADER_HEIGHT = 44
 MARGIN = 16
@@ -86,6 +86,20 @@ def _truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _wrap(text: str, width: int, lines: int = 2) -> list[str]:
+    """Break a name at spaces into at most `lines` lines; the last one is cut with an ellipsis."""
+    out: list[str] = []
+    rest = text.split()
+    while rest and len(out) < lines - 1:
+        line = rest.pop(0)
+        while rest and len(line) + 1 + len(rest[0]) <= width:
+            line += " " + rest.pop(0)
+        out.append(_truncate(line, width))
+    if rest:
+        out.append(_truncate(" ".join(rest), width))
+    return out
+
+
 def _coverage_icon(coverage: str, x: float, y: float) -> str:
     """Shape, not colour alone, tells the coverage (readable in print and for colour-blind)."""
     r = 6
@@ -126,7 +140,7 @@ def _box(box: Box, scheme: str, interactive: bool) -> str:
     own = actor.is_own_company
     stroke = "#111827" if own else "#6b7280"
     width = 3 if own else 1
-    name = escape(_truncate(actor.name, 21))
+    name_lines = _wrap(actor.name, 21)
     coverage = Coverage(link.coverage)
     tooltip = escape(
         f"{actor.name} · {_('importance')}: {link.importance or '–'} · {coverage.label}"
@@ -137,19 +151,23 @@ def _box(box: Box, scheme: str, interactive: bool) -> str:
         f"<title>{tooltip}</title>"
         f'<rect x="{box.x}" y="{box.y}" width="{COLUMN_WIDTH}" height="{BOX_HEIGHT}" rx="6" '
         f'fill="{_fill(link, scheme)}" stroke="{stroke}" stroke-width="{width}"/>'
-        f'<text x="{box.x + 10}" y="{box.y + 21}" class="name">{name}</text>'
-        + _importance_dots(link.importance, box.x + 14, box.y + 40)
+        + "".join(
+            f'<text x="{box.x + 10}" y="{box.y + 17 + 15 * i}" class="d-name">{escape(line)}</text>'
+            for i, line in enumerate(name_lines)
+        )
+        + _importance_dots(link.importance, box.x + 14, box.y + 50)
         + (
-            f'<text x="{box.x + 70}" y="{box.y + 44}" class="small">{escape(count)}</text>'
+            f'<text x="{box.x + 70}" y="{box.y + 54}" class="d-small">{escape(count)}</text>'
             if count
             else ""
         )
         + (
-            f'<text x="{box.x + 130}" y="{box.y + 44}" class="small own">{escape(_("us"))}</text>'
+            f'<text x="{box.x + 130}" y="{box.y + 54}" class="d-small d-own">'
+            f"{escape(_('us'))}</text>"
             if own
             else ""
         )
-        + ("" if own else _coverage_icon(coverage, box.x + COLUMN_WIDTH - 14, box.y + 14))
+        + ("" if own else _coverage_icon(coverage, box.x + COLUMN_WIDTH - 14, box.y + 50))
     )
     opacity = "" if box.visible else ' opacity="0.18"'
     attrs = f'id="box-{link.pk}" class="box" data-link="{link.pk}"{opacity}'
@@ -167,23 +185,22 @@ def _box(box: Box, scheme: str, interactive: bool) -> str:
 def _arrow(influence: Influence, boxes: dict[int, Box], column_of: dict[int, int]) -> str:
     src, dst = boxes[influence.source_id], boxes[influence.target_id]
     cs, cd = column_of[influence.source_id], column_of[influence.target_id]
+    # Rightward arrows run a little lower, leftward ones higher: A→B and B→A stay apart.
+    shift = 6 if cs <= cd else -6
+    sy, dy = src.mid_y + shift, dst.mid_y + shift
     if cs < cd:
         x1, x2 = src.x + COLUMN_WIDTH, dst.x
         bend = (x2 - x1) / 2
-        path = (
-            f"M{x1},{src.mid_y} C{x1 + bend},{src.mid_y} {x2 - bend},{dst.mid_y} {x2},{dst.mid_y}"
-        )
+        path = f"M{x1},{sy} C{x1 + bend},{sy} {x2 - bend},{dy} {x2},{dy}"
     elif cs > cd:
         x1, x2 = src.x, dst.x + COLUMN_WIDTH
         bend = (x1 - x2) / 2
-        path = (
-            f"M{x1},{src.mid_y} C{x1 - bend},{src.mid_y} {x2 + bend},{dst.mid_y} {x2},{dst.mid_y}"
-        )
+        path = f"M{x1},{sy} C{x1 - bend},{sy} {x2 + bend},{dy} {x2},{dy}"
     else:
         # Same stage: an arc out to the right of the column.
         x = src.x + COLUMN_WIDTH
         out = 24 + abs(dst.y - src.y) / 8
-        path = f"M{x},{src.mid_y} C{x + out},{src.mid_y} {x + out},{dst.mid_y} {x},{dst.mid_y}"
+        path = f"M{x},{sy} C{x + out},{sy} {x + out},{dy} {x},{dy}"
     fade = "" if src.visible and dst.visible else ' opacity="0.1"'
     title = escape(f"{src.link.actor.name} → {dst.link.actor.name}: {influence.description}")
     return (
@@ -201,12 +218,13 @@ def _legend(scheme: str, y: float) -> tuple[str, float]:
     else:
         entries = [(IMPORTANCE_COLORS[i], _("importance %(n)s") % {"n": i}) for i in range(1, 6)]
         entries.append((IMPORTANCE_COLORS[None], _("not rated")))
-    parts = [f'<text x="{MARGIN}" y="{y + 12}" class="small strong">{escape(_("Colour"))}:</text>']
+    colour = escape(_("Colour"))
+    parts = [f'<text x="{MARGIN}" y="{y + 12}" class="d-small d-strong">{colour}:</text>']
     x = MARGIN + 60
     for color, label in entries:
         parts.append(
             f'<rect x="{x}" y="{y}" width="14" height="14" fill="{color}" stroke="#6b7280"/>'
-            f'<text x="{x + 19}" y="{y + 12}" class="small">{escape(str(label))}</text>'
+            f'<text x="{x + 19}" y="{y + 12}" class="d-small">{escape(str(label))}</text>'
         )
         x += 30 + 6.2 * len(str(label))
     y += LEGEND_ROW
@@ -217,16 +235,16 @@ def _legend(scheme: str, y: float) -> tuple[str, float]:
         (Coverage.NOBODY, Coverage.NOBODY.label),
     ]
     parts.append(
-        f'<text x="{MARGIN}" y="{y + 12}" class="small strong">{escape(_("Icon"))}:</text>'
+        f'<text x="{MARGIN}" y="{y + 12}" class="d-small d-strong">{escape(_("Icon"))}:</text>'
     )
     x = MARGIN + 60
     for coverage, label in icons:
         parts.append(_coverage_icon(coverage, x + 7, y + 7))
-        parts.append(f'<text x="{x + 19}" y="{y + 12}" class="small">{escape(str(label))}</text>')
+        parts.append(f'<text x="{x + 19}" y="{y + 12}" class="d-small">{escape(str(label))}</text>')
         x += 30 + 6.2 * len(str(label))
     y += LEGEND_ROW
     parts.append(
-        f'<text x="{MARGIN}" y="{y + 12}" class="small">'
+        f'<text x="{MARGIN}" y="{y + 12}" class="d-small">'
         + escape(
             _("●●●○○ importance · thick border: our company · arrow width: strength of influence")
         )
@@ -235,12 +253,13 @@ def _legend(scheme: str, y: float) -> tuple[str, float]:
     return "".join(parts), y + LEGEND_ROW
 
 
+# Scoped to the diagram: inline SVG styles apply to the whole HTML page.
 STYLE = (
     "<style>"
-    "text{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;fill:#111827}"
-    ".name{font-size:13px;font-weight:600}.small{font-size:11px}.strong{font-weight:600}"
-    ".own{font-weight:700;fill:#1e3a8a}.stage{font-size:14px;font-weight:700}"
-    ".box{cursor:pointer}"
+    ".diagram text{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;fill:#111827}"
+    ".diagram .d-name{font-size:13px;font-weight:600}.diagram .d-small{font-size:11px}"
+    ".diagram .d-strong{font-weight:600}.diagram .d-own{font-weight:700;fill:#1e3a8a}"
+    ".diagram .d-stage{font-size:14px;font-weight:700}.diagram .box{cursor:pointer}"
     "</style>"
 )
 
@@ -264,7 +283,7 @@ def render_svg(
             f'height="{HEADER_HEIGHT + body_height}" rx="8" '
             f'fill="{"#fef3c7" if own else "#f9fafb"}" stroke="#e5e7eb"/>'
             f'<text x="{x + COLUMN_WIDTH / 2}" y="{MARGIN + 27}" text-anchor="middle" '
-            f'class="stage">{escape(_truncate(column.stage.name, 24))}</text>'
+            f'class="d-stage">{escape(_truncate(column.stage.name, 24))}</text>'
         )
         for j, link in enumerate(column.members):
             y = MARGIN + HEADER_HEIGHT + j * (BOX_HEIGHT + BOX_GAP)
@@ -281,9 +300,11 @@ def render_svg(
     height = bottom + MARGIN
     title = escape(str(board.chain.scope_name))
     head = '<?xml version="1.0" encoding="UTF-8"?>\n' if not interactive else ""
+    # On the page the diagram shrinks to the panel's width; the download keeps its size.
+    fit = ' style="max-width:100%;height:auto"' if interactive else ""
     return (
         f'{head}<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" aria-label="{title}" class="diagram">'
+        f'width="{width}" height="{height}"{fit} role="img" aria-label="{title}" class="diagram">'
         f"<title>{title}</title>{STYLE}"
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
         'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '

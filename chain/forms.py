@@ -33,7 +33,9 @@ class LinkAddForm(forms.Form):
     actor = forms.ModelChoiceField(
         queryset=Actor.objects.none(), required=False, label=_("Actor from the catalog")
     )
-    new_name = forms.CharField(max_length=160, required=False, label=_("or a new actor"))
+    new_name = forms.CharField(
+        max_length=160, required=False, label=_("Or a new actor, not yet in the catalog")
+    )
     new_kind = forms.ModelChoiceField(
         queryset=ActorKind.objects.all(), required=False, label=_("Kind of the new actor")
     )
@@ -68,18 +70,18 @@ class LinkAddForm(forms.Form):
 class LinkForm(forms.ModelForm):
     """Characterise a member: chain-specific fields plus the actor's catalog fields."""
 
-    kind = forms.ModelChoiceField(queryset=ActorKind.objects.all(), label=_("kind"))
+    kind = forms.ModelChoiceField(queryset=ActorKind.objects.all(), label=_("Kind"))
     size = forms.ChoiceField(
-        choices=[("", "–"), *Actor.Size.choices], required=False, label=_("size class")
+        choices=[("", "–"), *Actor.Size.choices], required=False, label=_("Size class")
     )
     position_ = forms.ChoiceField(
         choices=[("", "–"), *Actor.Position.choices],
         required=False,
-        label=_("competitive position"),
+        label=_("Competitive position"),
     )
     count = forms.IntegerField(
         min_value=1,
-        label=_("count"),
+        label=_("Count"),
         help_text=_("How many such organisations this box stands for."),
     )
     importance = forms.TypedChoiceField(
@@ -87,9 +89,11 @@ class LinkForm(forms.ModelForm):
         coerce=int,
         empty_value=None,
         required=False,
-        label=_("importance"),
+        label=_("Importance"),
         help_text=_("1 (low) to 5 (key actor)"),
     )
+
+    field_order = ["kind", "count", "size", "position_", "importance", "relationship"]
 
     class Meta:
         model = ChainLink

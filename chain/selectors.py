@@ -3,7 +3,8 @@
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Max, Prefetch, QuerySet
+from django.db.models import F, Func, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -61,14 +62,21 @@ def influence_get_for_user(user: User, pk: int) -> Influence:
     return _for_user(influences, user, pk)
 
 
+def _count(model, **outer) -> Subquery:
+    """Correlated COUNT(*) subquery: joining several to-many relations would multiply rows."""
+    rows = model.objects.filter(chain=OuterRef("pk")).order_by().values("chain")
+    return Subquery(
+        rows.annotate(n=Func(F("pk"), function="COUNT")).values("n"), output_field=IntegerField()
+    )
+
+
 def chain_list_with_counts(user: User) -> QuerySet[Chain]:
     return (
         chain_list_for_user(user)
         .select_related("team", "owner")
         .annotate(
-            n_links=Count("links", distinct=True),
-            n_influences=Count("influences", distinct=True),
-            last_answer=Max("answers__updated_at"),
+            n_links=Coalesce(_count(ChainLink), 0),
+            n_influences=Coalesce(_count(Influence), 0),
         )
     )
 
@@ -159,6 +167,33 @@ def chain_board(chain: Chain) -> ChainBoard:
         influence.source = by_pk[influence.source_id]
         influence.target = by_pk[influence.target_id]
 
+    health = _health(links, answers)
+    return ChainBoard(
+        chain=chain,
+        columns=[columns[s.pk] for s in stages],
+        links=by_pk,
+        influences=influences,
+        answers=answers,
+        completeness=health.completeness,
+        white_spots=health.white_spots,
+        light=health.light,
+        light_reasons=health.light_reasons,
+    )
+
+
+@dataclass
+class Health:
+    """Completeness, white spots and traffic light of one chain."""
+
+    completeness: Completeness
+    white_spots: list[WhiteSpot]
+    light: str
+    light_reasons: list[str]
+
+
+def _health(
+    links: list[ChainLink], answers: dict[tuple[int | None, str], WorksheetAnswer]
+) -> Health:
     coverage = {link.pk: link.coverage for link in links}
     # Our own company is not characterised or contacted like the other actors.
     others = [link for link in links if not link.actor.is_own_company]
@@ -174,19 +209,26 @@ def chain_board(chain: Chain) -> ChainBoard:
         ),
         actors=len(others),
     )
-    spots = _white_spots(links, coverage)
     light, reasons = _traffic_light(completeness, links, coverage)
-    return ChainBoard(
-        chain=chain,
-        columns=[columns[s.pk] for s in stages],
-        links=by_pk,
-        influences=influences,
-        answers=answers,
-        completeness=completeness,
-        white_spots=spots,
-        light=light,
-        light_reasons=reasons,
+    return Health(completeness, _white_spots(links, coverage), light, reasons)
+
+
+def chain_health(chains: list[Chain]) -> dict[int, Health]:
+    """Health of many chains at once, with three queries whatever their number."""
+    ids = [chain.pk for chain in chains]
+    links = (
+        ChainLink.objects.filter(chain__in=ids)
+        .select_related("actor")
+        .prefetch_related("contacts", "success_factors")
     )
+    answers = WorksheetAnswer.objects.filter(chain__in=ids, link__isnull=True)
+    links_of: dict[int, list[ChainLink]] = {pk: [] for pk in ids}
+    answers_of: dict[int, dict] = {pk: {} for pk in ids}
+    for link in links:
+        links_of[link.chain_id].append(link)
+    for answer in answers:
+        answers_of[answer.chain_id][(None, answer.question)] = answer
+    return {pk: _health(links_of[pk], answers_of[pk]) for pk in ids}
 
 
 def _white_spots(links: list[ChainLink], coverage: dict[int, str]) -> list[WhiteSpot]:

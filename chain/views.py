@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
@@ -19,6 +20,7 @@ from .models import ACTOR_QUESTIONS, CHAIN_QUESTIONS, Actor, Chain, ChainLink, C
 from .selectors import (
     chain_board,
     chain_get_for_user,
+    chain_health,
     chain_list_with_counts,
     contact_get_for_user,
     influence_get_for_user,
@@ -52,8 +54,17 @@ def chain_list(request: HtmxHttpRequest) -> HttpResponse:
         if value in choices.values:
             chains = chains.filter(**{name: value})
             active[name] = value
+    page = Paginator(chains.order_by("-updated_at", "pk"), 50).get_page(request.GET.get("page"))
+    on_page = list(page.object_list)
+    health = chain_health(on_page)
+    for chain in on_page:
+        chain.health = health[chain.pk]
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {
-        "chains": chains.order_by("-updated_at"),
+        "chains": on_page,
+        "page": page,
+        "query": query.urlencode(),
         "q": q,
         "active": active,
         "scope_kinds": Chain.ScopeKind.choices,
