@@ -34,7 +34,16 @@ class HtmxHttpRequest(HttpRequest):
 
 
 # Regions of the chain page that htmx may ask for by target id.
-REGIONS = {"summary", "diagram", "board", "white-spots", "influences", "worksheet"}
+REGIONS = {
+    "summary",
+    "diagram",
+    "board",
+    "white-spots",
+    "influences",
+    "influence-list",
+    "worksheet",
+    "actor-questions",
+}
 
 
 @require_GET

@@ -148,8 +148,9 @@ def test_newcomer_maps_the_demo_chain(live_server, page, tmp_path: Path):
 
     # Keyboard alternative: the first stage moves one place to the right.
     first, second, *rest = _stage_ids(page)
-    with _board_write(page, "/move/"):
-        page.locator(f"#{first} button[name=direction][value=right]").click()
+    first_pk = first.removeprefix("stage-")
+    with _board_write(page, f"/chains/stages/{first_pk}/move/"):
+        page.locator(f"#{first} .stage-tools button[name=direction][value=right]").click()
     expect(page.locator("#board .stages > .stage").nth(1)).to_have_id(first)
     page.reload()
     assert _stage_ids(page) == [second, first, *rest]
@@ -164,10 +165,11 @@ def test_newcomer_maps_the_demo_chain(live_server, page, tmp_path: Path):
 
     # The download is a standalone SVG file with the new actor in it.
     with page.expect_download() as download_info:
-        page.locator(f'#summary a[href^="/chains/{chain.pk}/diagram.svg"]').click()
+        page.locator(f'#diagram a[href^="/chains/{chain.pk}/diagram.svg"]').click()
     path = tmp_path / download_info.value.suggested_filename
     download_info.value.save_as(path)
     svg = path.read_text(encoding="utf-8")
     assert svg.startswith("<?xml")
     assert "<svg" in svg
     assert ACTOR in svg
+    assert "nobody known" in svg  # the download follows the colour switch
