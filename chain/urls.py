@@ -22,6 +22,7 @@ urlpatterns = [
     path("stages/<int:pk>/delete/", views.stage_delete, name="stage-delete"),
     path("links/<int:pk>/", views.link_card, name="link-card"),
     path("links/<int:pk>/edit/", views.link_edit, name="link-edit"),
+    path("links/<int:pk>/answers/", views.link_answers, name="link-answers"),
     path("links/<int:pk>/move/", views.link_move, name="link-move"),
     path("links/<int:pk>/delete/", views.link_delete, name="link-delete"),
     path("links/<int:pk>/contacts/add/", views.contact_add, name="contact-add"),

@@ -110,12 +110,32 @@ def _chain_context(request: HttpRequest, chain: Chain) -> dict:
         "filter_choices": _filter_choices(scheme),
         "svg": render_svg(board, scheme=scheme, only=only),
         "chain_questions": [(q, Question(q).label, board.answer(q)) for q in CHAIN_QUESTIONS],
-        "actor_questions": [
-            (link, [(q, Question(q).label, board.answer(q, link)) for q in ACTOR_QUESTIONS])
+        "actor_links": [
+            link
             for column in board.columns
             for link in column.members
+            if not link.actor.is_own_company
         ],
         "relationship_choices": ChainLink.Relationship.choices,
+        "t": _card_labels(),
+    }
+
+
+def _card_labels() -> dict[str, str]:
+    """Labels of the member cards, translated once per page instead of once per card."""
+    return {
+        "characterise": _("Characterise"),
+        "importance": _("importance"),
+        "us": _("us"),
+        "not_characterised": _("Not characterised yet"),
+        "name_unknown": _("name unknown"),
+        "contact": _("Contact"),
+        "move_up": _("Move up"),
+        "move_down": _("Move down"),
+        "previous_stage": _("Previous stage"),
+        "next_stage": _("Next stage"),
+        "remove": _("Remove from the chain"),
+        "confirm_remove": _("Remove this actor and its contacts from the chain?"),
     }
 
 
@@ -302,6 +322,19 @@ def link_reorder(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def link_card(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     link = link_get_for_user(request.user, pk)
     return _render_chain(request, link.chain, "board")
+
+
+@require_GET
+def link_answers(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The per-actor worksheet questions, loaded when the user opens the actor."""
+    link = link_get_for_user(request.user, pk)
+    answers = {a.question: a.text for a in link.answers.all()}
+    questions = [(q, Question(q).label, answers.get(q, "")) for q in ACTOR_QUESTIONS]
+    context = {"chain": link.chain, "link": link, "questions": questions}
+    if request.htmx:
+        return render(request, "chain/_actor_answers.html", context)
+    context["form_template"] = "chain/_actor_answers.html"
+    return render(request, "chain/edit_page.html", context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -47,3 +47,18 @@ def test_it_refuses_unknown_questions(client_owner, chain):
     )
     assert response.status_code == 400
     assert not chain.answers.exists()
+
+
+@pytest.mark.django_db
+def test_actor_questions_load_with_their_answers(client_owner, chain, htmx_headers):
+    link = make_link(chain)
+    client_owner.post(
+        f"/chains/{chain.pk}/answers/save/",
+        {"question": "direct", "link": link.pk, "text": "Only the buyer"},
+        headers=htmx_headers,
+    )
+    body = client_owner.get(f"/chains/links/{link.pk}/answers/", headers=htmx_headers).content
+    body = body.decode()
+    assert "<html" not in body
+    assert body.count("<textarea") == 3
+    assert "Only the buyer" in body
