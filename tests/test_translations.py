@@ -12,7 +12,11 @@ catalogs:
 from __future__ import annotations
 
 import gettext
+import os
 import re
+import shutil
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -292,3 +296,34 @@ def test_english_catalog_exists_and_compiles():
     assert EN_MO.exists(), f"{EN_MO} is missing: run compilemessages"
     with EN_MO.open("rb") as handle:
         assert gettext.GNUTranslations(handle).info().get("language") == "en"
+
+
+def test_every_string_in_the_source_is_in_the_german_catalog(tmp_path):
+    """makemessages into a scratch copy: a new string without translation fails here."""
+    if shutil.which("xgettext") is None:
+        # .ci/run installs gettext; a newcomer's machine may not have it.
+        if os.environ.get("CI"):
+            pytest.fail("xgettext (Debian package gettext) is not installed")
+        pytest.skip("gettext is not installed")
+    root = LOCALE_DIR.parent
+    scratch = tmp_path / "project"
+    shutil.copytree(
+        root,
+        scratch,
+        ignore=shutil.ignore_patterns(
+            ".venv", ".git", "staticfiles", "test-artifacts", "*.sqlite3", "__pycache__"
+        ),
+    )
+    subprocess.run(
+        [sys.executable, "manage.py", "makemessages", "-l", "de", "--no-obsolete", "-v", "0"],
+        cwd=scratch,
+        check=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"},
+    )
+    _header, fresh = parse_po(scratch / "locale" / "de" / "LC_MESSAGES" / "django.po")
+    missing = [
+        entry.label
+        for entry in fresh
+        if entry.msgid and (not all(entry.translations) or "fuzzy" in entry.flags)
+    ]
+    assert not missing, _report("strings without a German translation (run makemessages)", missing)
