@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -254,15 +255,20 @@ class ChainLink(models.Model):
         )
         return self.importance is not None and bool(self.relationship) and described
 
-    @property
+    @cached_property
+    def contact_list(self) -> list["Contact"]:
+        """The contacts as loaded (prefetched on the chain page); kept for this instance."""
+        return list(self.contacts.all())
+
+    @cached_property
     def coverage(self) -> str:
-        """Best contact level among the contacts; expects `contacts` prefetched."""
-        levels = {c.level for c in self.contacts.all()}
+        """Best contact level among the contacts, from `contact_list`."""
+        levels = {c.level for c in self.contact_list}
         if Contact.Level.REGULAR in levels:
             return Coverage.REGULAR
         if Contact.Level.OCCASIONAL in levels:
             return Coverage.DIRECT
-        if any(c.name for c in self.contacts.all()):
+        if any(c.name for c in self.contact_list):
             return Coverage.KNOWN
         return Coverage.NOBODY
 

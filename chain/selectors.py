@@ -240,7 +240,7 @@ def _white_spots(links: list[ChainLink], coverage: dict[int, str]) -> list[White
             spots.append(WhiteSpot(link, _("nobody known")))
         elif coverage[link.pk] == Coverage.KNOWN:
             spots.append(WhiteSpot(link, _("no direct contact")))
-        for contact in link.contacts.all():
+        for contact in link.contact_list:
             if contact.is_placeholder:
                 spots.append(
                     WhiteSpot(link, _("%(role)s: name unknown") % {"role": contact.role}, contact)

@@ -16,7 +16,16 @@ from django_htmx.middleware import HtmxDetails
 from . import services
 from .diagram import COLOR_SCHEMES, render_svg
 from .forms import ChainForm, ContactForm, InfluenceForm, LinkAddForm, LinkForm, StageForm
-from .models import ACTOR_QUESTIONS, CHAIN_QUESTIONS, Actor, Chain, ChainLink, Coverage, Question
+from .models import (
+    ACTOR_QUESTIONS,
+    CHAIN_QUESTIONS,
+    Actor,
+    Chain,
+    ChainLink,
+    Contact,
+    Coverage,
+    Question,
+)
 from .selectors import (
     chain_board,
     chain_get_for_user,
@@ -121,7 +130,7 @@ def _chain_context(request: HttpRequest, chain: Chain) -> dict:
     }
 
 
-def _card_labels() -> dict[str, str]:
+def _card_labels() -> dict:
     """Labels of the member cards, translated once per page instead of once per card."""
     return {
         "characterise": _("Characterise"),
@@ -136,6 +145,12 @@ def _card_labels() -> dict[str, str]:
         "next_stage": _("Next stage"),
         "remove": _("Remove from the chain"),
         "confirm_remove": _("Remove this actor and its contacts from the chain?"),
+        # get_FOO_display() translates every choice of the field on each call.
+        "levels": {value: str(label) for value, label in Contact.Level.choices},
+        "coverage": {value: str(label) for value, label in Coverage.choices},
+        "relationships": {value: str(label) for value, label in ChainLink.Relationship.choices},
+        "sizes": {value: str(label) for value, label in Actor.Size.choices},
+        "positions": {value: str(label) for value, label in Actor.Position.choices},
     }
 
 
