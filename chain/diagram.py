@@ -199,7 +199,8 @@ def _arrow(influence: Influence, boxes: dict[int, Box], column_of: dict[int, int
     fade = "" if src.visible and dst.visible else ' opacity="0.1"'
     title = escape(f"{src.link.actor.name} → {dst.link.actor.name}: {influence.description}")
     return (
-        f'<path d="{path}" class="influence" fill="none" stroke="#374151" '
+        f'<path d="{path}" class="influence" data-from="{src.link.pk}" data-to="{dst.link.pk}" '
+        f'fill="none" stroke="#374151" stroke-opacity="0.6" '
         f'stroke-width="{STRENGTH_WIDTH.get(influence.strength, 2)}" marker-end="url(#arrow)"'
         f"{fade}><title>{title}</title></path>"
     )
@@ -255,6 +256,7 @@ STYLE = (
     ".diagram .d-name{font-size:13px;font-weight:600}.diagram .d-small{font-size:11px}"
     ".diagram .d-strong{font-weight:600}.diagram .d-own{font-weight:700;fill:#1e3a8a}"
     ".diagram .d-stage{font-size:14px;font-weight:700}.diagram .box{cursor:pointer}"
+    ".diagram .influence.lit{stroke:#1d4ed8;stroke-opacity:1}"
     "</style>"
 )
 
@@ -301,9 +303,10 @@ def render_svg(
         f'{head}<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}"{fit} role="img" aria-label="{title}" class="diagram">'
         f"<title>{title}</title>{STYLE}"
-        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
-        'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
-        'fill="#374151"/></marker></defs>'
+        # Fixed-size arrowheads: scaled with the stroke, strong influences got huge heads.
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" '
+        'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
+        '<path d="M0,0 L10,5 L0,10 z" fill="#374151"/></marker></defs>'
         + "".join(parts)
         + "".join(arrows)
         + "".join(box_svg)

@@ -51,6 +51,20 @@
     initSortables(evt.detail.elt.parentElement || document);
   });
 
+  // Hovering or focusing a box in the diagram highlights its influences.
+  function light(evt, on) {
+    var box = evt.target.closest && evt.target.closest("svg.diagram .box");
+    if (!box) return;
+    var pk = box.dataset.link;
+    box.ownerSVGElement
+      .querySelectorAll('.influence[data-from="' + pk + '"], .influence[data-to="' + pk + '"]')
+      .forEach(function (path) { path.classList.toggle("lit", on); });
+  }
+  document.addEventListener("mouseover", function (evt) { light(evt, true); });
+  document.addEventListener("mouseout", function (evt) { light(evt, false); });
+  document.addEventListener("focusin", function (evt) { light(evt, true); });
+  document.addEventListener("focusout", function (evt) { light(evt, false); });
+
   // Plain forms (no htmx) ask before deleting; htmx forms use hx-confirm instead.
   document.addEventListener("submit", function (evt) {
     var form = evt.target;
