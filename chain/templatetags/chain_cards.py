@@ -38,7 +38,7 @@ CONTACT_ROW = (
     '<span class="small level">{}</span></li>'
 )
 
-CARD = """<article class="card link-card coverage-{coverage}{us_class}" id="link-{pk}" \
+CARD = """<article class="card link-card {card_class}" id="link-{pk}" \
 data-pk="{pk}">
   <header>
     <a class="card-title" id="title-{pk}" href="{edit}" hx-get="{edit}" hx-target="#link-{pk}" \
@@ -98,8 +98,8 @@ def member_card(context: template.Context, link: ChainLink) -> str:
     return format_html(
         CARD,
         pk=link.pk,
-        coverage=link.coverage,
-        us_class=" us" if own else "",
+        # Our company has no coverage of its own: its card is marked "us" instead.
+        card_class="us" if own else f"coverage-{link.coverage}",
         edit=pk_url("chain:link-edit", link.pk),
         contact_add=pk_url("chain:contact-add", link.pk),
         move=pk_url("chain:link-move", link.pk),
