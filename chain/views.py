@@ -1,5 +1,7 @@
 """Chain pages. Every object is fetched through a selector that 404s on other teams' data."""
 
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -117,7 +119,8 @@ def _chain_context(request: HttpRequest, chain: Chain) -> dict:
         "scheme": scheme,
         "only": only,
         "filter_choices": _filter_choices(scheme),
-        "svg": render_svg(board, scheme=scheme, only=only),
+        # A callable: the template renders it only where the diagram is part of the response.
+        "svg": partial(render_svg, board, scheme=scheme, only=only),
         "chain_questions": [(q, Question(q).label, board.answer(q)) for q in CHAIN_QUESTIONS],
         "actor_links": [
             link
@@ -125,7 +128,6 @@ def _chain_context(request: HttpRequest, chain: Chain) -> dict:
             for link in column.members
             if not link.actor.is_own_company
         ],
-        "relationship_choices": ChainLink.Relationship.choices,
         "t": _card_labels(),
     }
 

@@ -67,7 +67,7 @@ def test_it_colours_and_filters_the_diagram(client_owner, chain):
     make_contact(known, level=Contact.Level.REGULAR)
     make_link(chain, importance=1)
     response = client_owner.get(chain.get_absolute_url() + "?color=coverage&only=regular")
-    svg = response.context["svg"]
+    svg = response.context["svg"]()
     assert "#86efac" in svg  # regular contact colour
     assert svg.count('opacity="0.18"') == 1  # the other actor is faded
 
