@@ -171,13 +171,19 @@ def _render_chain(request: HtmxHttpRequest, chain: Chain, region: str = "") -> H
     return render(request, template, _chain_context(request, chain))
 
 
-def _after_write(request: HtmxHttpRequest, chain: Chain, region: str) -> HttpResponse:
-    """A plain request goes back to the chain page; htmx gets the fresh region."""
+def _after_write(
+    request: HtmxHttpRequest, chain: Chain, region: str, *, swap_into: str = ""
+) -> HttpResponse:
+    """A plain request goes back to the chain page; htmx gets the fresh region.
+
+    The region replaces the element with its id, or `swap_into` when the form that was
+    posted stands in the region's place (the scope form replaces the summary).
+    """
     if not request.htmx:
         return redirect(chain)
     chain.refresh_from_db()
     response = _render_chain(request, chain, region)
-    response = retarget(response, f"#{region}")
+    response = retarget(response, swap_into or f"#{region}")
     # The other regions listen for this and reload themselves.
     return trigger_client_event(response, "chain-changed")
 
@@ -210,7 +216,7 @@ def chain_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         with transaction.atomic():
             form.save()
             services.chain_touch(chain=chain)
-        return _after_write(request, chain, "summary")
+        return _after_write(request, chain, "summary", swap_into="#chain-form")
     template = "chain/_chain_form.html" if request.htmx else "chain/edit_page.html"
     return render(
         request, template, {"chain": chain, "form": form, "form_template": "chain/_chain_form.html"}
