@@ -121,8 +121,15 @@ STORAGES = {
     },
 }
 
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Served over HTTPS (behind a TLS-terminating proxy that sets X-Forwarded-Proto):
+# secure cookies, redirect to HTTPS and HSTS. On by default in production.
+HTTPS = env_bool("HTTPS", not DEBUG)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = int(env_str("HSTS_SECONDS", "31536000")) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
 
 LOGGING = {
     "version": 1,

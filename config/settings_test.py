@@ -3,3 +3,6 @@ from .settings import *  # noqa: F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 LANGUAGE_CODE = "en"
+# Tests and benchmarks talk plain HTTP through the test client, even with DEBUG=0.
+SECURE_SSL_REDIRECT = False
+SECURE_HSTS_SECONDS = 0
