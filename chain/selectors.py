@@ -150,7 +150,8 @@ def chain_board(chain: Chain) -> ChainBoard:
         ChainLink.objects.filter(chain=chain)
         .select_related("actor__kind")
         .prefetch_related(
-            Prefetch("contacts", queryset=Contact.objects.select_related("owner")),
+            # Ordered as on the cards; the page shows no contact's owner.
+            Prefetch("contacts", queryset=Contact.objects.order_by("name", "role", "pk")),
             "success_factors",
         )
         .order_by("position", "pk")
