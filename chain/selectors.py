@@ -253,20 +253,13 @@ def _white_spots(links: list[ChainLink], coverage: dict[int, str]) -> list[White
 def _traffic_light(
     completeness: Completeness, links: list[ChainLink], coverage: dict[int, str]
 ) -> tuple[str, list[str]]:
-    key_unknown = [
+    key = [
         link
         for link in links
-        if (link.importance or 0) >= KEY_IMPORTANCE
-        and not link.actor.is_own_company
-        and coverage[link.pk] == Coverage.NOBODY
+        if (link.importance or 0) >= KEY_IMPORTANCE and not link.actor.is_own_company
     ]
-    key_indirect = [
-        link
-        for link in links
-        if (link.importance or 0) >= KEY_IMPORTANCE
-        and not link.actor.is_own_company
-        and coverage[link.pk] == Coverage.KNOWN
-    ]
+    key_unknown = [link for link in key if coverage[link.pk] == Coverage.NOBODY]
+    key_indirect = [link for link in key if coverage[link.pk] == Coverage.KNOWN]
     percent = completeness.percent
     reasons = [_("%(percent)s %% complete") % {"percent": percent}]
     if key_unknown:

@@ -2,10 +2,11 @@
 
 from functools import partial
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -188,6 +189,38 @@ def _after_write(
     return trigger_client_event(response, "chain-changed")
 
 
+def _edit(
+    request: HtmxHttpRequest,
+    form: forms.ModelForm,
+    chain: Chain,
+    *,
+    template: str,
+    region: str,
+    swap_into: str = "",
+    **context: object,
+) -> HttpResponse:
+    """The inline-edit pattern shared by the chain's parts.
+
+    A valid POST saves, marks the chain changed and answers with the fresh region.
+    Otherwise the form comes back, with its errors and status 200 (htmx swaps no 4xx):
+    alone for htmx, inside a page for a plain request.
+    """
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save()
+            services.chain_touch(chain=chain)
+        return _after_write(request, chain, region, swap_into=swap_into)
+    context = {"chain": chain, "form": form, "form_template": template, **context}
+    return render(request, template if request.htmx else "chain/edit_page.html", context)
+
+
+def _delete(request: HtmxHttpRequest, obj: models.Model, chain: Chain, region: str) -> HttpResponse:
+    with transaction.atomic():
+        obj.delete()
+        services.chain_touch(chain=chain)
+    return _after_write(request, chain, region)
+
+
 @require_GET
 def chain_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     chain = chain_get_for_user(request.user, pk)
@@ -212,15 +245,8 @@ def chain_svg(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def chain_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     chain = chain_get_for_user(request.user, pk)
     form = ChainForm(request.POST or None, instance=chain, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            form.save()
-            services.chain_touch(chain=chain)
-        return _after_write(request, chain, "summary", swap_into="#chain-form")
-    template = "chain/_chain_form.html" if request.htmx else "chain/edit_page.html"
-    return render(
-        request, template, {"chain": chain, "form": form, "form_template": "chain/_chain_form.html"}
-    )
+    template = "chain/_chain_form.html"
+    return _edit(request, form, chain, template=template, region="summary", swap_into="#chain-form")
 
 
 @require_http_methods(["GET", "POST"])
@@ -256,19 +282,8 @@ def stage_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def stage_rename(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     stage = stage_get_for_user(request.user, pk)
     form = StageForm(request.POST or None, instance=stage)
-    if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            form.save()
-            services.chain_touch(chain=stage.chain)
-        return _after_write(request, stage.chain, "board")
-    context = {
-        "chain": stage.chain,
-        "stage": stage,
-        "form": form,
-        "form_template": "chain/_stage_form.html",
-    }
-    template = "chain/_stage_form.html" if request.htmx else "chain/edit_page.html"
-    return render(request, template, context)
+    template = "chain/_stage_form.html"
+    return _edit(request, form, stage.chain, template=template, region="board", stage=stage)
 
 
 @require_POST
@@ -364,20 +379,8 @@ def link_answers(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def link_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     link = link_get_for_user(request.user, pk)
     form = LinkForm(request.POST or None, instance=link)
-    if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            form.save()
-            services.chain_touch(chain=link.chain)
-        return _after_write(request, link.chain, "board")
-    context = {
-        "chain": link.chain,
-        "link": link,
-        "form": form,
-        "form_template": "chain/_link_form.html",
-    }
-    if request.htmx:
-        return render(request, "chain/_link_form.html", context)
-    return render(request, "chain/edit_page.html", context)
+    template = "chain/_link_form.html"
+    return _edit(request, form, link.chain, template=template, region="board", link=link)
 
 
 @require_POST
@@ -392,12 +395,8 @@ def link_move(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def link_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     link = link_get_for_user(request.user, pk)
-    chain = link.chain
-    with transaction.atomic():
-        link.delete()
-        services.chain_touch(chain=chain)
     messages.success(request, _("%(actor)s removed from the chain.") % {"actor": link.actor})
-    return _after_write(request, chain, "board")
+    return _delete(request, link, link.chain, "board")
 
 
 # Contacts -------------------------------------------------------------------------------
@@ -408,41 +407,23 @@ def contact_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     link = link_get_for_user(request.user, pk)
     form = ContactForm(request.POST or None, chain=link.chain, initial={"owner": request.user.pk})
     form.instance.link = link
-    return _contact_form(request, form, link)
+    template = "chain/_contact_form.html"
+    return _edit(request, form, link.chain, template=template, region="board", link=link)
 
 
 @require_http_methods(["GET", "POST"])
 def contact_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     contact = contact_get_for_user(request.user, pk)
-    form = ContactForm(request.POST or None, instance=contact, chain=contact.link.chain)
-    return _contact_form(request, form, contact.link)
-
-
-def _contact_form(request: HtmxHttpRequest, form: ContactForm, link: ChainLink) -> HttpResponse:
-    if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            form.save()
-            services.chain_touch(chain=link.chain)
-        return _after_write(request, link.chain, "board")
-    context = {
-        "chain": link.chain,
-        "link": link,
-        "form": form,
-        "form_template": "chain/_contact_form.html",
-    }
-    if request.htmx:
-        return render(request, "chain/_contact_form.html", context)
-    return render(request, "chain/edit_page.html", context)
+    link = contact.link
+    form = ContactForm(request.POST or None, instance=contact, chain=link.chain)
+    template = "chain/_contact_form.html"
+    return _edit(request, form, link.chain, template=template, region="board", link=link)
 
 
 @require_POST
 def contact_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     contact = contact_get_for_user(request.user, pk)
-    chain = contact.link.chain
-    with transaction.atomic():
-        contact.delete()
-        services.chain_touch(chain=chain)
-    return _after_write(request, chain, "board")
+    return _delete(request, contact, contact.link.chain, "board")
 
 
 # Influences -----------------------------------------------------------------------------
@@ -452,36 +433,21 @@ def contact_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def influence_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     chain = chain_get_for_user(request.user, pk)
     form = InfluenceForm(request.POST or None, chain=chain)
-    return _influence_form(request, form, chain)
+    return _edit(request, form, chain, template="chain/_influence_form.html", region="influences")
 
 
 @require_http_methods(["GET", "POST"])
 def influence_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     influence = influence_get_for_user(request.user, pk)
-    form = InfluenceForm(request.POST or None, instance=influence, chain=influence.chain)
-    return _influence_form(request, form, influence.chain)
-
-
-def _influence_form(request: HtmxHttpRequest, form: InfluenceForm, chain: Chain) -> HttpResponse:
-    if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            form.save()
-            services.chain_touch(chain=chain)
-        return _after_write(request, chain, "influences")
-    context = {"chain": chain, "form": form, "form_template": "chain/_influence_form.html"}
-    if request.htmx:
-        return render(request, "chain/_influence_form.html", context)
-    return render(request, "chain/edit_page.html", context)
+    chain = influence.chain
+    form = InfluenceForm(request.POST or None, instance=influence, chain=chain)
+    return _edit(request, form, chain, template="chain/_influence_form.html", region="influences")
 
 
 @require_POST
 def influence_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     influence = influence_get_for_user(request.user, pk)
-    chain = influence.chain
-    with transaction.atomic():
-        influence.delete()
-        services.chain_touch(chain=chain)
-    return _after_write(request, chain, "influences")
+    return _delete(request, influence, influence.chain, "influences")
 
 
 # Worksheet ------------------------------------------------------------------------------
