@@ -9,7 +9,7 @@ COPY . .
 RUN pip install --no-cache-dir . \
     && SECRET_KEY=build-only python manage.py collectstatic --noinput
 
-RUN useradd --system --home /app chainmap && chown -R chainmap /app
+RUN useradd --system --home /app chainmap && mkdir -p /app/media && chown -R chainmap /app
 USER chainmap
 EXPOSE 8000
 CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

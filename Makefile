@@ -15,6 +15,9 @@ install: $(BIN)/python
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py demo_data
+	@# The worker runs imports and analyses in the background; it stops with the server.
+	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/python manage.py db_worker & \
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: install
@@ -31,4 +34,5 @@ migrations-check: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 bench: install
-	$(BIN)/python bench/chain_page.py
+	DEBUG=0 $(BIN)/python bench/chain_page.py
+	$(BIN)/python bench/analysis.py

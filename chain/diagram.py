@@ -11,6 +11,9 @@ from html import escape
 
 from django.utils.translation import gettext as _
 
+from customers.models import ValueType
+from customers.palette import TYPE_COLOURS
+
 from .models import ChainLink, Coverage, Influence
 from .selectors import ChainBoard
 from .templatetags.chain_urls import pk_url
@@ -137,9 +140,11 @@ def _box(box: Box, scheme: str, interactive: bool) -> str:
     width = 3 if own else 1
     name_lines = _wrap(actor.name, 21)
     coverage = Coverage(link.coverage)
+    types = getattr(link, "value_types", [])
     tooltip = escape(
         f"{actor.name} · {_('importance')}: {link.importance or '–'} · {coverage.label}"
         + (f" · {link.get_relationship_display()}" if link.relationship else "")
+        + "".join(f" · {ValueType(code).label} ×{n}" for code, n in types)
     )
     count = f"×{actor.count}" if actor.count > 1 else ""
     body = (
@@ -163,6 +168,14 @@ def _box(box: Box, scheme: str, interactive: bool) -> str:
             else ""
         )
         + ("" if own else _coverage_icon(coverage, box.x + COLUMN_WIDTH - 14, box.y + 50))
+        + (
+            # A stripe on the left edge: the most common value type of the linked customers.
+            f'<rect x="{box.x + 1}" y="{box.y + 6}" width="5" height="{BOX_HEIGHT - 12}" '
+            f'rx="2" fill="{TYPE_COLOURS[types[0][0]]}" class="value-type" '
+            f'data-type="{types[0][0]}"/>'
+            if types
+            else ""
+        )
     )
     opacity = "" if box.visible else ' opacity="0.18"'
     attrs = f'id="box-{link.pk}" class="box" data-link="{link.pk}"{opacity}'
@@ -206,7 +219,7 @@ def _arrow(influence: Influence, boxes: dict[int, Box], column_of: dict[int, int
     )
 
 
-def _legend(scheme: str, y: float) -> tuple[str, float]:
+def _legend(scheme: str, y: float, types_shown: list[str]) -> tuple[str, float]:
     if scheme == "coverage":
         entries = [(COVERAGE_COLORS[c], c.label) for c in Coverage]
     elif scheme == "relationship":
@@ -239,6 +252,20 @@ def _legend(scheme: str, y: float) -> tuple[str, float]:
         parts.append(f'<text x="{x + 19}" y="{y + 12}" class="d-small">{escape(str(label))}</text>')
         x += 30 + 6.2 * len(str(label))
     y += LEGEND_ROW
+    if types_shown:
+        parts.append(
+            f'<text x="{MARGIN}" y="{y + 12}" class="d-small d-strong">'
+            f"{escape(_('Stripe'))}:</text>"
+        )
+        x = MARGIN + 60
+        for code in types_shown:
+            label = str(ValueType(code).label)
+            parts.append(
+                f'<rect x="{x}" y="{y}" width="6" height="14" fill="{TYPE_COLOURS[code]}"/>'
+                f'<text x="{x + 11}" y="{y + 12}" class="d-small">{escape(label)}</text>'
+            )
+            x += 24 + 6.2 * len(label)
+        y += LEGEND_ROW
     parts.append(
         f'<text x="{MARGIN}" y="{y + 12}" class="d-small">'
         + escape(
@@ -293,7 +320,14 @@ def render_svg(
         if inf.source_id in boxes and inf.target_id in boxes
     ]
     box_svg = [_box(box, scheme, interactive) for box in boxes.values()]
-    legend, bottom = _legend(scheme, MARGIN * 2 + HEADER_HEIGHT + body_height)
+    types_shown = sorted(
+        {
+            types[0][0]
+            for link in board.links.values()
+            if (types := getattr(link, "value_types", []))
+        }
+    )
+    legend, bottom = _legend(scheme, MARGIN * 2 + HEADER_HEIGHT + body_height, types_shown)
     height = bottom + MARGIN
     title = escape(str(board.chain.scope_name))
     head = '<?xml version="1.0" encoding="UTF-8"?>\n' if not interactive else ""

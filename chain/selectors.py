@@ -3,7 +3,16 @@
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import F, Func, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -169,6 +178,10 @@ def chain_board(chain: Chain) -> ChainBoard:
         influence.target = by_pk[influence.target_id]
 
     health = _health(links, answers)
+    types = _value_types([link.actor_id for link in links])
+    for link in links:
+        # The linked customers' value type, the most common one first.
+        link.value_types = types.get(link.actor_id, [])
     return ChainBoard(
         chain=chain,
         columns=[columns[s.pk] for s in stages],
@@ -180,6 +193,23 @@ def chain_board(chain: Chain) -> ChainBoard:
         light=health.light,
         light_reasons=health.light_reasons,
     )
+
+
+def _value_types(actor_ids: list[int]) -> dict[int, list[tuple[str, int]]]:
+    """Per actor, the value types of its customers in the latest analysis, with counts."""
+    from customers.models import AnalysisRun, Assessment  # customers builds on chain
+
+    latest = AnalysisRun.objects.order_by("-created_at", "-pk").values("pk")[:1]
+    rows = (
+        Assessment.objects.filter(run=Subquery(latest), customer__actor_id__in=actor_ids)
+        .values_list("customer__actor_id", "value_type")
+        .annotate(n=Count("pk"))
+        .order_by("customer__actor_id", "-n", "value_type")
+    )
+    types: dict[int, list[tuple[str, int]]] = {}
+    for actor_id, value_type, n in rows:
+        types.setdefault(actor_id, []).append((value_type, n))
+    return types
 
 
 @dataclass

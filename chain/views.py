@@ -16,6 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect, retarget, trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
+from customers.models import ValueType
+
 from . import services
 from .diagram import COLOR_SCHEMES, render_svg
 from .forms import ChainForm, ContactForm, InfluenceForm, LinkAddForm, LinkForm, StageForm
@@ -154,6 +156,7 @@ def _card_labels() -> dict:
         "relationships": {value: str(label) for value, label in ChainLink.Relationship.choices},
         "sizes": {value: str(label) for value, label in Actor.Size.choices},
         "positions": {value: str(label) for value, label in Actor.Position.choices},
+        "value_types": {value: str(label) for value, label in ValueType.choices},
     }
 
 

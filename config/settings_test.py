@@ -6,3 +6,5 @@ LANGUAGE_CODE = "en"
 # Tests and benchmarks talk plain HTTP through the test client, even with DEBUG=0.
 SECURE_SSL_REDIRECT = False
 SECURE_HSTS_SECONDS = 0
+# Background tasks run at once, in the request, so tests see their result.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

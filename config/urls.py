@@ -13,4 +13,5 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
     path("chains/", include("chain.urls")),
+    path("customers/", include("customers.urls")),
 ]

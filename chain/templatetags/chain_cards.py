@@ -49,7 +49,7 @@ hx-swap="outerHTML" title="{characterise}">{name}</a>{count}
 aria-label="{importance_label}: {importance}">{dots}</span>
     {badge}
   </div>
-  <div class="card-meta muted small">{facts}</div>
+  <div class="card-meta muted small">{facts}</div>{value_types}
   {warning}
   <ul class="contacts">{contacts}</ul>
   <div id="contact-slot-{pk}"></div>
@@ -92,6 +92,14 @@ def member_card(context: template.Context, link: ChainLink) -> str:
         badge = format_html(
             '<span class="badge coverage-{}">{}</span>', link.coverage, t["coverage"][link.coverage]
         )
+    types = getattr(link, "value_types", [])
+    value_types = format_html_join(
+        "",
+        ' <span class="badge type-{}">{} ×{}</span>',
+        ((code, t["value_types"].get(code, code), n) for code, n in types),
+    )
+    if value_types:
+        value_types = format_html('\n  <div class="card-meta">{}</div>', value_types)
     warning = ""
     if not own and not link.is_characterised:
         warning = format_html('<p class="small warn">{}</p>', t["not_characterised"])
@@ -114,6 +122,7 @@ def member_card(context: template.Context, link: ChainLink) -> str:
         badge=badge,
         facts=" · ".join(facts),
         warning=warning,
+        value_types=value_types,
         contacts=format_html_join("", CONTACT_ROW, (_contact_row(c, t) for c in link.contact_list)),
         csrf=context.get("csrf_token", ""),
         characterise=t["characterise"],

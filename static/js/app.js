@@ -65,6 +65,17 @@
   document.addEventListener("focusin", function (evt) { light(evt, true); });
   document.addEventListener("focusout", function (evt) { light(evt, false); });
 
+  // A point of the portfolio chart opens its customer.
+  window.addEventListener("load", function () {
+    var chart = document.getElementById("portfolio-chart");
+    if (chart && chart.on) {
+      chart.on("plotly_click", function (data) {
+        var url = data.points[0] && data.points[0].customdata;
+        if (url) window.location.href = url;
+      });
+    }
+  });
+
   // Plain forms (no htmx) ask before deleting; htmx forms use hx-confirm instead.
   document.addEventListener("submit", function (evt) {
     var form = evt.target;

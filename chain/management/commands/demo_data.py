@@ -6,6 +6,7 @@ is left as it is.
 
 from datetime import date
 
+import pandas as pd
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.management.base import BaseCommand
@@ -24,6 +25,7 @@ from chain.models import (
     Team,
 )
 from chain.services import answer_save, chain_create, link_add, stage_add, stage_reorder
+from customers.demo import demo_customers_create
 
 LOGIN_URL = "http://localhost:8000/"
 DEMO_PASSWORD = "demo-chain-2026"
@@ -832,7 +834,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         created = demo_chain_create()
+        # Four years of customer values up to last month, linked to the demo chain's actors.
+        last_month = pd.Timestamp.today().normalize().replace(day=1) - pd.offsets.MonthBegin(1)
+        customers = demo_customers_create(as_of=last_month)
         status = "Demo data created." if created else "Demo chain exists already, left as it is."
+        if customers:
+            status += f" {customers} demo customers analysed."
         self.stdout.write(
             f"{status} Log in at {LOGIN_URL} as demo / {DEMO_PASSWORD} "
             f"(admin: admin / {ADMIN_PASSWORD})."

@@ -1,0 +1,178 @@
+"""Benchmark: customer value analysis of 100,000 customers x 60 months, file to file.
+
+Prints figures; it is not a pass/fail test. Targets from issue 3: at most 10 s wall time
+and 2 GB peak memory from the file on disk to the result CSV, on the 2-core machine.
+
+1. Generates 100,000 synthetic customers x 60 months (customers.synthetic, one row per
+   customer and month: 6 million rows) and writes them as a CSV file
+   (customer_id, period YYYY-MM, revenue, contribution_margin) to a temporary directory.
+2. In a fresh child process (so that its peak memory is the pipeline's alone): reads the
+   file with pandas, runs `analysis.analyse()` and writes the result CSV; prints the time
+   of each step, the total, and the child's peak resident memory
+   (resource.getrusage(RUSAGE_SELF).ru_maxrss at its end: the high-water mark of the
+   whole process, Python and libraries included).
+3. On 20,000 synthetic customers: the confusion matrix (true type x assigned type), the
+   accuracy, and the mean absolute error of the future value against the naive forecast
+   "future value = current value".
+
+    .venv/bin/python bench/analysis.py [--customers 100000] [--keep]
+"""
+
+import argparse
+import multiprocessing
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from customers import analysis, synthetic  # noqa: E402
+
+AS_OF = pd.Timestamp("2024-12-01")
+INPUT_COLUMNS = ["customer_id", "period", "revenue", "contribution_margin"]
+
+
+def write_input(path: Path, n_customers: int) -> int:
+    history, _, _ = synthetic.generate(
+        n_customers, seed=42, as_of=AS_OF, months=60, all_rows=True
+    )
+    frame = pd.DataFrame(
+        {
+            "customer_id": history[analysis.CUSTOMER_ID],
+            # The file format of the analyze_customers command: periods as YYYY-MM.
+            "period": history[analysis.PERIOD].dt.strftime("%Y-%m").astype("category"),
+            "revenue": history[analysis.REVENUE],
+            "contribution_margin": history[analysis.MARGIN],
+        }
+    )
+    frame.to_csv(path, index=False, float_format="%.2f")
+    return len(frame)
+
+
+def read_input(path: Path) -> pd.DataFrame:
+    # Categories for the repeated strings: 100,000 ids and 60 periods instead of 6
+    # million Python strings each; the 60 periods are parsed once, not 6 million times.
+    frame = pd.read_csv(
+        path,
+        dtype={
+            "customer_id": "category",
+            "period": "category",
+            "revenue": "float64",
+            "contribution_margin": "float64",
+        },
+    )
+    period = frame["period"].cat.rename_categories(
+        pd.to_datetime(frame["period"].cat.categories, format="%Y-%m")
+    )
+    return pd.DataFrame(
+        {
+            analysis.CUSTOMER_ID: frame["customer_id"],
+            analysis.PERIOD: period.astype("datetime64[ns]"),
+            analysis.REVENUE: frame["revenue"],
+            analysis.MARGIN: frame["contribution_margin"],
+        }
+    )
+
+
+def pipeline(path: Path, out: Path, queue: multiprocessing.Queue) -> None:
+    """File to file in this (child) process; reports timings and peak memory."""
+    start = time.perf_counter()
+    history = read_input(path)
+    read_s = time.perf_counter() - start
+    t = time.perf_counter()
+    result = analysis.analyse(history, as_of=AS_OF, horizon=12)
+    analyse_s = time.perf_counter() - t
+    t = time.perf_counter()
+    analysis.to_output_frame(result).to_csv(out, index=False, float_format="%.2f")
+    write_s = time.perf_counter() - t
+    total_s = time.perf_counter() - start
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    queue.put(
+        {
+            "read": read_s,
+            "analyse": analyse_s,
+            "write": write_s,
+            "total": total_s,
+            "peak_mib": peak_kib / 1024,
+            "customers": len(result),
+            "methods": result["forecast_method"].value_counts().to_dict(),
+        }
+    )
+
+
+def accuracy_figures(n_customers: int) -> None:
+    history, true_type, true_future = synthetic.generate(n_customers, seed=7, as_of=AS_OF)
+    result = analysis.analyse(history, as_of=AS_OF, horizon=12)
+    assigned = result["value_type"].reindex(true_type.index)
+    print(f"\nConfusion matrix, {n_customers:,} synthetic customers (rows: true type)")
+    matrix = pd.crosstab(
+        pd.Categorical(true_type, categories=analysis.VALUE_TYPES),
+        pd.Categorical(assigned, categories=analysis.VALUE_TYPES),
+        rownames=["true"],
+        colnames=["assigned"],
+        dropna=False,
+    )
+    with pd.option_context("display.width", 160):
+        print(matrix)
+    right = assigned == true_type
+    print(f"accuracy: {right.mean():.2%}")
+    per_type = right.groupby(true_type).mean().reindex(analysis.VALUE_TYPES)
+    print("per type: " + ", ".join(f"{k} {v:.1%}" for k, v in per_type.items()))
+    ours = (result["future_value"].reindex(true_future.index) - true_future).abs()
+    naive = (result["current_value"].reindex(true_future.index) - true_future).abs()
+    print(
+        f"MAE of the future value: ours {ours.mean():,.1f}, naive {naive.mean():,.1f} "
+        f"(ratio {ours.mean() / naive.mean():.3f})"
+    )
+    by_type = pd.DataFrame({"ours": ours, "naive": naive}).groupby(true_type).mean()
+    with pd.option_context("display.float_format", "{:,.1f}".format):
+        print(by_type.reindex(analysis.VALUE_TYPES))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--accuracy-customers", type=int, default=20_000)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary files")
+    args = parser.parse_args()
+
+    directory = Path(tempfile.mkdtemp(prefix="bench-analysis-"))
+    path, out = directory / "history.csv", directory / "result.csv"
+    t = time.perf_counter()
+    rows = write_input(path, args.customers)
+    print(
+        f"input: {args.customers:,} customers, {rows:,} rows, "
+        f"{path.stat().st_size / 2**20:,.0f} MiB, written in {time.perf_counter() - t:.1f} s"
+    )
+
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    child = context.Process(target=pipeline, args=(path, out, queue))
+    child.start()
+    figures = queue.get()
+    child.join()
+    print(f"read the file (pandas):     {figures['read']:6.2f} s")
+    print(f"analyse():                  {figures['analyse']:6.2f} s")
+    print(f"write the result CSV:       {figures['write']:6.2f} s")
+    print(f"total, file to file:        {figures['total']:6.2f} s  (target <= 10 s)")
+    print(
+        f"peak memory (child ru_maxrss): {figures['peak_mib']:,.0f} MiB  (target <= 2048 MiB)"
+    )
+    print(f"forecast methods: {figures['methods']}")
+    if not args.keep:
+        path.unlink()
+        out.unlink()
+        directory.rmdir()
+    else:
+        print(f"files kept in {directory}")
+
+    accuracy_figures(args.accuracy_customers)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,805 @@
+"""Customer value analysis: value type, current and future value per customer.
+
+Pure functions over pandas/numpy; no Django, no settings, no clock (`as_of` comes in).
+
+Input: the history frame, one row per customer and period (column names are the
+constants `HISTORY_COLUMNS` below):
+
+- `customer_id` (str, or categorical of str): the customer.
+- `period` (datetime64, first day of the month): the month the row is about.
+- `revenue` (float, currency units per period): revenue in that month.
+- `margin` (float, currency units per period): contribution margin in that month;
+  NaN where the data has none (the column may be missing altogether).
+
+The *value* of a customer per period is its contribution margin where the data has
+margins, else its revenue: a customer whose margins are all NaN is valued by revenue;
+a customer with margins in some months only is valued by margin, and a month without
+one gets revenue x the customer's margin ratio (so the series does not jump between
+margin and revenue). Months without a row between the first business and `as_of` count
+as 0 (no business); rows after `as_of` are ignored.
+
+`analyse()` pivots all customers into one customers x periods matrix and computes every
+figure with array operations (prefix sums for windows and moving means, closed-form
+least squares, a variogram for cycles), then assigns exactly one type with `np.select`;
+the first rule that matches wins, in this order (names in brackets are `Thresholds`):
+
+1. `insufficient_data`: fewer than [min_periods] periods since the first business.
+2. `burr`: loyal, at least [burr_min_periods] periods with business in at least
+   [burr_min_active_share] of them, and a tiny value: margin ratio at most
+   [burr_max_margin_ratio], or (customers without margins) a mean value at most
+   [burr_max_relative_value] of the portfolio's median that is not falling.
+3. `cyclic`: seasonal strength at least [cyclic_min_strength], cv at least
+   [cyclic_min_cv], over at least [cyclic_min_periods] periods and two cycles.
+4. `bell`: rise to the peak at least [bell_min_rise], the peak at least
+   [bell_min_rise_periods] periods after the start, a fall since the peak of at least
+   [bell_min_decline], and a falling line since the peak (`fall_slope` at most
+   -[trend_min_slope], `fall_t` at most -[trend_min_t]).
+5. `shrinking`: a falling line over the whole history (`trend_slope` at most
+   -[trend_min_slope], `trend_t` at most -[trend_min_t]) and a fall since the peak of
+   at least [shrinking_min_decline].
+6. `growth`: a rising line (`trend_slope` at least [trend_min_slope], `trend_t` at least
+   [trend_min_t]) that still rises at the end (`end_slope` at least
+   [growth_min_end_slope]), does not flatten out (`curvature_t` at least
+   -[growth_max_flattening_t]) and peaks late (`peak_position` at least
+   [growth_min_peak_position]).
+7. `steady`: everything else.
+
+Output: one row per customer, indexed by `customer_id`, these columns (units):
+
+- `value_type` (str): one of `VALUE_TYPES`.
+- `current_value` (currency): the value summed over the last 12 periods up to `as_of`.
+- `future_value` (currency): the forecast summed over the next `horizon` periods.
+- `hidden_pearl` (bool): steady, at least [pearl_min_periods] periods, and a current
+  value in the top (1 - [pearl_value_quantile]) of steady customers.
+- `cost_review` (bool): a burr customer: review the cost to serve.
+- `periods` (periods): periods since the first business, `as_of` included.
+- `active_share` (0..1): share of those periods with business.
+- `mean_value` (currency per period): mean value per period since the first business.
+- `recent_level` (currency per period): mean value of the last [recent_periods].
+- `relative_value` (ratio): mean value / the median mean value of the customers with
+  at least [min_periods] periods (the portfolio's typical customer).
+- `margin_ratio` (ratio): contribution margin / revenue over the months with both;
+  empty for customers without margins.
+- `trend_slope` (1 per period): slope of the least-squares line over the history,
+  relative to the mean value (0.02 = rises by 2 % of the mean value per period).
+- `trend_r2` (0..1): how well that line fits; `trend_t` (t statistic): how sure its
+  slope is (slope / standard error; |t| >= 2 is about 95 % sure).
+- `end_slope` (1 per period): slope at `as_of` of the least-squares parabola over the
+  history, relative to the mean value; `curvature_t` (t statistic) of its curvature:
+  clearly negative when the value flattens out or turns down, positive when it speeds up.
+- `peak_position` (0..1): where the peak of the smoothed value lies (0 = the first
+  business, 1 = `as_of`); smoothed by a centred moving mean of [smoothing_window].
+- `rise_to_peak` (0..1): 1 - start level / smoothed peak, where the start level is the
+  mean of the first [start_periods] periods.
+- `decline_from_peak` (ratio): 1 - recent level / smoothed peak (above 1 once the value
+  turned negative).
+- `fall_slope` (1 per period) and `fall_t` (t statistic): the line from the peak to
+  `as_of`, relative to its mean.
+- `seasonal_strength` (0..1): how strongly the value repeats after `cycle_length`
+  periods: (g(L/2) - g(L)) / (g(L/2) + g(L)) with g(k) the mean squared difference of
+  values k periods apart (the variogram); 1 = a perfect cycle, 0 or less = none. Cycle
+  lengths 3, 4, 6 and 12 are tried (for 3, g(1) stands in for g(L/2)), the strongest
+  counts. `cycle_length` (periods): that cycle; 0 = none.
+- `cv` (ratio): coefficient of variation (standard deviation / |mean|) of the value.
+- `roughness` (ratio): mean change from one period to the next / mean absolute value.
+- `forecast_method` (str): `type` (the type's rule below) or `repeat_buying`.
+- `forecast_path` (list of float, currency per period): the forecast per future period;
+  `to_output_frame()` leaves it out unless asked.
+
+Forecast per future period, by type:
+
+- steady, burr: the level, the mean of the last [level_periods] periods (at most the
+  later half of the history, so that a start-up phase does not pull it down).
+- growth: the least-squares line over the last [growth_fit_periods] periods, continued
+  from its value at `as_of` with the slope damped by [growth_damping] per period,
+  never negative.
+- bell, shrinking: exponential decay fitted to the fall (the ratio of the means of the
+  last two windows of up to [decay_window] periods after the peak), never rising.
+- cyclic: the last 12 periods again (averaged with the 12 before where they exist),
+  scaled to the last 12 periods' level.
+- insufficient_data: the mean since the first business.
+
+Irregular histories (business in fewer than [regular_min_active_share] of the periods,
+a roughness of at least [erratic_min_roughness], or fewer than
+[type_forecast_min_periods] periods: too short to project a trend) are forecast by the
+established repeat-buying models instead, except cyclic, burr and insufficient_data
+customers: BG/BB (Fader, Hardie, Shang 2010) for the periods with business times
+Gamma-Gamma (Fader, Hardie 2013) for the value per such period, both fitted on all
+irregular customers of the portfolio (see customers/bgnbd.py), when there are at least
+[repeat_buying_min_customers] of them. On real transaction data (CDNOW) this is what
+makes the forecast compete with BG/NBD on daily data; see
+tests/customers/test_bgnbd_reference.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from customers import bgnbd
+
+CUSTOMER_ID = "customer_id"
+PERIOD = "period"
+REVENUE = "revenue"
+MARGIN = "margin"
+HISTORY_COLUMNS = (CUSTOMER_ID, PERIOD, REVENUE, MARGIN)
+
+# Transactions (`monthly_from_transactions`): one row per purchase.
+DATE = "date"  # datetime64, the day of the purchase
+AMOUNT = "amount"  # float, currency units, revenue of the purchase
+# The margin column of transactions has the same name as in the history: MARGIN.
+
+VALUE_TYPES = (
+    "steady",
+    "cyclic",
+    "bell",
+    "growth",
+    "shrinking",
+    "burr",
+    "insufficient_data",
+)
+STEADY, CYCLIC, BELL, GROWTH, SHRINKING, BURR, INSUFFICIENT_DATA = VALUE_TYPES
+
+OUTPUT_HEAD = (CUSTOMER_ID, "value_type", "current_value", "future_value")
+FLAGS = ("hidden_pearl", "cost_review")
+FIGURES = (
+    "periods",
+    "active_share",
+    "mean_value",
+    "recent_level",
+    "relative_value",
+    "margin_ratio",
+    "trend_slope",
+    "trend_r2",
+    "trend_t",
+    "end_slope",
+    "curvature_t",
+    "peak_position",
+    "rise_to_peak",
+    "decline_from_peak",
+    "fall_slope",
+    "fall_t",
+    "seasonal_strength",
+    "cycle_length",
+    "cv",
+    "roughness",
+    "forecast_method",
+)
+FORECAST_PATH = "forecast_path"
+
+CURRENT_PERIODS = 12  # "current value" is the value over the last 12 periods (DESIGN.md)
+_MAX_T = 1e3  # t statistics of perfect lines are capped here
+_CYCLES = ((12, 6), (6, 3), (4, 2), (3, 1))  # (cycle length L, half-cycle lag)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Every number the type rules and forecasts use, with its default.
+
+    Periods are months by default; shares and ratios are fractions (0.5 = 50 %).
+    """
+
+    # Fewer periods since the first business than this: insufficient_data.
+    min_periods: int = 6
+    # Centred moving mean (odd number of periods) smoothing the value for peak and rise.
+    smoothing_window: int = 5
+    # Periods averaged into the start level that the rise to the peak compares.
+    start_periods: int = 2
+    # Periods averaged into the recent level that the fall since the peak compares.
+    recent_periods: int = 3
+    # Periods averaged into the level that steady and burr customers keep (at most the
+    # later half of a short history, so a start-up phase does not pull it down).
+    level_periods: int = 12
+
+    # burr: loyal and long ...
+    burr_min_periods: int = 12
+    burr_min_active_share: float = 0.75
+    # ... with a margin ratio this small (or negative) ...
+    burr_max_margin_ratio: float = 0.05
+    # ... or, without margins, a mean value this small relative to the portfolio median.
+    burr_max_relative_value: float = 0.05
+
+    # cyclic: seasonal strength (0..1) and coefficient of variation at least these.
+    cyclic_min_strength: float = 0.5
+    cyclic_min_cv: float = 0.5
+    # ... over at least this many periods (two years: a season must come back), and at
+    # least two full cycles.
+    cyclic_min_periods: int = 24
+
+    # bell: the start at most (1 - this) of the peak, at least this many periods in ...
+    bell_min_rise: float = 0.5
+    bell_min_rise_periods: int = 2
+    # ... and the recent level at most (1 - this) of the peak, falling since the peak.
+    bell_min_decline: float = 0.4
+
+    # A trend counts when |relative slope per period| and |t statistic| are at least these.
+    trend_min_slope: float = 0.01
+    trend_min_t: float = 2.0
+    # shrinking: the recent level at most (1 - this) of the peak.
+    shrinking_min_decline: float = 0.35
+    # growth: still rising at the end (relative slope of the parabola at as_of at least
+    # this), not flattening out (curvature t not below minus this), and the peak in the
+    # later part of the history.
+    growth_min_end_slope: float = 0.0
+    growth_max_flattening_t: float = 3.0
+    growth_min_peak_position: float = 0.5
+
+    # Forecast of growth: fit over this many recent periods, damping per period.
+    growth_fit_periods: int = 12
+    growth_damping: float = 0.98
+    # Forecast of bell and shrinking: at most this many periods per fitted window.
+    decay_window: int = 6
+
+    # Irregular buyers: business in a smaller share of their periods than this, or a
+    # value that jumps by at least `erratic_min_roughness` of its mean from one period
+    # to the next. Their future value comes from the repeat-buying models (BG/BB x
+    # Gamma-Gamma, see customers/bgnbd.py) fitted on all irregular customers, if there
+    # are at least `repeat_buying_min_customers` of them. Cyclic and burr customers keep
+    # their type's forecast.
+    regular_min_active_share: float = 0.75
+    erratic_min_roughness: float = 0.6
+    # Histories shorter than this are too short to project a trend, a decay or a cycle;
+    # they get the repeat-buying forecast as well (insufficient_data keeps its mean).
+    type_forecast_min_periods: int = 12
+    repeat_buying_min_customers: int = 100
+
+    # Hidden pearl: steady, this long, and current value in the top of steady customers.
+    pearl_min_periods: int = 24
+    pearl_value_quantile: float = 0.75
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any] | None) -> Thresholds:
+        """Defaults overridden by `values` (e.g. a Django setting); unknown keys raise."""
+        values = dict(values or {})
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - set(fields))
+        if unknown:
+            raise ValueError(f"unknown analysis thresholds: {', '.join(unknown)}")
+        cast = {name: type(getattr(cls(), name))(value) for name, value in values.items()}
+        return cls(**cast)
+
+
+def monthly_from_transactions(tx: pd.DataFrame) -> pd.DataFrame:
+    """Sum transactions (`customer_id, date, amount[, margin]`) per customer and month.
+
+    Returns the history frame (`HISTORY_COLUMNS`); a month's margin is NaN only when all
+    its transactions lack one.
+    """
+    margin = tx[MARGIN] if MARGIN in tx else pd.Series(np.nan, index=tx.index)
+    months = pd.to_datetime(tx[DATE]).to_numpy().astype("datetime64[M]").astype("datetime64[ns]")
+    frame = pd.DataFrame(
+        {
+            CUSTOMER_ID: tx[CUSTOMER_ID].to_numpy(),
+            PERIOD: months,
+            REVENUE: tx[AMOUNT].astype(float).to_numpy(),
+            MARGIN: margin.astype(float).to_numpy(),
+        }
+    )
+    grouped = frame.groupby([CUSTOMER_ID, PERIOD], sort=True, observed=True)
+    monthly = grouped[[REVENUE, MARGIN]].sum(min_count=1).reset_index()
+    monthly[REVENUE] = monthly[REVENUE].fillna(0.0)
+    return monthly[list(HISTORY_COLUMNS)]
+
+
+# --- the matrix ---------------------------------------------------------------------
+
+
+@dataclass
+class _Matrix:
+    ids: pd.Index  # customer ids, one per row
+    value: np.ndarray  # customers x periods, float64, 0 where no business
+    business: np.ndarray  # customers x periods, bool
+    margin_ratio: np.ndarray  # per customer, NaN without margins
+
+
+def _pivot(history: pd.DataFrame, as_of: pd.Timestamp) -> _Matrix:
+    """All customers x the months from the earliest row to `as_of`, summed per cell."""
+    as_of_month = np.datetime64(pd.Timestamp(as_of), "M").astype(np.int64)
+    periods = history[PERIOD]
+    if not pd.api.types.is_datetime64_any_dtype(periods):
+        periods = pd.to_datetime(periods)
+    month = periods.to_numpy().astype("datetime64[M]").astype(np.int64)
+    keep = (month <= as_of_month) & history[CUSTOMER_ID].notna().to_numpy()
+    customers = history[CUSTOMER_ID]
+    if not keep.all():
+        month, customers = month[keep], customers[keep]
+    if isinstance(customers.dtype, pd.CategoricalDtype):
+        codes = customers.cat.codes.to_numpy()
+        present = np.bincount(codes, minlength=len(customers.cat.categories)) > 0
+        remap = np.cumsum(present) - 1
+        codes = remap[codes]
+        ids = pd.Index(customers.cat.categories[present].astype(str), name=CUSTOMER_ID)
+    else:
+        codes, uniques = pd.factorize(customers.to_numpy(), sort=True)
+        ids = pd.Index(np.asarray(uniques).astype(str), name=CUSTOMER_ID)
+    revenue = history[REVENUE].to_numpy(dtype=np.float64)
+    margin = history[MARGIN].to_numpy(dtype=np.float64) if MARGIN in history else None
+    if not keep.all():
+        revenue = revenue[keep]
+        margin = margin[keep] if margin is not None else None
+    n = len(ids)
+    if n == 0:
+        return _Matrix(ids, np.zeros((0, 1)), np.zeros((0, 1), bool), np.zeros(0))
+    first_month = month.min()
+    width = int(as_of_month - first_month) + 1
+    cell = codes.astype(np.int64) * width + (month - first_month)
+    del month  # 6 million rows make every flat array count: free them as we go
+
+    revenue = np.nan_to_num(revenue)
+    if margin is None:
+        margin = np.full_like(revenue, np.nan)
+    has_margin_row = ~np.isnan(margin)
+    margin = np.where(has_margin_row, margin, 0.0)
+    # Margin ratio per customer over the rows that have both figures.
+    margin_sum = np.bincount(codes, weights=margin, minlength=n)
+    revenue_with_margin = np.bincount(codes, weights=revenue * has_margin_row, minlength=n)
+    has_margin = np.bincount(codes, weights=has_margin_row, minlength=n) > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(has_margin, margin_sum / revenue_with_margin, np.nan)
+    fill_ratio = np.where(has_margin, np.nan_to_num(ratio, posinf=0, neginf=0), 1.0)
+    business_row = (revenue != 0) | (margin != 0)
+    row_value = np.where(has_margin_row, margin, revenue * fill_ratio[codes])
+    del revenue, margin, has_margin_row, codes
+
+    value = np.bincount(cell, weights=row_value, minlength=n * width).reshape(n, width)
+    del row_value
+    business = np.zeros(n * width, dtype=bool)
+    business[cell[business_row]] = True
+    return _Matrix(ids, value, business.reshape(n, width), ratio)
+
+
+def _prefix(x: np.ndarray) -> np.ndarray:
+    """Prefix sums with a leading 0 column: sum over [a, b) is P[b] - P[a]."""
+    out = np.zeros((x.shape[0], x.shape[1] + 1))
+    np.cumsum(x, axis=1, out=out[:, 1:])
+    return out
+
+
+def _take(prefix: np.ndarray, col: np.ndarray) -> np.ndarray:
+    return np.take_along_axis(prefix, col[:, None], axis=1)[:, 0]
+
+
+def _window_sum(prefix: np.ndarray, start: np.ndarray, stop: np.ndarray) -> np.ndarray:
+    return _take(prefix, stop) - _take(prefix, start)
+
+
+def _sum_t(start: np.ndarray, stop: np.ndarray) -> np.ndarray:
+    """Sum of t over [start, stop)."""
+    return (start + stop - 1) * (stop - start) / 2.0
+
+
+def _sum_t2(start: np.ndarray, stop: np.ndarray) -> np.ndarray:
+    def upto(k: np.ndarray) -> np.ndarray:  # sum of t^2 for t < k
+        k = k.astype(np.float64)
+        return (k - 1) * k * (2 * k - 1) / 6.0
+
+    return upto(stop) - upto(start)
+
+
+@dataclass
+class _Line:
+    """Least-squares straight line per customer over a window of periods."""
+
+    slope: np.ndarray  # value per period
+    intercept: np.ndarray  # value at t = 0
+    r2: np.ndarray  # 0..1
+    t: np.ndarray  # t statistic of the slope (slope / its standard error)
+    mean: np.ndarray  # mean value in the window
+
+
+def _trend(
+    px: np.ndarray, ptx: np.ndarray, pxx: np.ndarray, start: np.ndarray, stop: np.ndarray
+) -> _Line:
+    """Least-squares line over [start, stop) per row, from prefix sums (closed form)."""
+    n = (stop - start).astype(np.float64)
+    sx = _window_sum(px, start, stop)
+    stx = _window_sum(ptx, start, stop)
+    sxx = _window_sum(pxx, start, stop)
+    st = _sum_t(start, stop)
+    stt = _sum_t2(start, stop)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        var_t = n * stt - st**2
+        cov = n * stx - st * sx
+        var_x = np.maximum(n * sxx - sx**2, 0.0)
+        slope = np.where(var_t > 0, cov / var_t, 0.0)
+        intercept = np.where(n > 0, (sx - slope * st) / n, 0.0)
+        r2 = np.clip(np.where((var_t > 0) & (var_x > 0), cov**2 / (var_t * var_x), 0.0), 0, 1)
+        t = np.sign(slope) * np.sqrt(np.maximum(n - 2, 0) * r2 / np.maximum(1 - r2, 1e-12))
+        mean = np.where(n > 0, sx / n, 0.0)
+    return _Line(slope, intercept, r2, np.clip(t, -_MAX_T, _MAX_T), mean)
+
+
+def _relative(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = numerator / np.abs(denominator)
+    return np.where(np.isfinite(out), out, 0.0)
+
+
+# --- the analysis -----------------------------------------------------------------------
+
+
+def analyse(
+    history: pd.DataFrame,
+    *,
+    as_of: pd.Timestamp,
+    horizon: int = 12,
+    thresholds: Thresholds = Thresholds(),  # noqa: B008 - frozen, so a safe default
+) -> pd.DataFrame:
+    """Value type, current and future value and the explaining figures per customer.
+
+    See the module docstring for the input columns, the rules and the output columns.
+    """
+    if horizon < 1:
+        raise ValueError("horizon must be at least 1 period")
+    th = thresholds
+    m = _pivot(history, as_of)
+    x = m.value
+    n_customers, width = x.shape
+    rows = np.arange(n_customers)
+    t = np.arange(width)
+
+    any_business = m.business.any(axis=1)
+    first = np.where(any_business, np.argmax(m.business, axis=1), width)
+    periods = width - first
+    safe_first = np.minimum(first, width - 1)
+    stop = np.full(n_customers, width)
+    valid = t[None, :] >= first[:, None]
+    span = np.maximum(periods, 1).astype(np.float64)
+
+    px = _prefix(x)
+    ptx = _prefix(x * t[None, :])
+    pxx = _prefix(x * x)
+
+    active_share = np.where(periods > 0, (m.business & valid).sum(axis=1) / span, 0.0)
+    whole = _trend(px, ptx, pxx, safe_first, stop)
+    mean_value = np.where(periods > 0, whole.mean, 0.0)
+    trend_slope = _relative(whole.slope, mean_value)
+    var = np.maximum(_window_sum(pxx, safe_first, stop) / span - mean_value**2, 0.0)
+    cv = _relative(np.sqrt(var), mean_value)
+    # Mean change from one period to the next relative to the mean absolute value.
+    steps = valid[:, 1:] & valid[:, :-1]
+    step_size = np.where(steps, np.abs(np.diff(x, axis=1)), 0.0).sum(axis=1)
+    mean_abs = np.where(valid, np.abs(x), 0.0).sum(axis=1) / span
+    roughness = _relative(step_size / np.maximum(steps.sum(axis=1), 1), mean_abs)
+
+    # A parabola through the history: is the value still rising at the end, or does it
+    # flatten out as after a start-up phase?
+    end_slope, curvature_t = _quadratic(x, first)
+    end_slope = _relative(end_slope, mean_value)
+
+    recent_start = np.maximum(width - th.recent_periods, safe_first)
+    recent_level = _window_sum(px, recent_start, stop) / (stop - recent_start)
+    level_n = np.clip(np.minimum(th.level_periods, periods // 2), 1, None)
+    level = _window_sum(px, width - level_n, stop) / level_n
+    current_value = x[:, max(width - CURRENT_PERIODS, 0) :].sum(axis=1)
+
+    # Peak of the smoothed value (centred moving mean inside the customer's history).
+    half = th.smoothing_window // 2
+    lo = np.minimum(np.maximum(t[None, :] - half, first[:, None]), width - 1)
+    hi = np.maximum(np.minimum(t[None, :] + half + 1, width), lo + 1)
+    smooth = (np.take_along_axis(px, hi, axis=1) - np.take_along_axis(px, lo, axis=1)) / (hi - lo)
+    peak = np.argmax(np.where(valid, smooth, -np.inf), axis=1)
+    peak_level = smooth[rows, peak]
+    start_n = np.clip(np.minimum(th.start_periods, periods), 1, None)
+    start_level = _window_sum(px, safe_first, safe_first + start_n) / start_n
+    peak_position = np.where(periods > 1, (peak - first) / np.maximum(periods - 1, 1), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rise_to_peak = np.where(peak_level > 0, np.maximum(1 - start_level / peak_level, 0), 0.0)
+        decline_from_peak = np.where(peak_level > 0, 1 - recent_level / peak_level, 0.0)
+    fall = _trend(px, ptx, pxx, peak, stop)
+    fall_slope = _relative(fall.slope, fall.mean)
+
+    seasonal_strength, cycle_length = _seasonality(x, first)
+
+    # Portfolio reference for customers valued by revenue only.
+    judged = periods >= th.min_periods
+    reference = np.median(mean_value[judged]) if judged.any() else np.nan
+    if np.isfinite(reference) and reference > 0:
+        relative_value = mean_value / reference
+    else:
+        relative_value = np.full(n_customers, np.nan)
+
+    insufficient = periods < th.min_periods
+    falling = (trend_slope <= -th.trend_min_slope) & (whole.t <= -th.trend_min_t)
+    burr = (
+        (periods >= th.burr_min_periods)
+        & (active_share >= th.burr_min_active_share)
+        & (
+            (m.margin_ratio <= th.burr_max_margin_ratio)
+            # Without margins only a tiny, lasting revenue tells (not a fallen one).
+            | (np.isnan(m.margin_ratio) & (relative_value <= th.burr_max_relative_value) & ~falling)
+        )
+    )
+    cyclic = (
+        (seasonal_strength >= th.cyclic_min_strength)
+        & (cv >= th.cyclic_min_cv)
+        & (periods >= np.maximum(2 * cycle_length, th.cyclic_min_periods))
+    )
+    bell = (
+        (rise_to_peak >= th.bell_min_rise)
+        & (peak - first >= th.bell_min_rise_periods)
+        & (decline_from_peak >= th.bell_min_decline)
+        & (fall_slope <= -th.trend_min_slope)
+        & (fall.t <= -th.trend_min_t)
+    )
+    shrinking = falling & (decline_from_peak >= th.shrinking_min_decline)
+    growth = (
+        (trend_slope >= th.trend_min_slope)
+        & (whole.t >= th.trend_min_t)
+        & (end_slope >= th.growth_min_end_slope)
+        & (curvature_t >= -th.growth_max_flattening_t)
+        & (peak_position >= th.growth_min_peak_position)
+    )
+    kind = np.select(
+        [insufficient, burr, cyclic, bell, shrinking, growth],
+        [VALUE_TYPES.index(c) for c in (INSUFFICIENT_DATA, BURR, CYCLIC, BELL, SHRINKING, GROWTH)],
+        default=VALUE_TYPES.index(STEADY),
+    )
+
+    path = _forecast(
+        x,
+        kind,
+        peak,
+        horizon=horizon,
+        thresholds=th,
+        level=np.where(kind == VALUE_TYPES.index(INSUFFICIENT_DATA), mean_value, level),
+        first=first,
+        px=px,
+        ptx=ptx,
+        pxx=pxx,
+    )
+
+    method = np.full(n_customers, "type", dtype=object)
+    irregular = (
+        (periods > 0)
+        & (
+            (active_share < th.regular_min_active_share)
+            | (roughness >= th.erratic_min_roughness)
+            | (periods < th.type_forecast_min_periods)
+        )
+        & ~np.isin(kind, [VALUE_TYPES.index(c) for c in (CYCLIC, BURR, INSUFFICIENT_DATA)])
+    )
+    repeat_path = _repeat_buying(x, m.business & valid, first, irregular, horizon, th)
+    if repeat_path is not None:
+        usable = irregular & np.isfinite(repeat_path).all(axis=1)
+        path[usable] = repeat_path[usable]
+        method[usable] = "repeat_buying"
+
+    steady = kind == VALUE_TYPES.index(STEADY)
+    pearl_floor = (
+        np.quantile(current_value[steady], th.pearl_value_quantile) if steady.any() else np.inf
+    )
+    hidden_pearl = steady & (periods >= th.pearl_min_periods) & (current_value >= pearl_floor)
+
+    result = pd.DataFrame(
+        {
+            "value_type": pd.array(np.asarray(VALUE_TYPES, dtype=object)[kind], dtype=str),
+            "current_value": current_value,
+            "future_value": path.sum(axis=1),
+            "hidden_pearl": hidden_pearl,
+            "cost_review": kind == VALUE_TYPES.index(BURR),
+            "periods": periods,
+            "active_share": active_share,
+            "mean_value": mean_value,
+            "recent_level": recent_level,
+            "relative_value": relative_value,
+            "margin_ratio": m.margin_ratio,
+            "trend_slope": trend_slope,
+            "trend_r2": whole.r2,
+            "trend_t": whole.t,
+            "end_slope": end_slope,
+            "curvature_t": curvature_t,
+            "peak_position": peak_position,
+            "rise_to_peak": rise_to_peak,
+            "decline_from_peak": decline_from_peak,
+            "fall_slope": fall_slope,
+            "fall_t": fall.t,
+            "seasonal_strength": seasonal_strength,
+            "cycle_length": cycle_length,
+            "cv": cv,
+            "roughness": roughness,
+            "forecast_method": pd.array(method, dtype=str),
+            FORECAST_PATH: list(np.round(path, 2)),
+        },
+        index=m.ids,
+    )
+    return result
+
+
+def _quadratic(x: np.ndarray, first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares parabola over each customer's history: (end slope, curvature t).
+
+    The slope at `as_of` is in value per period; the curvature t statistic is negative
+    when the value flattens out or turns down (concave), positive when it accelerates.
+    Time is centred and scaled to -1..1 per customer so the 3x3 systems are well posed.
+    """
+    n_customers, width = x.shape
+    t = np.arange(width, dtype=np.float64)[None, :]
+    valid = t >= first[:, None]
+    n = (width - first).astype(np.float64)
+    centre = (first + width - 1) / 2.0
+    scale = np.maximum((n - 1) / 2.0, 1.0)
+    u = np.where(valid, (t - centre[:, None]) / scale[:, None], 0.0)
+    u2 = u * u
+    moments = [n, u.sum(1), u2.sum(1), (u2 * u).sum(1), (u2 * u2).sum(1)]
+    gram = np.stack(
+        [np.stack([moments[i + j] for j in range(3)], axis=-1) for i in range(3)], axis=-2
+    )
+    rhs = np.stack([x.sum(1), (x * u).sum(1), (x * u2).sum(1)], axis=-1)
+    # Too short for a parabola: make the system solvable; the rules never look at them.
+    short = n < 4
+    gram[short] = np.eye(3)
+    rhs[short] = 0.0
+    inverse = np.linalg.inv(gram)
+    beta = np.einsum("nij,nj->ni", inverse, rhs)
+    sse = np.maximum((x * x).sum(1) - (beta * rhs).sum(1), 0.0)
+    sigma2 = sse / np.maximum(n - 3, 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        curvature_t = beta[:, 2] / np.sqrt(sigma2 * inverse[:, 2, 2])
+    curvature_t = np.where(np.isfinite(curvature_t), curvature_t, 0.0)
+    end_slope = (beta[:, 1] + 2 * beta[:, 2]) / scale  # d/dt at u = 1
+    return end_slope, np.clip(curvature_t, -_MAX_T, _MAX_T)
+
+
+def _repeat_buying(
+    x: np.ndarray,
+    active: np.ndarray,
+    first: np.ndarray,
+    rows: np.ndarray,
+    horizon: int,
+    th: Thresholds,
+) -> np.ndarray | None:
+    """Forecast per future period from the repeat-buying models, for `rows` (else NaN).
+
+    BG/BB (which periods have business) x Gamma-Gamma (value per period with business),
+    both fitted on the customers in `rows`; see customers/bgnbd.py. None when there are
+    too few such customers to fit the population parameters.
+    """
+    n_customers, width = x.shape
+    count = active.sum(axis=1)
+    value_per_period = np.where(count > 0, x.sum(axis=1) / np.maximum(count, 1), 0.0)
+    fit_rows = rows & (count > 0) & (value_per_period > 0)
+    if fit_rows.sum() < th.repeat_buying_min_customers:
+        return None
+    last = width - 1 - np.argmax(active[:, ::-1], axis=1)
+    repeat = (count - 1).astype(np.float64)
+    t_x = (last - first).astype(np.float64)
+    n = (width - 1 - first).astype(np.float64)
+    try:
+        periods_model = bgnbd.fit_bgbb(repeat[fit_rows], t_x[fit_rows], n[fit_rows])
+        spend_model = bgnbd.fit_gamma_gamma(count[fit_rows], value_per_period[fit_rows])
+    except (ValueError, FloatingPointError, np.linalg.LinAlgError):
+        return None
+    # Every period with business tells about the customer's value level, the first too
+    # (unlike CDNOW's first purchases, a B2B customer's first month is an ordinary one).
+    spend = bgnbd.expected_spend(spend_model, count[fit_rows], value_per_period[fit_rows])
+    # Expected periods with business among the next 1..horizon, on the distinct
+    # (x, t_x, n) so that 100,000 customers cost a few hundred evaluations.
+    keys = np.column_stack([repeat[fit_rows], t_x[fit_rows], n[fit_rows]])
+    distinct, inverse = np.unique(keys, axis=0, return_inverse=True)
+    h = np.arange(1, horizon + 1, dtype=np.float64)[None, :]
+    with np.errstate(over="ignore", invalid="ignore"):
+        cumulative = bgnbd.bgbb_expected_purchases(
+            periods_model, h, distinct[:, 0], distinct[:, 1], distinct[:, 2]
+        )
+    per_period = np.diff(cumulative, axis=1, prepend=0.0)[inverse.ravel()]
+    out = np.full((n_customers, horizon), np.nan)
+    out[fit_rows] = per_period * spend[:, None]
+    return out
+
+
+def _seasonality(x: np.ndarray, first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Strongest cycle per customer: (seasonal strength 0..1, cycle length in periods)."""
+    n_customers, width = x.shape
+    t = np.arange(width)
+    gamma: dict[int, np.ndarray] = {}
+    pairs: dict[int, np.ndarray] = {}
+    for lag in sorted({k for pair in _CYCLES for k in pair}):
+        if lag >= width:
+            gamma[lag] = np.full(n_customers, np.nan)
+            pairs[lag] = np.zeros(n_customers)
+            continue
+        diff = x[:, lag:] - x[:, :-lag]
+        inside = t[None, lag:] - lag >= first[:, None]
+        count = inside.sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gamma[lag] = np.where(inside, diff * diff, 0.0).sum(axis=1) / count
+        pairs[lag] = count
+    strength = np.zeros(n_customers)
+    length = np.zeros(n_customers, dtype=np.int64)
+    for cycle, half_lag in _CYCLES:
+        g_cycle, g_half = gamma[cycle], gamma[half_lag]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            score = (g_half - g_cycle) / (g_half + g_cycle)
+        # At least one full cycle of pairs, so two cycles of history.
+        score = np.where((pairs[cycle] >= cycle) & np.isfinite(score), score, 0.0)
+        better = score > strength
+        strength = np.where(better, score, strength)
+        length = np.where(better, cycle, length)
+    return np.clip(strength, 0.0, 1.0), length
+
+
+def _forecast(
+    x: np.ndarray,
+    kind: np.ndarray,
+    peak: np.ndarray,
+    *,
+    horizon: int,
+    thresholds: Thresholds,
+    level: np.ndarray,
+    first: np.ndarray,
+    px: np.ndarray,
+    ptx: np.ndarray,
+    pxx: np.ndarray,
+) -> np.ndarray:
+    """Forecast value per future period (customers x horizon), following the type."""
+    th = thresholds
+    n_customers, width = x.shape
+    h = np.arange(1, horizon + 1, dtype=np.float64)[None, :]
+    stop = np.full(n_customers, width)
+    safe_first = np.minimum(first, width - 1)
+
+    # steady, burr, insufficient_data: a level.
+    path = np.repeat(level[:, None], horizon, axis=1)
+
+    # growth: damped straight trend from the fitted current level, never negative.
+    fit_start = np.maximum(width - th.growth_fit_periods, safe_first)
+    line = _trend(px, ptx, pxx, fit_start, stop)
+    slope = line.slope
+    end_level = line.intercept + slope * (width - 1)
+    damped = np.cumsum(th.growth_damping**h, axis=1)
+    growth_path = np.maximum(end_level[:, None] + slope[:, None] * damped, 0.0)
+    is_growth = kind == VALUE_TYPES.index(GROWTH)
+    path[is_growth] = growth_path[is_growth]
+
+    # bell, shrinking: exponential decay from the ratio of the last two windows.
+    after_peak = width - peak
+    k = np.clip(after_peak // 2, 1, th.decay_window)
+    late = _window_sum(px, width - k, stop) / k
+    early_start = np.maximum(width - 2 * k, 0)
+    early = _window_sum(px, early_start, width - k) / np.maximum(width - k - early_start, 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where((early > 0) & (late > 0), late / early, 0.0)
+    decay = np.clip(ratio, 0.0, 1.0) ** (1.0 / k)
+    # `late` is the mean of the last k periods, centred (k - 1) / 2 periods before as_of.
+    now = np.maximum(late, 0.0) * decay ** ((k - 1) / 2.0)
+    decay_path = now[:, None] * decay[:, None] ** h
+    falling = np.isin(kind, [VALUE_TYPES.index(BELL), VALUE_TYPES.index(SHRINKING)])
+    path[falling] = decay_path[falling]
+
+    # cyclic: the last year again (averaged with the year before), at the last year's level.
+    is_cyclic = kind == VALUE_TYPES.index(CYCLIC)
+    if is_cyclic.any():
+        xc = x[is_cyclic]
+        year = np.zeros((xc.shape[0], CURRENT_PERIODS))
+        last_year = xc[:, max(width - CURRENT_PERIODS, 0) :]
+        year[:, CURRENT_PERIODS - last_year.shape[1] :] = last_year
+        profile = year.copy()
+        if width >= 2 * CURRENT_PERIODS:
+            before = xc[:, width - 2 * CURRENT_PERIODS : width - CURRENT_PERIODS]
+            old_enough = (first[is_cyclic] <= width - 2 * CURRENT_PERIODS)[:, None]
+            profile = np.where(old_enough, (year + before) / 2, year)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(profile.sum(axis=1) != 0, year.sum(axis=1) / profile.sum(axis=1), 1.0)
+        cycle_idx = np.arange(horizon) % CURRENT_PERIODS
+        path[is_cyclic] = profile[:, cycle_idx] * scale[:, None]
+    return path
+
+
+def to_output_frame(result: pd.DataFrame, *, include_path: bool = False) -> pd.DataFrame:
+    """The analysis result in the CLI's column order: the four heads, flags, figures.
+
+    `forecast_path` (the forecast per future period, a list per customer) is left out
+    unless asked for: it does not fit a CSV cell, but an assessment may store it.
+    """
+    frame = result.reset_index()
+    columns = [*OUTPUT_HEAD, *FLAGS, *FIGURES]
+    extra = [c for c in frame.columns if c not in columns and c != FORECAST_PATH]
+    if include_path:
+        extra.append(FORECAST_PATH)
+    return frame[[c for c in columns if c in frame.columns] + extra]

@@ -1,0 +1,290 @@
+"""What the analysis means for a sales team: descriptions, advice, reasons, focus lists.
+
+Turns stored assessments into ready-made text and numbers for the templates.
+"""
+
+from dataclasses import dataclass
+
+import pandas as pd
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from . import charts
+from .models import Assessment, Customer, ValueType
+
+DESCRIPTIONS = {
+    ValueType.STEADY: gettext_lazy(
+        "Value built up in a start-up phase, then stays about constant with small swings."
+    ),
+    ValueType.CYCLIC: gettext_lazy(
+        "Value swings strongly: periods of high value alternate with little or none "
+        "(seasons, budget cycles)."
+    ),
+    ValueType.BELL: gettext_lazy(
+        "Value rose fast after entry, peaked, and falls continuously since: the customer is "
+        "being lost."
+    ),
+    ValueType.GROWTH: gettext_lazy("Value rises continuously."),
+    ValueType.SHRINKING: gettext_lazy(
+        "Value falls continuously towards a minimum, until the relationship ends."
+    ),
+    ValueType.BURR: gettext_lazy(
+        "Loyal for a long time, but brings very little: contribution margin minimal or negative."
+    ),
+    ValueType.INSUFFICIENT_DATA: gettext_lazy("Too short a history to judge."),
+}
+
+ADVICE = {
+    ValueType.STEADY: gettext_lazy(
+        "Keep the relationship healthy and look for more: steady customers with a high, "
+        "long-lasting value are hidden pearls."
+    ),
+    ValueType.CYCLIC: gettext_lazy(
+        "Plan visits and offers before the high season or the budget month; stay in touch "
+        "in the quiet periods."
+    ),
+    ValueType.BELL: gettext_lazy(
+        "Find out why the value falls (a competitor, a changed need, a problem with us) "
+        "before the customer is gone."
+    ),
+    ValueType.GROWTH: gettext_lazy(
+        "Invest: coach this customer, know the people along its chain, grow with it."
+    ),
+    ValueType.SHRINKING: gettext_lazy(
+        "Decide consciously: win back with a clear offer, or reduce the effort."
+    ),
+    ValueType.BURR: gettext_lazy(
+        "Review the cost to serve: minimum order sizes, prices, a cheaper service channel."
+    ),
+    ValueType.INSUFFICIENT_DATA: gettext_lazy("Look again once six periods of business exist."),
+}
+
+# Explaining figures as the analysis names them: label and how to show the number.
+FIGURES = {
+    "periods": (gettext_lazy("periods since first business"), "int"),
+    "active_share": (gettext_lazy("share of periods with business"), "percent"),
+    "trend_slope": (gettext_lazy("trend per period (relative to the mean)"), "percent"),
+    "trend_r2": (gettext_lazy("how well a straight trend fits (R²)"), "ratio"),
+    "peak_position": (gettext_lazy("where the peak lies in the history (0 start, 1 now)"), "ratio"),
+    "decline_from_peak": (gettext_lazy("fall since the peak"), "percent"),
+    "seasonal_strength": (gettext_lazy("strength of the seasonal swing"), "ratio"),
+    "margin_ratio": (gettext_lazy("contribution margin per revenue"), "percent"),
+    "mean_value": (gettext_lazy("mean value per period"), "money"),
+    "recent_level": (gettext_lazy("recent value per period"), "money"),
+    "relative_value": (gettext_lazy("value relative to the typical customer"), "ratio"),
+    "recent_slope": (gettext_lazy("recent trend per period"), "percent"),
+    "rise_to_peak": (gettext_lazy("rise from the start to the peak"), "percent"),
+    "cycle_length": (gettext_lazy("length of the cycle (periods)"), "int"),
+    "cv": (gettext_lazy("variation (coefficient of variation)"), "ratio"),
+    "forecast_method": (gettext_lazy("how the forecast was made"), "text"),
+}
+
+
+def _fmt(value: object, kind: str) -> str:
+    if value is None:
+        return "–"
+    if kind == "text":
+        return str(value)
+    if kind == "int":
+        return number_format(int(value), force_grouping=True)
+    if kind == "percent":
+        return number_format(100 * float(value), 1) + " %"
+    if kind == "money":
+        return number_format(float(value), 0, force_grouping=True)
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, int | float):
+        return number_format(float(value), 2)
+    return str(value)
+
+
+def explain(assessment: Assessment) -> list[tuple[str, str]]:
+    """The figures the type rests on, labelled, in the user's language."""
+    rows = []
+    for key, value in assessment.figures.items():
+        if key in ("hidden_pearl", "cost_review", "forecast_path"):
+            continue
+        label, kind = FIGURES.get(key, (key.replace("_", " "), "number"))
+        rows.append((str(label), _fmt(value, kind)))
+    return rows
+
+
+@dataclass
+class TimelineEntry:
+    as_of: object
+    value_type: str
+    label: str
+    changed: bool
+
+
+def timeline(assessments: list[Assessment]) -> list[TimelineEntry]:
+    entries, previous = [], None
+    for a in assessments:
+        entries.append(
+            TimelineEntry(
+                a.run.as_of, a.value_type, a.get_value_type_display(), a.value_type != previous
+            )
+        )
+        previous = a.value_type
+    return entries
+
+
+# A change from a good type to one of these is an early warning.
+WARNING_CHANGES = {
+    (ValueType.GROWTH, ValueType.BELL),
+    (ValueType.GROWTH, ValueType.SHRINKING),
+    (ValueType.STEADY, ValueType.SHRINKING),
+    (ValueType.STEADY, ValueType.BELL),
+    (ValueType.CYCLIC, ValueType.SHRINKING),
+}
+
+
+def early_warning(assessments: list[Assessment]) -> str:
+    if len(assessments) < 2:
+        return ""
+    before, now = assessments[-2], assessments[-1]
+    if (before.value_type, now.value_type) in WARNING_CHANGES:
+        return _(
+            "Early warning: was a %(before)s as of %(then)s, is a %(now)s as of %(as_of)s."
+        ) % {
+            "before": before.get_value_type_display(),
+            "then": before.run.as_of.strftime("%Y-%m"),
+            "now": now.get_value_type_display(),
+            "as_of": now.run.as_of.strftime("%Y-%m"),
+        }
+    return ""
+
+
+def type_summary(frame: pd.DataFrame) -> list[dict]:
+    """Count and value share per type, with description and advice, in DESIGN.md order."""
+    total = float(frame["current_value"].clip(lower=0).sum()) or 1.0
+    grouped = frame.groupby("value_type").agg(
+        n=("value_type", "size"), value=("current_value", lambda s: float(s.clip(lower=0).sum()))
+    )
+    rows = []
+    for code, label in ValueType.choices:
+        n = int(grouped["n"].get(code, 0))
+        value = float(grouped["value"].get(code, 0.0))
+        rows.append(
+            {
+                "code": code,
+                "label": label,
+                "n": n,
+                "share": 100 * value / total,
+                "description": DESCRIPTIONS[code],
+                "advice": ADVICE[code],
+            }
+        )
+    return rows
+
+
+@dataclass
+class FocusEntry:
+    assessment: Assessment
+    reason: str
+
+
+def focus_lists(assessments: list[Assessment]) -> dict:
+    """The promising customers for each goal, hidden pearls and burr customers."""
+
+    def gain(a: Assessment) -> float:
+        return a.future_value - a.current_value
+
+    def money(x: float) -> str:
+        return number_format(x, 0, force_grouping=True)
+
+    growth = sorted(
+        (a for a in assessments if gain(a) > 0 and a.value_type != ValueType.BURR),
+        key=gain,
+        reverse=True,
+    )[:15]
+    profit = sorted(
+        (
+            a
+            for a in assessments
+            if a.value_type in (ValueType.STEADY, ValueType.GROWTH, ValueType.CYCLIC)
+        ),
+        key=lambda a: a.future_value,
+        reverse=True,
+    )[:15]
+    innovation = sorted(
+        (a for a in assessments if a.value_type == ValueType.GROWTH),
+        key=lambda a: a.figures.get("trend_slope") or 0,
+        reverse=True,
+    )[:15]
+    pearls = sorted(
+        (a for a in assessments if a.hidden_pearl), key=lambda a: a.current_value, reverse=True
+    )
+    burrs = sorted(
+        (a for a in assessments if a.value_type == ValueType.BURR or a.cost_review),
+        key=lambda a: a.current_value,
+    )
+    return {
+        "goals": [
+            (
+                _("Revenue growth"),
+                [
+                    FocusEntry(a, _("expected to gain %(gain)s") % {"gain": money(gain(a))})
+                    for a in growth
+                ],
+            ),
+            (
+                _("Profitability"),
+                [
+                    FocusEntry(
+                        a,
+                        _("%(type)s with a future value of %(value)s")
+                        % {"type": a.get_value_type_display(), "value": money(a.future_value)},
+                    )
+                    for a in profit
+                ],
+            ),
+            (
+                _("Innovation"),
+                [FocusEntry(a, _("grows fastest: a partner for new products")) for a in innovation],
+            ),
+        ],
+        "pearls": [
+            FocusEntry(
+                a,
+                _("steady for %(n)s periods at %(value)s")
+                % {"n": a.figures.get("periods", "?"), "value": money(a.current_value)},
+            )
+            for a in pearls
+        ],
+        "burrs": [
+            FocusEntry(
+                a,
+                _("current value %(value)s, margin ratio %(ratio)s")
+                % {
+                    "value": money(a.current_value),
+                    "ratio": _fmt(a.figures.get("margin_ratio"), "percent"),
+                },
+            )
+            for a in burrs
+        ],
+    }
+
+
+def history_chart(customer: Customer, records: pd.DataFrame, latest: Assessment | None) -> str:
+    """The customer's value per period with the forecast continuation, as an HTML snippet."""
+    records = records.copy()
+    revenue = pd.to_numeric(records["revenue"], errors="coerce").astype(float)
+    margin = pd.to_numeric(records["margin"], errors="coerce").astype(float)
+    # The value is the contribution margin where the data has it, else revenue.
+    records["value"] = margin if margin.notna().any() else revenue
+    records["period"] = pd.to_datetime(records["period"])
+    forecast = pd.DataFrame(columns=["period", "value"])
+    path = (latest.figures.get("forecast_path") if latest else None) or []
+    if latest and path:
+        start = pd.Timestamp(latest.run.as_of) + pd.offsets.MonthBegin(1)
+        forecast = pd.DataFrame(
+            {"period": pd.date_range(start, periods=len(path), freq="MS"), "value": path}
+        )
+    figure = charts.history(
+        records[["period", "value"]],
+        forecast,
+        labels={"past": _("value"), "forecast": _("forecast"), "value": _("value per period")},
+    )
+    return figure.to_html(full_html=False, include_plotlyjs=False, div_id="history-chart")

@@ -1,0 +1,58 @@
+"""python manage.py analyze_customers INPUT --output OUT.csv [--horizon N] [--as-of YYYY-MM]
+
+Analyses a value-history file without touching the database: one row per customer
+with its value type, current and future value and the figures that explain the type.
+"""
+
+from pathlib import Path
+
+import pandas as pd
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from customers import analysis
+from customers.reading import read_history
+
+
+class Command(BaseCommand):
+    help = "Analyse a customer value history file (CSV or XLSX) into a CSV of value types."
+    # No database needed: skip the system checks that would connect to it.
+    requires_system_checks: list = []
+
+    def add_arguments(self, parser):
+        parser.add_argument("input", type=Path)
+        parser.add_argument("--output", type=Path, required=True)
+        parser.add_argument("--horizon", type=int, default=None)
+        parser.add_argument("--as-of", dest="as_of", default=None, help="YYYY-MM")
+
+    def handle(self, *args, input: Path, output: Path, horizon, as_of, **options):
+        if not input.exists():
+            raise CommandError(f"{input}: no such file")
+        result = read_history(input, filename=input.name)
+        if result.errors:
+            lines = [f"{input.name}: {len(result.errors)} error(s), nothing analysed"]
+            lines += [
+                f"  row {e.row or '-'}, column {e.column or '-'}: {e.message}"
+                for e in result.errors
+            ]
+            raise CommandError("\n".join(lines))
+        history = result.history
+        if as_of:
+            try:
+                as_of_ts = pd.Timestamp(pd.Period(as_of, freq="M").start_time)
+            except ValueError as error:
+                raise CommandError(f"--as-of {as_of}: expected YYYY-MM") from error
+        else:
+            as_of_ts = history["period"].max()
+        config = settings.CUSTOMER_ANALYSIS
+        frame = analysis.analyse(
+            history[history["period"] <= as_of_ts],
+            as_of=as_of_ts,
+            horizon=horizon or config["horizon"],
+            thresholds=analysis.Thresholds.from_mapping(config["thresholds"]),
+        )
+        out = analysis.to_output_frame(frame)
+        out.to_csv(output, index=False, float_format="%.2f")
+        self.stdout.write(
+            f"{len(out)} customers analysed as of {as_of_ts:%Y-%m}, written to {output}"
+        )

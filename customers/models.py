@@ -1,0 +1,157 @@
+"""Customers, their value per period, imports and the stored results of each analysis."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from chain.models import Actor
+
+
+class ValueType(models.TextChoices):
+    """The value types of DESIGN.md, named there in German and English."""
+
+    STEADY = "steady", _("steady customer")
+    CYCLIC = "cyclic", _("cyclic customer")
+    BELL = "bell", _("bell customer")
+    GROWTH = "growth", _("growth customer")
+    SHRINKING = "shrinking", _("shrinking customer")
+    BURR = "burr", _("burr customer")
+    INSUFFICIENT_DATA = "insufficient_data", _("insufficient data")
+
+
+class Customer(models.Model):
+    number = models.CharField(_("customer number"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    actor = models.ForeignKey(
+        Actor,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="customers",
+        verbose_name=_("chain actor"),
+        help_text=_("The actor of the chains this customer is, or belongs to."),
+    )
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.number})" if self.name else self.number
+
+    def get_absolute_url(self) -> str:
+        return reverse("customers:detail", args=[self.pk])
+
+
+class ImportBatch(models.Model):
+    """One uploaded file: who, when, what, and how it went."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, verbose_name=_("by")
+    )
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    file_name = models.CharField(_("file"), max_length=255)
+    kind = models.CharField(_("layout"), max_length=16, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.PENDING
+    )
+    progress = models.PositiveSmallIntegerField(_("progress"), default=0)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    customers = models.PositiveIntegerField(_("customers"), default=0)
+    periods = models.PositiveIntegerField(_("periods"), default=0)
+    first_period = models.DateField(_("first period"), null=True, blank=True)
+    last_period = models.DateField(_("last period"), null=True, blank=True)
+    # [{"row": 2, "column": "Umsatz", "message": "..."}] — at most the reader's limit.
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    message = models.TextField(_("message"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        permissions = [("import_values", _("Can import customer value data"))]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class ValueRecord(models.Model):
+    """A customer's revenue and contribution margin in one period (a month)."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="records", verbose_name=_("customer")
+    )
+    period = models.DateField(_("period"), help_text=_("First day of the month."))
+    revenue = models.DecimalField(_("revenue"), max_digits=16, decimal_places=2)
+    margin = models.DecimalField(
+        _("contribution margin"), max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    batch = models.ForeignKey(
+        ImportBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="records"
+    )
+
+    class Meta:
+        ordering = ["customer", "period"]
+        verbose_name = _("value record")
+        verbose_name_plural = _("value records")
+        constraints = [
+            # Re-importing a period replaces it: there is one record per customer and month.
+            models.UniqueConstraint(fields=["customer", "period"], name="one_record_per_period"),
+            models.CheckConstraint(condition=Q(period__day=1), name="period_is_first_of_month"),
+        ]
+
+
+class AnalysisRun(models.Model):
+    created_at = models.DateTimeField(_("run at"), auto_now_add=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    as_of = models.DateField(_("as of"), help_text=_("The last period the analysis looked at."))
+    horizon = models.PositiveSmallIntegerField(_("forecast horizon (periods)"), default=12)
+    customers = models.PositiveIntegerField(_("customers"), default=0)
+    thresholds = models.JSONField(_("thresholds"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        get_latest_by = "created_at"
+        verbose_name = _("analysis run")
+        verbose_name_plural = _("analysis runs")
+
+    def __str__(self) -> str:
+        return f"{self.as_of:%Y-%m} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class Assessment(models.Model):
+    """One customer's value type, current and future value, and why, in one run."""
+
+    run = models.ForeignKey(
+        AnalysisRun, on_delete=models.CASCADE, related_name="assessments", verbose_name=_("run")
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="assessments", verbose_name=_("customer")
+    )
+    value_type = models.CharField(_("value type"), max_length=20, choices=ValueType.choices)
+    current_value = models.FloatField(_("current value"))
+    future_value = models.FloatField(_("future value"))
+    hidden_pearl = models.BooleanField(_("hidden pearl"), default=False)
+    cost_review = models.BooleanField(_("cost-to-serve review"), default=False)
+    # The figures the type rests on, as the analysis named them (see customers/analysis.py).
+    figures = models.JSONField(_("explaining figures"), default=dict)
+
+    class Meta:
+        ordering = ["run", "customer"]
+        verbose_name = _("assessment")
+        verbose_name_plural = _("assessments")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "customer"], name="one_assessment_per_run"),
+        ]
+        indexes = [models.Index(fields=["customer", "run"])]

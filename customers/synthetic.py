@@ -1,0 +1,259 @@
+"""Labelled synthetic value histories for testing and benchmarking the analysis.
+
+`generate()` draws customers of all seven value types (see DESIGN.md, "Customer value
+types") with varied start dates, levels, noise and gaps, simulates their value per month
+for the observed months *and* the twelve months after `as_of`, and returns
+
+- the history frame in the shape `customers.analysis` reads (`customer_id, period,
+  revenue, margin`; only periods up to `as_of`; months without business mostly have no
+  row at all, a few have an explicit zero row),
+- the true value type per customer (the label the generating process stands for),
+- the true future value: the sum of the customer's value (margin, or revenue where the
+  customer has no margins) over the twelve months after `as_of`, as the same process
+  with its noise and gaps goes on.
+
+How the types are drawn (levels are lognormal, noise multiplicative with a coefficient of
+variation of 5-30 %, gaps are months without business with a probability of 0-6 %):
+
+- steady: a start-up ramp of 0-9 months, then a constant level with a slight drift;
+  at least six months after the ramp are observed.
+- cyclic: at least two years observed; either a seasonal swing (level x (1 + A cos) with
+  A 0.8-1.3, clipped at zero) or budget months (business only in December, in March and
+  September, in June and December, or at quarter ends).
+- bell: a rise of 3-12 months from about a tenth of the peak, then an exponential decay
+  of 5-20 % per month until the value is down to 2-6 % of the peak and the customer is
+  lost; observed far enough past the peak that the value has at least halved.
+- growth: linear or exponential growth by a factor of 2-5 over the observed history.
+- shrinking: linear or exponential decline from the first month to 12-50 % of the start
+  by `as_of`; the linear ones go on down to zero (the relationship ends).
+- burr: at least 18 months of business in most months; a contribution margin of -15 %
+  to +3 % of revenue (negative for about a third), or, for customers without margins,
+  a revenue of 0.1-0.6 % of a typical customer's.
+- insufficient_data: first business in the last five months; the process behind it is a
+  steady or growing one.
+
+Every type is identifiable from the observed history by construction (for example, bell
+customers are past their peak, cyclic customers show two cycles); real data is murkier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from customers.analysis import (
+    CUSTOMER_ID,
+    MARGIN,
+    PERIOD,
+    REVENUE,
+    VALUE_TYPES,
+)
+
+FUTURE_MONTHS = 12
+
+# Share of each type among the generated customers (normalised, so only ratios matter).
+DEFAULT_TYPE_SHARES: Mapping[str, float] = {
+    "steady": 0.26,
+    "cyclic": 0.13,
+    "bell": 0.12,
+    "growth": 0.13,
+    "shrinking": 0.12,
+    "burr": 0.12,
+    "insufficient_data": 0.12,
+}
+
+_MEDIAN_LEVEL = 1_000.0  # median revenue per month of a typical customer, currency units
+_LEVEL_SIGMA = 0.8  # spread of the levels (sigma of the log)
+_NO_MARGIN_SHARE = 0.2  # customers whose data has no contribution margin
+_EXPLICIT_ZERO_SHARE = 0.1  # months without business that still have a row (value 0)
+
+# Budget-month patterns of cyclic customers: calendar months (1-12) with business.
+_BUDGET_PATTERNS = (
+    (12,),
+    (3, 9),
+    (6, 12),
+    (3, 6, 9, 12),
+)
+
+
+def generate(
+    n_customers: int,
+    *,
+    seed: int,
+    as_of: pd.Timestamp,
+    months: int = 60,
+    type_shares: Mapping[str, float] | None = None,
+    all_rows: bool = False,
+) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """Draw `n_customers` labelled value histories of up to `months` months up to `as_of`.
+
+    Returns `(history, true_type, true_future)`; the two series are indexed by customer id
+    (strings `C0000001`, ...); `history.customer_id` is categorical with those ids as
+    categories, which keeps 100,000 customers x 60 months small. `all_rows` writes a row
+    for every customer and month, zeros included (n_customers x months rows, as a file
+    with a fixed size for benchmarks); by default months without business mostly have
+    no row.
+    """
+    if months < 24:
+        raise ValueError("months must be at least 24 (cyclic customers show two cycles)")
+    rng = np.random.default_rng(seed)
+    shares = dict(DEFAULT_TYPE_SHARES if type_shares is None else type_shares)
+    probabilities = np.array([shares.get(code, 0.0) for code in VALUE_TYPES], dtype=float)
+    kind = rng.choice(len(VALUE_TYPES), size=n_customers, p=probabilities / probabilities.sum())
+    code = {name: i for i, name in enumerate(VALUE_TYPES)}
+
+    n, m_obs = n_customers, months
+    total = m_obs + FUTURE_MONTHS
+    last = m_obs - 1  # index of as_of
+    t = np.arange(total, dtype=np.float64)[None, :]
+    as_of = pd.Timestamp(as_of).to_period("M").to_timestamp()
+    first_month = as_of - pd.DateOffset(months=m_obs - 1)
+    calendar = ((first_month.month - 1 + np.arange(total)) % 12 + 1)[None, :]
+
+    level = _MEDIAN_LEVEL * np.exp(_LEVEL_SIGMA * rng.standard_normal(n))
+    noise_cv = rng.uniform(0.05, 0.3, n)
+    gap_p = rng.uniform(0.0, 0.06, n)
+    start = np.zeros(n, dtype=np.int64)
+    shape = np.zeros((n, total))
+
+    def uniform_start(rows: np.ndarray, min_tenure: np.ndarray | int) -> np.ndarray:
+        latest = last - (np.asarray(min_tenure) - 1)
+        return np.floor(rng.uniform(0, 1, rows.sum()) * (np.maximum(latest, 0) + 1)).astype(int)
+
+    # steady: ramp over `ramp` months, then the level with a slight drift.
+    rows = kind == code["steady"]
+    ramp = np.where(rng.uniform(size=n) < 0.4, 0, rng.integers(2, 10, n))
+    start[rows] = uniform_start(rows, ramp[rows] + 7)
+    drift = rng.uniform(-0.003, 0.003, n)
+    age = t - start[:, None]
+    shape_steady = np.clip((age + 1) / (ramp[:, None] + 1), 0, 1) * (1 + drift[:, None] * age)
+    shape[rows] = shape_steady[rows]
+
+    # insufficient_data: a steady or growing customer that started in the last 5 months.
+    rows = kind == code["insufficient_data"]
+    start[rows] = last - rng.integers(0, 5, rows.sum())
+    age = t - start[:, None]
+    growing = rng.uniform(size=n) < 0.3
+    shape_new = np.where(
+        growing[:, None],
+        np.exp(0.04 * age),
+        np.clip((age + 1) / (ramp[:, None] + 1), 0, 1),
+    )
+    shape[rows] = shape_new[rows]
+
+    # growth: by a factor of 2-5 over the observed months, linear or exponential.
+    rows = kind == code["growth"]
+    start[rows] = uniform_start(rows, 12)
+    tenure = last - start + 1
+    factor = rng.uniform(2.0, 5.0, n)
+    age = t - start[:, None]
+    exponential = rng.uniform(size=n) < 0.5
+    rate = np.log(factor) / (tenure - 1).clip(1)
+    slope = (factor - 1) / (tenure - 1).clip(1)
+    shape_growth = np.where(
+        exponential[:, None], np.exp(rate[:, None] * age), 1 + slope[:, None] * age
+    )
+    shape[rows] = shape_growth[rows]
+
+    # shrinking: from the first month down to 12-50 % of it at as_of.
+    rows = kind == code["shrinking"]
+    start[rows] = uniform_start(rows, 12)
+    tenure = last - start + 1
+    remaining = rng.uniform(0.12, 0.5, n)
+    age = t - start[:, None]
+    decay = np.log(remaining) / (tenure - 1).clip(1)
+    fall_per_month = (1 - remaining) / (tenure - 1).clip(1)
+    # The linear ones reach zero (the relationship ends) sooner or later; the short ones
+    # within the forecast months.
+    shape_shrinking = np.where(
+        exponential[:, None],
+        np.exp(decay[:, None] * age),
+        np.clip(1 - fall_per_month[:, None] * age, 0, None),
+    )
+    shape[rows] = shape_shrinking[rows]
+
+    # bell: rise over `rise` months, then exponential decay; at as_of past the half-life.
+    rows = kind == code["bell"]
+    rise = rng.integers(3, 13, n)
+    fall = rng.uniform(0.05, 0.2, n)
+    left = np.exp(rng.uniform(np.log(0.01), np.log(0.45), n))  # value left at as_of
+    after_peak = np.ceil(np.log(1 / left) / fall).astype(np.int64)
+    after_peak = np.clip(after_peak, 6, last - rise)
+    start[rows] = (last - rise - after_peak)[rows]
+    age = t - start[:, None]
+    up = 0.1 + 0.9 * np.clip(age / rise[:, None], 0, 1)
+    down = np.exp(-fall[:, None] * np.clip(age - rise[:, None], 0, None))
+    # Once the value is down to a few per cent of the peak, the customer is lost.
+    lost = rng.uniform(0.02, 0.06, n)
+    shape[rows] = np.where(down < lost[:, None], 0.0, up * down)[rows]
+
+    # cyclic: a seasonal swing or budget months; two years observed at least.
+    rows = kind == code["cyclic"]
+    # Budget months may come up to 11 months after the start: two years of business.
+    start[rows] = uniform_start(rows, 36)
+    amplitude = rng.uniform(0.8, 1.3, n)
+    phase = rng.uniform(0, 12, n)
+    seasonal = np.clip(
+        1 + amplitude[:, None] * np.cos(2 * np.pi * (calendar - phase[:, None]) / 12), 0, None
+    )
+    pattern = rng.integers(0, len(_BUDGET_PATTERNS), n)
+    budget = np.zeros((n, total))
+    for p, months_with_business in enumerate(_BUDGET_PATTERNS):
+        in_pattern = np.isin(calendar, months_with_business)
+        budget[pattern == p] = np.where(in_pattern, 12 / len(months_with_business), 0.0)
+    use_budget = rng.uniform(size=n) < 0.5
+    shape_cyclic = np.where(use_budget[:, None], budget, seasonal)
+    shape[rows] = shape_cyclic[rows]
+
+    # burr: loyal (long, few gaps), steady revenue, tiny or negative margin.
+    rows = kind == code["burr"]
+    start[rows] = uniform_start(rows, 18)
+    shape[rows] = 1.0
+    gap_p[rows] = rng.uniform(0.0, 0.05, rows.sum())
+
+    # Everything before the first business is zero.
+    alive = t >= start[:, None]
+    mean_revenue = level[:, None] * shape * alive
+
+    sigma = np.sqrt(np.log1p(noise_cv**2))[:, None]
+    noise = np.exp(sigma * rng.standard_normal((n, total)) - sigma**2 / 2)
+    gap = rng.uniform(size=(n, total)) < gap_p[:, None]
+    # The first month is business by definition.
+    gap[np.arange(n), np.minimum(start, total - 1)] = False
+    revenue = mean_revenue * noise * ~gap
+
+    has_margin = rng.uniform(size=n) >= _NO_MARGIN_SHARE
+    ratio = rng.uniform(0.12, 0.5, n)
+    burr_rows = kind == code["burr"]
+    ratio[burr_rows] = rng.uniform(-0.15, 0.03, burr_rows.sum())
+    # Burr customers without margins are recognisable by their tiny revenue only.
+    tiny = burr_rows & ~has_margin
+    revenue[tiny] *= (_MEDIAN_LEVEL / level[tiny] * rng.uniform(0.001, 0.006, tiny.sum()))[:, None]
+    margin_noise = np.where(burr_rows[:, None], 0.02, 0.05 * ratio[:, None])
+    margin = revenue * (ratio[:, None] + margin_noise * rng.standard_normal((n, total)))
+    value = np.where(has_margin[:, None], margin, revenue)
+
+    ids = np.char.add("C", np.char.zfill(np.arange(1, n + 1).astype(str), 7))
+    true_type = pd.Series(np.asarray(VALUE_TYPES)[kind], index=pd.Index(ids, name=CUSTOMER_ID))
+    true_future = pd.Series(
+        value[:, m_obs:].sum(axis=1), index=true_type.index, name="true_future_value"
+    )
+
+    observed_revenue = revenue[:, :m_obs]
+    keep = observed_revenue != 0
+    keep |= alive[:, :m_obs] & (rng.uniform(size=(n, m_obs)) < _EXPLICIT_ZERO_SHARE)
+    if all_rows:
+        keep[:] = True
+    customer, month = np.nonzero(keep)
+    periods = pd.date_range(first_month, periods=m_obs, freq="MS")
+    history = pd.DataFrame(
+        {
+            CUSTOMER_ID: pd.Categorical.from_codes(customer, categories=ids),
+            PERIOD: periods.values[month],
+            REVENUE: observed_revenue[customer, month],
+            MARGIN: np.where(has_margin[customer], margin[customer, month], np.nan),
+        }
+    )
+    return history, true_type.rename("true_type"), true_future

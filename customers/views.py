@@ -1,0 +1,234 @@
+"""Customer value pages: list, portfolio, customer, focus list, import, exports."""
+
+import csv
+import io
+import uuid
+from pathlib import Path
+
+import pandas as pd
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.db.models import F, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.middleware import HtmxDetails
+
+from . import charts, guidance
+from .forms import ActorLinkForm, UploadForm
+from .models import Assessment, Customer, ImportBatch, ValueType
+from .selectors import assessment_list, latest_run
+from .tasks import analyse_task, import_task
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+SORTS = {
+    "current": "-current_value",
+    "future": "-future_value",
+    "growth": "-delta",
+    "name": "customer__name",
+}
+
+
+@require_GET
+def customer_list(request: HtmxHttpRequest) -> HttpResponse:
+    run = latest_run()
+    assessments = assessment_list(run) if run else Assessment.objects.none()
+    value_type = request.GET.get("type", "")
+    if value_type in ValueType.values:
+        assessments = assessments.filter(value_type=value_type)
+    q = request.GET.get("q", "").strip()
+    if q:
+        assessments = assessments.filter(
+            Q(customer__number__icontains=q) | Q(customer__name__icontains=q)
+        )
+    sort = request.GET.get("sort", "current")
+    order = SORTS.get(sort, SORTS["current"])
+    if sort == "growth":
+        assessments = assessments.annotate(delta=F("future_value") - F("current_value"))
+    page = Paginator(assessments.order_by(order, "customer__number"), 50).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "run": run,
+        "page": page,
+        "types": ValueType.choices,
+        "value_type": value_type,
+        "q": q,
+        "sort": sort,
+        "query": query.urlencode(),
+        "can_import": request.user.has_perm("customers.import_values"),
+    }
+    template = "customers/list.html#customer-table" if request.htmx else "customers/list.html"
+    return render(request, template, context)
+
+
+@require_GET
+def portfolio(request: HtmxHttpRequest) -> HttpResponse:
+    run = latest_run()
+    context = {"run": run}
+    if run:
+        rows = list(
+            assessment_list(run).values(
+                "customer_id",
+                "customer__number",
+                "customer__name",
+                "value_type",
+                "current_value",
+                "future_value",
+            )
+        )
+        frame = pd.DataFrame(rows)
+        frame["customer"] = frame["customer__name"].where(
+            frame["customer__name"] != "", frame["customer__number"]
+        )
+        frame["url"] = "/customers/" + frame["customer_id"].astype(str) + "/"
+        labels = {code: str(label) for code, label in ValueType.choices}
+        figure = charts.portfolio(
+            frame,
+            labels=labels,
+            axis={"current": _("current value (last 12 periods)"), "future": _("future value")},
+        )
+        context["chart"] = figure.to_html(
+            full_html=False, include_plotlyjs=False, div_id="portfolio-chart"
+        )
+        context["types"] = guidance.type_summary(frame)
+    return render(request, "customers/portfolio.html", context)
+
+
+@require_GET
+def customer_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    customer = get_object_or_404(Customer.objects.select_related("actor"), pk=pk)
+    assessments = list(
+        customer.assessments.select_related("run").order_by("run__created_at", "run__pk")
+    )
+    latest = assessments[-1] if assessments else None
+    records = pd.DataFrame(
+        list(customer.records.order_by("period").values("period", "revenue", "margin"))
+    )
+    chart = ""
+    if not records.empty:
+        chart = guidance.history_chart(customer, records, latest)
+    context = {
+        "customer": customer,
+        "latest": latest,
+        "explanation": guidance.explain(latest) if latest else [],
+        "timeline": guidance.timeline(assessments),
+        "warning": guidance.early_warning(assessments),
+        "chart": chart,
+        "actor_form": ActorLinkForm(instance=customer),
+        "records": records.tail(24).iloc[::-1].to_dict("records") if not records.empty else [],
+    }
+    return render(request, "customers/detail.html", context)
+
+
+@require_POST
+def customer_link_actor(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    customer = get_object_or_404(Customer, pk=pk)
+    form = ActorLinkForm(request.POST, instance=customer)
+    if form.is_valid():
+        form.save()
+        messages.success(request, _("Chain actor saved."))
+    else:
+        messages.error(request, _("Choose an actor from the catalog."))
+    return redirect(customer)
+
+
+@require_GET
+def focus(request: HtmxHttpRequest) -> HttpResponse:
+    run = latest_run()
+    context = {"run": run}
+    if run:
+        assessments = list(assessment_list(run))
+        context.update(guidance.focus_lists(assessments))
+    return render(request, "customers/focus.html", context)
+
+
+EXPORT_COLUMNS = ["customer_number", "customer_name", "value_type", "current_value", "future_value"]
+
+
+def _export_frame() -> pd.DataFrame:
+    run = latest_run()
+    if not run:
+        return pd.DataFrame(columns=EXPORT_COLUMNS)
+    rows = []
+    for a in assessment_list(run).order_by("customer__number").iterator(chunk_size=5000):
+        rows.append(
+            {
+                "customer_number": a.customer.number,
+                "customer_name": a.customer.name,
+                "value_type": a.value_type,
+                "current_value": round(a.current_value, 2),
+                "future_value": round(a.future_value, 2),
+                "hidden_pearl": a.hidden_pearl,
+                "cost_review": a.cost_review,
+                **a.figures,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+@require_GET
+def export_csv(request: HttpRequest) -> HttpResponse:
+    frame = _export_frame()
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="customer-assessments.csv"'
+    frame.to_csv(response, index=False, quoting=csv.QUOTE_MINIMAL)
+    return response
+
+
+@require_GET
+def export_xlsx(request: HttpRequest) -> HttpResponse:
+    buffer = io.BytesIO()
+    _export_frame().to_excel(buffer, index=False, sheet_name="assessments")
+    response = HttpResponse(
+        buffer.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = 'attachment; filename="customer-assessments.xlsx"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("customers.import_values", raise_exception=True)
+def import_values(request: HtmxHttpRequest) -> HttpResponse:
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        folder = Path(settings.MEDIA_ROOT) / "imports"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{uuid.uuid4().hex}{Path(upload.name).suffix.lower()}"
+        with path.open("wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        batch = ImportBatch.objects.create(uploaded_by=request.user, file_name=upload.name)
+        import_task.enqueue(batch.pk, str(path))
+        return redirect("customers:import-detail", pk=batch.pk)
+    batches = ImportBatch.objects.select_related("uploaded_by")[:20]
+    return render(request, "customers/import.html", {"form": form, "batches": batches})
+
+
+@require_GET
+@permission_required("customers.import_values", raise_exception=True)
+def import_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    batch = get_object_or_404(ImportBatch, pk=pk)
+    template = "customers/import_detail.html"
+    if request.htmx:
+        template += "#batch-status"
+    return render(request, template, {"batch": batch})
+
+
+@require_POST
+@permission_required("customers.import_values", raise_exception=True)
+def analyse(request: HtmxHttpRequest) -> HttpResponse:
+    analyse_task.enqueue(request.user.pk)
+    messages.success(request, _("The analysis runs in the background; reload in a moment."))
+    return redirect("customers:list")

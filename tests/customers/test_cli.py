@@ -1,0 +1,49 @@
+"""analyze_customers: the file in, the CSV out, without the database."""
+
+import pandas as pd
+import pytest
+from django.core.management import CommandError, call_command
+
+from tests.customers.conftest import FILES
+
+
+def test_it_writes_one_row_per_customer(tmp_path):
+    out = tmp_path / "out.csv"
+    call_command("analyze_customers", str(FILES / "de_period.csv"), "--output", str(out))
+    frame = pd.read_csv(out, dtype={"customer_id": str})
+    assert list(frame.columns[:4]) == ["customer_id", "value_type", "current_value", "future_value"]
+    assert len(frame.columns) > 4  # the explaining figures follow
+    source = pd.read_csv(FILES / "de_period.csv", sep=";", encoding="cp1252", dtype=str)
+    assert set(frame["customer_id"]) == set(source.iloc[:, 0].str.strip())
+
+
+def test_it_takes_transactions_horizon_and_as_of(tmp_path):
+    out = tmp_path / "out.csv"
+    call_command(
+        "analyze_customers",
+        str(FILES / "en_transactions.csv"),
+        "--output",
+        str(out),
+        "--horizon",
+        "6",
+        "--as-of",
+        "2024-06",
+    )
+    frame = pd.read_csv(out)
+    assert len(frame) > 0 and frame["future_value"].notna().all()
+
+
+def test_a_broken_file_is_refused_with_row_and_column(tmp_path):
+    with pytest.raises(CommandError) as error:
+        call_command(
+            "analyze_customers", str(FILES / "bad_number.csv"), "--output", str(tmp_path / "o.csv")
+        )
+    assert "row 3, column Umsatz" in str(error.value)
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_it_needs_no_database(tmp_path, django_db_blocker):
+    out = tmp_path / "out.csv"
+    with django_db_blocker.block():
+        call_command("analyze_customers", str(FILES / "en_period.csv"), "--output", str(out))
+    assert out.exists()
