@@ -26,7 +26,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -38,9 +37,7 @@ INPUT_COLUMNS = ["customer_id", "period", "revenue", "contribution_margin"]
 
 
 def write_input(path: Path, n_customers: int) -> int:
-    history, _, _ = synthetic.generate(
-        n_customers, seed=42, as_of=AS_OF, months=60, all_rows=True
-    )
+    history, _, _ = synthetic.generate(n_customers, seed=42, as_of=AS_OF, months=60, all_rows=True)
     frame = pd.DataFrame(
         {
             "customer_id": history[analysis.CUSTOMER_ID],
@@ -117,7 +114,7 @@ def accuracy_figures(n_customers: int) -> None:
         colnames=["assigned"],
         dropna=False,
     )
-    with pd.option_context("display.width", 160):
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(matrix)
     right = assigned == true_type
     print(f"accuracy: {right.mean():.2%}")
@@ -160,9 +157,7 @@ def main() -> None:
     print(f"analyse():                  {figures['analyse']:6.2f} s")
     print(f"write the result CSV:       {figures['write']:6.2f} s")
     print(f"total, file to file:        {figures['total']:6.2f} s  (target <= 10 s)")
-    print(
-        f"peak memory (child ru_maxrss): {figures['peak_mib']:,.0f} MiB  (target <= 2048 MiB)"
-    )
+    print(f"peak memory (child ru_maxrss): {figures['peak_mib']:,.0f} MiB  (target <= 2048 MiB)")
     print(f"forecast methods: {figures['methods']}")
     if not args.keep:
         path.unlink()

@@ -604,7 +604,7 @@ def analyse(
             "cv": cv,
             "roughness": roughness,
             "forecast_method": pd.array(method, dtype=str),
-            FORECAST_PATH: list(np.round(path, 2)),
+            FORECAST_PATH: np.round(path, 2).tolist(),  # plain floats: JSON-ready
         },
         index=m.ids,
     )

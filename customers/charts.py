@@ -17,6 +17,8 @@ def portfolio(frame: pd.DataFrame, *, labels: dict[str, str], axis: dict[str, st
     """Current against future value, one trace per type; each point links to its customer.
 
     `frame` columns: customer (display name), url, value_type, current_value, future_value.
+    `axis` holds the axis titles and the labels of the linear/logarithmic switch (values
+    of a few large customers would otherwise squeeze everyone else into a corner).
     """
     figure = go.Figure()
     for code, colour in TYPE_COLOURS.items():
@@ -48,7 +50,31 @@ def portfolio(frame: pd.DataFrame, *, labels: dict[str, str], axis: dict[str, st
         )
     )
     figure.update_layout(
-        **_LAYOUT, height=520, xaxis_title=axis["current"], yaxis_title=axis["future"]
+        **_LAYOUT,
+        height=520,
+        xaxis_title=axis["current"],
+        yaxis_title=axis["future"],
+        updatemenus=[
+            {
+                "type": "buttons",
+                "direction": "right",
+                "x": 0,
+                "y": 1.12,
+                "xanchor": "left",
+                "buttons": [
+                    {
+                        "label": axis["linear"],
+                        "method": "relayout",
+                        "args": [{"xaxis.type": "linear", "yaxis.type": "linear"}],
+                    },
+                    {
+                        "label": axis["log"],
+                        "method": "relayout",
+                        "args": [{"xaxis.type": "log", "yaxis.type": "log"}],
+                    },
+                ],
+            }
+        ],
     )
     return figure
 

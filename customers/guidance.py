@@ -110,6 +110,73 @@ def explain(assessment: Assessment) -> list[tuple[str, str]]:
     return rows
 
 
+def reason(assessment: Assessment) -> str:
+    """One sentence: the figures that decided the type, against their thresholds."""
+    f, t = assessment.figures, assessment.run.thresholds
+
+    def pct(key: str, source: dict | None = None) -> str:
+        return _fmt((source if source is not None else f).get(key), "percent")
+
+    def num(key: str, source: dict | None = None) -> str:
+        return _fmt((source if source is not None else f).get(key), "ratio")
+
+    value_type = assessment.value_type
+    if value_type == ValueType.INSUFFICIENT_DATA:
+        return _("Only %(n)s periods since the first business; the analysis needs %(min)s.") % {
+            "n": f.get("periods"),
+            "min": t.get("min_periods"),
+        }
+    if value_type == ValueType.BURR:
+        return _(
+            "Business in %(active)s of %(n)s periods, but a contribution margin of only "
+            "%(ratio)s of revenue (a burr customer has at most %(max)s)."
+        ) % {
+            "active": pct("active_share"),
+            "n": f.get("periods"),
+            "ratio": pct("margin_ratio"),
+            "max": pct("burr_max_margin_ratio", t),
+        }
+    if value_type == ValueType.CYCLIC:
+        return _(
+            "The value repeats every %(length)s periods: seasonal strength %(strength)s "
+            "(cyclic from %(min)s) and variation %(cv)s (from %(min_cv)s)."
+        ) % {
+            "length": f.get("cycle_length"),
+            "strength": num("seasonal_strength"),
+            "min": num("cyclic_min_strength", t),
+            "cv": num("cv"),
+            "min_cv": num("cyclic_min_cv", t),
+        }
+    if value_type == ValueType.BELL:
+        return _(
+            "Rose by %(rise)s to a peak at %(position)s of the history, and has fallen by "
+            "%(fall)s since (a bell customer has fallen by at least %(min)s)."
+        ) % {
+            "rise": pct("rise_to_peak"),
+            "position": pct("peak_position"),
+            "fall": pct("decline_from_peak"),
+            "min": pct("bell_min_decline", t),
+        }
+    if value_type == ValueType.SHRINKING:
+        return _(
+            "Has fallen by %(fall)s since the peak (shrinking from %(min)s) with a falling "
+            "trend of %(slope)s per period."
+        ) % {
+            "fall": pct("decline_from_peak"),
+            "min": pct("shrinking_min_decline", t),
+            "slope": pct("trend_slope"),
+        }
+    if value_type == ValueType.GROWTH:
+        return _(
+            "A rising trend of %(slope)s per period that still rises at the end; the peak "
+            "lies at %(position)s of the history."
+        ) % {"slope": pct("trend_slope"), "position": pct("peak_position")}
+    return _(
+        "No strong trend, cycle or fall: trend %(slope)s per period, variation %(cv)s, "
+        "business in %(active)s of the periods."
+    ) % {"slope": pct("trend_slope"), "cv": num("cv"), "active": pct("active_share")}
+
+
 @dataclass
 class TimelineEntry:
     as_of: object

@@ -182,6 +182,8 @@ def analysis_run_create(
     result = analysis.analyse(history, as_of=as_of, horizon=horizon, thresholds=thresholds)
     output = analysis.to_output_frame(result)
     figures = [c for c in output.columns if c not in OUTPUT_FIELDS]
+    # The forecast per future period draws the continuation on the customer page.
+    paths = _forecast_paths(result)
     ids = dict(Customer.objects.values_list("number", "pk"))
     with transaction.atomic():
         run = AnalysisRun.objects.create(
@@ -202,7 +204,7 @@ def analysis_run_create(
                     future_value=float(row.future_value),
                     hidden_pearl=bool(getattr(row, "hidden_pearl", False)),
                     cost_review=bool(getattr(row, "cost_review", False)),
-                    figures=_jsonable(fig),
+                    figures={**_jsonable(fig), "forecast_path": paths.get(row.customer_id, [])},
                 )
                 for row, fig in zip(
                     output.itertuples(index=False),
@@ -216,6 +218,15 @@ def analysis_run_create(
 
 
 OUTPUT_FIELDS = {"customer_id", "value_type", "current_value", "future_value"}
+
+
+def _forecast_paths(result: pd.DataFrame) -> dict[str, list[float]]:
+    if "forecast_path" not in result:
+        return {}
+    paths = result["forecast_path"]
+    if "customer_id" in result:
+        paths = pd.Series(paths.to_numpy(), index=result["customer_id"].astype(str))
+    return {str(k): [round(float(v), 2) for v in path] for k, path in paths.items()}
 
 
 def _jsonable(figures: dict) -> dict:

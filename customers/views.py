@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.db.models import F, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
@@ -91,11 +92,16 @@ def portfolio(request: HtmxHttpRequest) -> HttpResponse:
             frame["customer__name"] != "", frame["customer__number"]
         )
         frame["url"] = "/customers/" + frame["customer_id"].astype(str) + "/"
-        labels = {code: str(label) for code, label in ValueType.choices}
+        labels = {code: str(capfirst(label)) for code, label in ValueType.choices}
         figure = charts.portfolio(
             frame,
             labels=labels,
-            axis={"current": _("current value (last 12 periods)"), "future": _("future value")},
+            axis={
+                "current": _("Current value (last 12 periods)"),
+                "future": _("Future value"),
+                "linear": _("Linear scale"),
+                "log": _("Logarithmic scale"),
+            },
         )
         context["chart"] = figure.to_html(
             full_html=False, include_plotlyjs=False, div_id="portfolio-chart"
@@ -121,6 +127,7 @@ def customer_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "customer": customer,
         "latest": latest,
         "explanation": guidance.explain(latest) if latest else [],
+        "reason": guidance.reason(latest) if latest else "",
         "timeline": guidance.timeline(assessments),
         "warning": guidance.early_warning(assessments),
         "chart": chart,

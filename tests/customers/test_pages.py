@@ -71,6 +71,7 @@ def test_the_customer_page_explains_the_type(client_owner, analysed):
     body = client_owner.get(f"/customers/{assessment.customer_id}/").content.decode()
     assert "Growth customer" in body
     assert "Why this type" in body and "Periods since first business" in body
+    assert "A rising trend of" in body
     assert 'id="history-chart"' in body
 
 

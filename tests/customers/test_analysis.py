@@ -1,0 +1,249 @@
+"""customers.analysis on tiny literal histories: types, values, forecasts, output shape."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from customers import analysis
+from customers.analysis import Thresholds, analyse, monthly_from_transactions, to_output_frame
+
+AS_OF = pd.Timestamp("2024-12-01")
+# A small fixed wiggle so that no series is a perfect line (t statistics stay finite).
+WIGGLE = np.array([1.0, 1.03, 0.97, 1.02, 0.98, 1.01])
+
+
+def months_up_to_as_of(n: int) -> pd.DatetimeIndex:
+    return pd.date_range(end=AS_OF, periods=n, freq="MS")
+
+
+def history(series: dict[str, list[float]], margins: dict[str, list[float]] | None = None):
+    """One row per customer and month, the last value in the as-of month; NaN = no row."""
+    rows = []
+    for customer, values in series.items():
+        margin = (margins or {}).get(customer, [np.nan] * len(values))
+        for period, revenue, m in zip(months_up_to_as_of(len(values)), values, margin, strict=True):
+            if not np.isnan(revenue):
+                rows.append((customer, period, float(revenue), float(m)))
+    return pd.DataFrame(rows, columns=list(analysis.HISTORY_COLUMNS))
+
+
+def wiggled(values) -> list[float]:
+    values = np.asarray(values, dtype=float)
+    return list(values * np.resize(WIGGLE, len(values)))
+
+
+def december_only(years: int) -> list[float]:
+    # Ends in December (AS_OF), so the series starts in a January.
+    return [1200.0 if (i % 12) == 11 else np.nan for i in range(12 * years)]
+
+
+TYPE_EXAMPLES = {
+    "growth": wiggled(100 * 1.06 ** np.arange(24)),
+    "new": [500.0, 520.0, 480.0, 510.0],
+    "december": december_only(3),
+    "burr": wiggled([1000.0] * 24),
+    "bell": wiggled([100, 400, 800, 1000, 850, 700, 560, 450, 360, 290, 230, 180, 150, 120]),
+    "shrinking": wiggled(np.linspace(1000, 150, 24)),
+    "steady": wiggled([200, 500, 800] + [1000] * 33),
+}
+EXPECTED_TYPES = {
+    "bell": "bell",
+    "burr": "burr",
+    "december": "cyclic",
+    "growth": "growth",
+    "new": "insufficient_data",
+    "shrinking": "shrinking",
+    "steady": "steady",
+}
+
+
+@pytest.fixture(scope="module")
+def typed():
+    margins = {"burr": [10.0] * 24}  # loyal, 1 % margin
+    return analyse(history(TYPE_EXAMPLES, margins), as_of=AS_OF)
+
+
+def test_it_assigns_each_type(typed):
+    expected = pd.Series(EXPECTED_TYPES, name="value_type").rename_axis("customer_id")
+    pd.testing.assert_series_equal(typed["value_type"], expected, check_dtype=False)
+
+
+def test_it_flags_burr_customers_for_a_cost_review(typed):
+    assert typed["cost_review"].to_dict() == {c: c == "burr" for c in EXPECTED_TYPES}
+    assert typed.loc["burr", "margin_ratio"] == pytest.approx(0.01, rel=0.05)
+
+
+def test_it_finds_the_cycle_of_a_december_customer(typed):
+    december = typed.loc["december"]
+    assert december["cycle_length"] == 12
+    assert december["seasonal_strength"] == pytest.approx(1.0)
+    assert december["active_share"] == pytest.approx(3 / 25)  # Dec 2022 .. Dec 2024
+
+
+def test_it_explains_a_bell_customer_by_its_peak(typed):
+    bell = typed.loc["bell"]
+    assert 0.1 < bell["peak_position"] < 0.5
+    assert bell["decline_from_peak"] > 0.7
+    assert bell["rise_to_peak"] > 0.6
+
+
+def test_forecast_direction_follows_the_type(typed):
+    future, current = typed["future_value"], typed["current_value"]
+    assert future["growth"] > 1.3 * current["growth"]
+    assert future["bell"] < 0.5 * current["bell"]
+    assert future["shrinking"] < 0.8 * current["shrinking"]
+    assert future["december"] == pytest.approx(current["december"])  # the cycle repeats
+    assert future["steady"] == pytest.approx(current["steady"], rel=0.05)
+    # insufficient_data: the mean since the first business, for 12 periods.
+    assert future["new"] == pytest.approx(12 * np.mean(TYPE_EXAMPLES["new"]))
+    assert (future >= 0).all()
+
+
+def test_the_forecast_path_sums_to_the_future_value(typed):
+    paths = typed["forecast_path"].map(sum)
+    pd.testing.assert_series_equal(
+        paths, typed["future_value"], check_names=False, atol=0.1, check_exact=False
+    )
+    assert typed["forecast_path"].map(len).eq(12).all()
+
+
+def test_missing_months_count_as_zero():
+    # Business in 4 of 6 months: the two months without a row are months without value.
+    frame = history({"gappy": [100.0, np.nan, 100.0, np.nan, 100.0, 100.0]})
+    row = analyse(frame, as_of=AS_OF).loc["gappy"]
+    assert row["periods"] == 6
+    assert row["active_share"] == pytest.approx(4 / 6)
+    assert row["mean_value"] == pytest.approx(400 / 6)
+    assert row["current_value"] == 400
+
+
+def test_months_before_the_first_business_do_not_count():
+    frame = history({"late": [0.0, 0.0, 50.0, 50.0, 50.0, 50.0, 50.0, 50.0]})
+    assert analyse(frame, as_of=AS_OF).loc["late", "periods"] == 6
+
+
+def test_it_values_by_margin_where_the_data_has_margins():
+    frame = history(
+        {"with_margin": [1000.0] * 12, "revenue_only": [1000.0] * 12},
+        margins={"with_margin": [300.0] * 12},
+    )
+    result = analyse(frame, as_of=AS_OF)
+    assert result.loc["with_margin", "current_value"] == pytest.approx(3600)
+    assert result.loc["with_margin", "margin_ratio"] == pytest.approx(0.3)
+    assert result.loc["revenue_only", "current_value"] == pytest.approx(12000)
+    assert np.isnan(result.loc["revenue_only", "margin_ratio"])
+
+
+def test_a_month_without_margin_gets_the_customers_margin_ratio():
+    margins = [250.0] * 11 + [np.nan]
+    frame = history({"partly": [1000.0] * 12}, margins={"partly": margins})
+    assert analyse(frame, as_of=AS_OF).loc["partly", "current_value"] == pytest.approx(3000)
+
+
+def test_current_value_is_the_last_twelve_periods():
+    frame = history({"c": [float(v) for v in range(1, 19)]})
+    assert analyse(frame, as_of=AS_OF).loc["c", "current_value"] == sum(range(7, 19))
+
+
+def test_rows_after_as_of_are_ignored():
+    frame = history({"c": [100.0] * 12})
+    later = pd.DataFrame(
+        [("c", AS_OF + pd.DateOffset(months=1), 99999.0, np.nan)],
+        columns=list(analysis.HISTORY_COLUMNS),
+    )
+    result = analyse(pd.concat([frame, later]), as_of=AS_OF)
+    assert result.loc["c", "current_value"] == 1200
+
+
+def test_horizon_sets_the_length_of_the_forecast():
+    frame = history({"s": wiggled([1000.0] * 36)})
+    result = analyse(frame, as_of=AS_OF, horizon=6)
+    assert len(result.loc["s", "forecast_path"]) == 6
+    assert result.loc["s", "future_value"] == pytest.approx(6000, rel=0.05)
+
+
+def test_it_flags_long_valuable_steady_customers_as_hidden_pearls():
+    series = {
+        "pearl": wiggled([5000.0] * 36),
+        "young": wiggled([5000.0] * 12),
+        **{f"small{i}": wiggled([100.0 + i] * 36) for i in range(4)},
+    }
+    result = analyse(history(series), as_of=AS_OF)
+    assert (result["value_type"] == "steady").all()
+    assert result.index[result["hidden_pearl"]].tolist() == ["pearl"]
+
+
+def test_output_frame_columns_come_in_cli_order(typed):
+    out = to_output_frame(typed)
+    heads = ["customer_id", "value_type", "current_value", "future_value"]
+    assert list(out.columns[:4]) == heads
+    assert list(out.columns[4:6]) == ["hidden_pearl", "cost_review"]
+    assert list(out.columns[6:]) == list(analysis.FIGURES)
+    assert "forecast_path" in to_output_frame(typed, include_path=True).columns
+
+
+def test_thresholds_can_be_overridden_from_a_mapping():
+    thresholds = Thresholds.from_mapping({"min_periods": "3", "pearl_value_quantile": 0.9})
+    assert thresholds.min_periods == 3
+    assert thresholds.pearl_value_quantile == 0.9
+    frame = history({"new": [500.0, 520.0, 480.0, 510.0]})
+    assert analyse(frame, as_of=AS_OF, thresholds=thresholds).loc["new", "value_type"] != (
+        "insufficient_data"
+    )
+
+
+def test_thresholds_reject_unknown_names():
+    with pytest.raises(ValueError, match="min_period"):
+        Thresholds.from_mapping({"min_period": 3})
+
+
+def test_it_accepts_an_empty_history():
+    frame = history({})
+    result = analyse(frame, as_of=AS_OF)
+    assert result.empty
+    assert list(to_output_frame(result).columns[:4]) == [
+        "customer_id",
+        "value_type",
+        "current_value",
+        "future_value",
+    ]
+
+
+def test_monthly_from_transactions_sums_per_customer_and_month():
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "b"],
+            "date": pd.to_datetime(["2024-01-03", "2024-01-28", "2024-03-01", "2024-01-15"]),
+            "amount": [10.0, 5.0, 7.0, 3.0],
+            "margin": [2.0, np.nan, np.nan, 1.0],
+        }
+    )
+    expected = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b"],
+            "period": pd.to_datetime(["2024-01-01", "2024-03-01", "2024-01-01"]),
+            "revenue": [15.0, 7.0, 3.0],
+            "margin": [2.0, np.nan, 1.0],
+        }
+    )
+    result = monthly_from_transactions(tx)
+    pd.testing.assert_frame_equal(result, expected, check_dtype=False)
+
+
+def test_irregular_buyers_get_the_repeat_buying_forecast():
+    # 200 customers buying in a few random months of two years: no type rule projects
+    # that; the BG/BB x Gamma-Gamma forecast does.
+    rng = np.random.default_rng(3)
+    series = {}
+    for i in range(200):
+        bought = rng.uniform(size=24) < rng.uniform(0.05, 0.4)
+        bought[0] = True
+        series[f"r{i}"] = list(np.where(bought, rng.gamma(2.0, 50.0, 24), np.nan))
+    result = analyse(history(series), as_of=AS_OF)
+    repeat = result[result["forecast_method"] == "repeat_buying"]
+    assert len(repeat) > 150
+    assert np.isfinite(repeat["future_value"]).all()
+    assert (repeat["future_value"] >= 0).all()
+    # More periods with business lately means more expected value.
+    busy = repeat["recent_level"] > repeat["recent_level"].median()
+    assert repeat.loc[busy, "future_value"].mean() > repeat.loc[~busy, "future_value"].mean()
