@@ -56,6 +56,7 @@ gamma = 15.44; BG/BB on the donations data of Fader, Hardie and Shang (11,104 do
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,6 +96,26 @@ class GammaGamma:
     p: float
     q: float
     gamma: float
+
+
+_NM_OPTIONS = {"maxiter": 2000, "xatol": 1e-7, "fatol": 1e-9}
+# Parameters are fitted as logs within these bounds (e^-12 .. e^12): degenerate data (no
+# heterogeneity left) sends some to infinity, where the formulas lose their precision.
+_LOG_BOUND = 12.0
+
+
+def _minimise(negative: Callable[[np.ndarray], float], x0: np.ndarray) -> np.ndarray:
+    """L-BFGS-B from x0, then Nelder-Mead from its answer, within the log bounds.
+
+    The gradient method gets close in a few hundred evaluations; the simplex makes
+    sure a flat or ragged likelihood surface did not stop it early.
+    """
+    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(x0)
+    first = optimize.minimize(negative, x0, method="L-BFGS-B", bounds=bounds)
+    second = optimize.minimize(
+        negative, first.x, method="Nelder-Mead", bounds=bounds, options=_NM_OPTIONS
+    )
+    return second.x if second.fun <= first.fun else first.x
 
 
 def rfm_summary(
@@ -183,26 +204,6 @@ def fit_bgnbd(
 
     best = _minimise(negative, np.log([start.r, start.alpha, start.a, start.b]))
     return BGNBD(*(float(v) for v in np.exp(best)))
-
-
-_NM_OPTIONS = {"maxiter": 2000, "xatol": 1e-7, "fatol": 1e-9}
-# Parameters are fitted as logs within these bounds (e^-12 .. e^12): degenerate data (no
-# heterogeneity left) sends some to infinity, where the formulas lose their precision.
-_LOG_BOUND = 12.0
-
-
-def _minimise(negative, x0: np.ndarray) -> np.ndarray:
-    """L-BFGS-B from x0, then Nelder-Mead from its answer, within the log bounds.
-
-    The gradient method gets close in a few hundred evaluations; the simplex makes
-    sure a flat or ragged likelihood surface did not stop it early.
-    """
-    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(x0)
-    first = optimize.minimize(negative, x0, method="L-BFGS-B", bounds=bounds)
-    second = optimize.minimize(
-        negative, first.x, method="Nelder-Mead", bounds=bounds, options=_NM_OPTIONS
-    )
-    return second.x if second.fun <= first.fun else first.x
 
 
 def expected_purchases(
