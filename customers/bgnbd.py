@@ -16,6 +16,10 @@ settings ("buy till you die"), implemented from the papers:
       E[Y(t) | x, t_x, T] = (a+b+x-1)/(a-1)
           * [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; t/(alpha+T+t))]
           / [1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x)]
+  The bracket is evaluated as 1 - 2F1(r+x, a-1; a+b+x-1; -t/(alpha+T)) (Pfaff's
+  transformation 2F1(a, b; c; z) = (1-z)^-a 2F1(a, c-b; c; z/(z-1)) absorbs the power):
+  the same number, but finite for customers with thousands of purchases, where the
+  power underflows and the original 2F1 overflows.
   Probability alive (their eq. 12 / the denominator above):
       P(alive | x, t_x, T) = 1 / [1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x)]
 - BG/BB, the discrete-time counterpart for data in periods (did the customer buy in
@@ -207,15 +211,20 @@ def fit_bgnbd(
 
 
 def expected_purchases(
-    params: BGNBD, t: float, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+    params: BGNBD, t: float | np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
 ) -> np.ndarray:
-    """Expected purchases in the next `t` units given (x, t_x, T) (FHL 2005, eq. 10)."""
+    """Expected purchases in the next `t` units given (x, t_x, T) (FHL 2005, eq. 10).
+
+    `t` broadcasts against the customers: pass `t[None, :]` with customers as `[:, None]`
+    columns to get several horizons at once. Computed through Pfaff's transformation
+    (see the module docstring), which stays finite for very frequent buyers.
+    """
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
     x = np.asarray(x, dtype=float)
     t_x = np.asarray(t_x, dtype=float)
     T = np.asarray(T, dtype=float)
-    hyp = special.hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + T + t))
-    numerator = (a + b + x - 1) / (a - 1) * (1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * hyp)
+    hyp = special.hyp2f1(r + x, a - 1, a + b + x - 1, -np.asarray(t, dtype=float) / (alpha + T))
+    numerator = (a + b + x - 1) / (a - 1) * (1 - hyp)
     return numerator * probability_alive(params, x, t_x, T)
 
 

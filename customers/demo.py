@@ -34,6 +34,7 @@ NAMES = [
 ]  # fmt: skip
 FORMS = ["GmbH", "e.K.", "GmbH & Co. KG", "Meisterbetrieb", "& Sohn"]
 FORMS2 = ["eG", "GmbH", "AG"]
+DISTRICTS = ["Nord", "Süd", "Ost", "West", "Mitte", "Land"]
 MONTHS = 48
 
 
@@ -49,15 +50,25 @@ def demo_customers_create(*, as_of: pd.Timestamp) -> int:
     rng = np.random.default_rng(2026)
     names, scale, actors = {}, {}, {}
     customers = iter(sorted(numbers.values()))
+    taken: set[str] = set()
     for actor, n, factor, pattern in SEGMENTS:
         for _ in range(n):
             number = next(customers)
-            names[number] = pattern.format(
+            name = pattern.format(
                 city=rng.choice(CITIES),
                 name=rng.choice(NAMES),
                 form=rng.choice(FORMS),
                 form2=rng.choice(FORMS2),
             )
+            # Two branches in one city are told apart by district, as real ones are.
+            for district in DISTRICTS:
+                if name not in taken:
+                    break
+                name = f"{name.split(' (')[0]} ({district})"
+            if name in taken:
+                name = f"{name} {number}"
+            taken.add(name)
+            names[number] = name
             scale[number] = factor * rng.uniform(0.6, 1.6)
             actors[number] = actor
     factor = history["customer_id"].map(scale)

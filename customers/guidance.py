@@ -261,8 +261,10 @@ def focus_lists(assessments: list[Assessment]) -> dict:
     def money(x: float) -> str:
         return number_format(x, 0, force_grouping=True)
 
+    # Too short a history gives no reliable gain; burr customers are not worth the push.
+    unreliable = (ValueType.BURR, ValueType.INSUFFICIENT_DATA)
     growth = sorted(
-        (a for a in assessments if gain(a) > 0 and a.value_type != ValueType.BURR),
+        (a for a in assessments if gain(a) > 0 and a.value_type not in unreliable),
         key=gain,
         reverse=True,
     )[:15]

@@ -138,6 +138,7 @@ def customer_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+@permission_required("customers.import_values", raise_exception=True)
 def customer_link_actor(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(Customer, pk=pk)
     form = ActorLinkForm(request.POST, instance=customer)

@@ -88,13 +88,24 @@ def test_a_type_change_shows_an_early_warning(client_owner, analysed):
 
 
 @pytest.mark.django_db
-def test_a_customer_is_linked_to_a_chain_actor(client_owner, analysed):
+def test_a_customer_is_linked_to_a_chain_actor(client, importer, analysed):
+    client.force_login(importer)
     customer = Customer.objects.first()
     actor = make_actor("Tile Trade Ltd")
-    response = client_owner.post(f"/customers/{customer.pk}/actor/", {"actor": actor.pk})
+    response = client.post(f"/customers/{customer.pk}/actor/", {"actor": actor.pk})
     assert response.status_code == 302
     customer.refresh_from_db()
     assert customer.actor == actor
+
+
+@pytest.mark.django_db
+def test_only_users_who_keep_customer_data_link_actors(client_owner, analysed):
+    customer = Customer.objects.first()
+    actor = make_actor("Tile Trade Ltd")
+    response = client_owner.post(f"/customers/{customer.pk}/actor/", {"actor": actor.pk})
+    assert response.status_code == 403
+    customer.refresh_from_db()
+    assert customer.actor is None
 
 
 @pytest.mark.django_db
