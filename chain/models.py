@@ -8,6 +8,8 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from customers.value_types import CHAIN_VALUE_TYPES
+
 
 class Team(models.Model):
     name = models.CharField(_("name"), max_length=120, unique=True)
@@ -108,14 +110,6 @@ class Chain(models.Model):
         PROFITABILITY = "profitability", _("profitability")
         INNOVATION = "innovation", _("innovation")
 
-    class ValueType(models.TextChoices):
-        STEADY = "steady", _("steady customer")
-        CYCLIC = "cyclic", _("cyclic customer")
-        BELL = "bell", _("bell customer")
-        GROWTH = "growth", _("growth customer")
-        SHRINKING = "shrinking", _("shrinking customer")
-        BURR = "burr", _("burr customer")
-
     class Status(models.TextChoices):
         DRAFT = "draft", _("draft")
         SUBMITTED = "submitted", _("submitted")
@@ -139,7 +133,7 @@ class Chain(models.Model):
     scope_name = models.CharField(_("product, service or customer type"), max_length=160)
     goal = models.CharField(_("goal"), max_length=16, choices=Goal.choices, default=Goal.GROWTH)
     customer_type = models.CharField(
-        _("customer value type"), max_length=16, choices=ValueType.choices, blank=True
+        _("customer value type"), max_length=16, choices=CHAIN_VALUE_TYPES, blank=True
     )
     coach_whom = models.TextField(_("customers to coach"), blank=True)
     status = models.CharField(

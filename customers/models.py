@@ -8,17 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from chain.models import Actor
 
-
-class ValueType(models.TextChoices):
-    """The value types of DESIGN.md, named there in German and English."""
-
-    STEADY = "steady", _("steady customer")
-    CYCLIC = "cyclic", _("cyclic customer")
-    BELL = "bell", _("bell customer")
-    GROWTH = "growth", _("growth customer")
-    SHRINKING = "shrinking", _("shrinking customer")
-    BURR = "burr", _("burr customer")
-    INSUFFICIENT_DATA = "insufficient_data", _("insufficient data")
+from .value_types import ValueType
 
 
 class Customer(models.Model):

@@ -1,0 +1,18 @@
+"""The customer value types of DESIGN.md, shared by chains and the customer analysis."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ValueType(models.TextChoices):
+    STEADY = "steady", _("steady customer")
+    CYCLIC = "cyclic", _("cyclic customer")
+    BELL = "bell", _("bell customer")
+    GROWTH = "growth", _("growth customer")
+    SHRINKING = "shrinking", _("shrinking customer")
+    BURR = "burr", _("burr customer")
+    INSUFFICIENT_DATA = "insufficient_data", _("insufficient data")
+
+
+# What a chain can be about: a real type, not "too little data".
+CHAIN_VALUE_TYPES = [c for c in ValueType.choices if c[0] != ValueType.INSUFFICIENT_DATA]
