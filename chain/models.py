@@ -240,12 +240,14 @@ class ChainLink(models.Model):
     def is_characterised(self) -> bool:
         """Importance, relationship and at least one success factor or need are known.
 
-        Expects `success_factors` prefetched (the chain page selector does this).
+        Uses the `has_success_factors` annotation where the selector added it
+        (`selectors.links_with_factors`), else asks the database.
         """
+        has_factors = getattr(self, "has_success_factors", None)
+        if has_factors is None:
+            has_factors = self.success_factors.exists()
         described = bool(
-            self.problems_needs.strip()
-            or self.success_factors_text.strip()
-            or self.success_factors.all()
+            self.problems_needs.strip() or self.success_factors_text.strip() or has_factors
         )
         return self.importance is not None and bool(self.relationship) and described
 

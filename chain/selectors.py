@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import (
     Count,
+    Exists,
     F,
     Func,
     IntegerField,
@@ -153,20 +154,26 @@ RED_MAX_PERCENT = 40
 KEY_IMPORTANCE = 4
 
 
+def links_with_factors(links: QuerySet[ChainLink]) -> QuerySet[ChainLink]:
+    """Annotate whether each member has catalog success factors (for `is_characterised`)."""
+    factors = ChainLink.success_factors.through.objects.filter(chainlink_id=OuterRef("pk"))
+    return links.annotate(has_success_factors=Exists(factors))
+
+
 def chain_board(chain: Chain) -> ChainBoard:
     stages = list(chain.stages.all())
     links = list(
-        ChainLink.objects.filter(chain=chain)
+        links_with_factors(ChainLink.objects.filter(chain=chain))
         .select_related("actor__kind")
         .prefetch_related(
             # Ordered as on the cards; the page shows no contact's owner.
             Prefetch("contacts", queryset=Contact.objects.order_by("name", "role", "pk")),
-            "success_factors",
         )
         .order_by("position", "pk")
     )
     influences = list(chain.influences.order_by("pk"))
-    answers = {(a.link_id, a.question): a for a in chain.answers.all()}
+    # The chain's own questions; the per-actor answers load when an actor is opened.
+    answers = {(None, a.question): a for a in chain.answers.filter(link__isnull=True)}
 
     columns = {stage.pk: Column(stage) for stage in stages}
     for link in links:
@@ -248,9 +255,9 @@ def chain_health(chains: list[Chain]) -> dict[int, Health]:
     """Health of many chains at once, with three queries whatever their number."""
     ids = [chain.pk for chain in chains]
     links = (
-        ChainLink.objects.filter(chain__in=ids)
+        links_with_factors(ChainLink.objects.filter(chain__in=ids))
         .select_related("actor")
-        .prefetch_related("contacts", "success_factors")
+        .prefetch_related("contacts")
     )
     answers = WorksheetAnswer.objects.filter(chain__in=ids, link__isnull=True)
     links_of: dict[int, list[ChainLink]] = {pk: [] for pk in ids}
