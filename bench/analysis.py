@@ -14,11 +14,17 @@ and 2 GB peak memory from the file on disk to the result CSV, on the 2-core mach
 3. On 20,000 synthetic customers: the confusion matrix (true type x assigned type), the
    accuracy, and the mean absolute error of the future value against the naive forecast
    "future value = current value".
+4. If the CDNOW data is installed (`pip install --no-deps Lifetimes==0.11.3`, see
+   tests/customers/test_bgnbd_reference.py): the holdout figures of the BG/NBD x
+   Gamma-Gamma reference, of `analyse()` with the transactions and of `analyse()` on
+   the monthly values alone (RMSE, MAE, share of the actual spend in the predicted top
+   10 %), and the time of `analyse()` with the transactions.
 
     .venv/bin/python bench/analysis.py [--customers 100000] [--keep]
 """
 
 import argparse
+import importlib.util
 import multiprocessing
 import resource
 import sys
@@ -26,11 +32,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from customers import analysis, synthetic  # noqa: E402
+from customers import analysis, bgnbd, synthetic  # noqa: E402
 
 AS_OF = pd.Timestamp("2024-12-01")
 INPUT_COLUMNS = ["customer_id", "period", "revenue", "contribution_margin"]
@@ -131,6 +138,75 @@ def accuracy_figures(n_customers: int) -> None:
         print(by_type.reindex(analysis.VALUE_TYPES))
 
 
+def cdnow_figures() -> None:
+    """The CDNOW holdout comparison of tests/customers/test_bgnbd_reference.py."""
+    spec = importlib.util.find_spec("lifetimes")
+    folder = (
+        Path(next(iter(spec.submodule_search_locations))) / "datasets"
+        if spec is not None and spec.submodule_search_locations
+        else None
+    )
+    if folder is None or not (folder / "CDNOW_master.txt").exists():
+        print("\nCDNOW data not installed: no comparison with BG/NBD")
+        return
+    master = pd.read_csv(
+        folder / "CDNOW_master.txt",
+        sep=r"\s+",
+        header=0,
+        names=["customer_id", "date", "cds", "dollars"],
+        dtype={"customer_id": str, "date": str},
+    )
+    master["date"] = pd.to_datetime(master["date"], format="%Y%m%d")
+    calibration_end, holdout_end = pd.Timestamp("1997-09-30"), pd.Timestamp("1998-06-30")
+    customers = pd.Index(np.sort(master["customer_id"].unique()), name="customer_id")
+    calibration = master[master["date"] <= calibration_end]
+    in_holdout = (master["date"] > calibration_end) & (master["date"] <= holdout_end)
+    actual = master[in_holdout].groupby("customer_id")["dollars"].sum()
+    actual = actual.reindex(customers, fill_value=0.0)
+
+    summary = bgnbd.rfm_summary(
+        calibration["customer_id"], calibration["date"], calibration["dollars"], end=calibration_end
+    )
+    x, t_x, age = summary[bgnbd.FREQUENCY], summary[bgnbd.RECENCY], summary[bgnbd.AGE]
+    purchases = bgnbd.fit_bgnbd(x, t_x, age)
+    spend = bgnbd.fit_gamma_gamma(x, summary[bgnbd.MONETARY])
+    reference = bgnbd.expected_purchases(purchases, 39, x, t_x, age) * bgnbd.expected_spend(
+        spend, x, summary[bgnbd.MONETARY]
+    )
+    predictions = {"BG/NBD x Gamma-Gamma": pd.Series(reference, index=summary.index)}
+
+    transactions = pd.DataFrame(
+        {
+            analysis.CUSTOMER_ID: calibration["customer_id"],
+            analysis.DATE: calibration["date"],
+            analysis.AMOUNT: calibration["dollars"].astype(float),
+            analysis.MARGIN: np.nan,
+        }
+    )
+    monthly = analysis.monthly_from_transactions(transactions)
+    as_of = pd.Timestamp("1997-09-01")
+    t = time.perf_counter()
+    ours = analysis.analyse(monthly, as_of=as_of, horizon=9, transactions=transactions)
+    seconds = time.perf_counter() - t
+    predictions["ours, with transactions"] = ours["future_value"]
+    predictions["ours, monthly values only"] = analysis.analyse(monthly, as_of=as_of, horizon=9)[
+        "future_value"
+    ]
+
+    print(
+        f"\nCDNOW holdout (39 weeks = 9 months after 1997-09), {len(customers):,} customers, "
+        f"actual spend {actual.sum():,.0f}; analyse() with transactions took {seconds:.1f} s"
+    )
+    top = round(len(customers) / 10)
+    for name, prediction in predictions.items():
+        prediction = prediction.reindex(customers, fill_value=0.0)
+        rmse = float(np.sqrt(((prediction - actual) ** 2).mean()))
+        mae = float((prediction - actual).abs().mean())
+        best = prediction.sort_values(ascending=False, kind="stable").index[:top]
+        capture = actual[best].sum() / actual.sum()
+        print(f"  {name:27} RMSE {rmse:7.3f}  MAE {mae:7.3f}  top 10 % capture {capture:.2%}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=100_000)
@@ -167,6 +243,7 @@ def main() -> None:
         print(f"files kept in {directory}")
 
     accuracy_figures(args.accuracy_customers)
+    cdnow_figures()
 
 
 if __name__ == "__main__":

@@ -103,12 +103,35 @@ Irregular histories (business in fewer than [regular_min_active_share] of the pe
 a roughness of at least [erratic_min_roughness], or fewer than
 [type_forecast_min_periods] periods: too short to project a trend) are forecast by the
 established repeat-buying models instead, except cyclic, burr and insufficient_data
-customers: BG/BB (Fader, Hardie, Shang 2010) for the periods with business times
-Gamma-Gamma (Fader, Hardie 2013) for the value per such period, both fitted on all
-irregular customers of the portfolio (see customers/bgnbd.py), when there are at least
-[repeat_buying_min_customers] of them. On real transaction data (CDNOW) this is what
-makes the forecast compete with BG/NBD on daily data; see
-tests/customers/test_bgnbd_reference.py.
+customers, which keep their type's forecast. The models are fitted on all irregular
+customers of the portfolio (see customers/bgnbd.py), when there are at least
+[repeat_buying_min_customers] of them; otherwise (or if a fit fails) the type's forecast
+stays.
+
+- From the monthly history alone: BG/BB (Fader, Hardie, Shang 2010) for the months with
+  business times Gamma-Gamma (Fader, Hardie 2013) for the value per such month (every
+  month with business counts, the first too: a B2B customer's first month is an
+  ordinary one).
+- With `transactions` (optional argument of `analyse()`; one row per purchase, the
+  columns `customer_id, date, amount[, margin]` as customers/reading.py returns them for
+  transaction files, `TRANSACTION_COLUMNS`): BG/NBD (Fader, Hardie, Lee 2005) for the
+  number of purchases times Gamma-Gamma for the revenue per purchase, on the timing of
+  the purchases that monthly sums lose. A purchase is a customer's day whose amounts sum
+  to more than 0 (days with only returns are none); per customer, frequency = purchase
+  days - 1, recency = first to last purchase day, T = first purchase day to the last day
+  of the `as_of` month, in weeks (days / 7, the papers' unit, so that the fitted
+  parameters compare with the published ones). Transactions after the `as_of` month
+  are ignored. Gamma-Gamma takes the mean revenue of the repeat purchases, as published
+  (a customer without one gets the portfolio mean). The expected purchases up to the
+  end of each of the next `horizon` calendar months (28 to 31 days each, 30.44 on
+  average), differenced, give the purchases per future month; times the expected
+  revenue per purchase, times the customer's margin ratio where the customer is valued
+  by margin (the value rule above), they give the forecast per future month. If the
+  BG/NBD fit is not possible, the monthly models above stand in; an irregular customer
+  without a purchase day (only returns) keeps its type's forecast.
+
+On real transaction data (CDNOW) the forecast with `transactions` is compared with BG/NBD
+x Gamma-Gamma in tests/customers/test_bgnbd_reference.py.
 """
 
 from __future__ import annotations
@@ -129,10 +152,12 @@ REVENUE = "revenue"
 MARGIN = "margin"
 HISTORY_COLUMNS = (CUSTOMER_ID, PERIOD, REVENUE, MARGIN)
 
-# Transactions (`monthly_from_transactions`): one row per purchase.
+# Transactions (`monthly_from_transactions`, `analyse(transactions=...)`): one row per
+# purchase.
 DATE = "date"  # datetime64, the day of the purchase
 AMOUNT = "amount"  # float, currency units, revenue of the purchase
 # The margin column of transactions has the same name as in the history: MARGIN.
+TRANSACTION_COLUMNS = (CUSTOMER_ID, DATE, AMOUNT, MARGIN)
 
 VALUE_TYPES = (
     "steady",
@@ -175,6 +200,7 @@ FORECAST_PATH = "forecast_path"
 CURRENT_PERIODS = 12  # "current value" is the value over the last 12 periods (DESIGN.md)
 _MAX_T = 1e3  # t statistics of perfect lines are capped here
 _CYCLES = ((12, 6), (6, 3), (4, 2), (3, 1))  # (cycle length L, half-cycle lag)
+_WEEK_DAYS = 7.0  # time unit of the BG/NBD fit on transactions (the papers' unit)
 
 
 @dataclass(frozen=True)
@@ -238,9 +264,11 @@ class Thresholds:
     # Irregular buyers: business in a smaller share of their periods than this, or a
     # value that jumps by at least `erratic_min_roughness` of its mean from one period
     # to the next. Their future value comes from the repeat-buying models (BG/BB x
-    # Gamma-Gamma, see customers/bgnbd.py) fitted on all irregular customers, if there
-    # are at least `repeat_buying_min_customers` of them. Cyclic and burr customers keep
-    # their type's forecast.
+    # Gamma-Gamma on the months, or BG/NBD x Gamma-Gamma on the purchase days when
+    # `analyse()` gets the transactions; see customers/bgnbd.py) fitted on all irregular
+    # customers, if there are at least `repeat_buying_min_customers` of them (with
+    # transactions: of them with a purchase). Cyclic and burr customers keep their
+    # type's forecast.
     regular_min_active_share: float = 0.75
     erratic_min_roughness: float = 0.6
     # Histories shorter than this are too short to project a trend, a decay or a cycle;
@@ -295,6 +323,7 @@ class _Matrix:
     value: np.ndarray  # customers x periods, float64, 0 where no business
     business: np.ndarray  # customers x periods, bool
     margin_ratio: np.ndarray  # per customer, NaN without margins
+    value_ratio: np.ndarray  # per customer, value per unit of revenue (1 without margins)
 
 
 def _pivot(history: pd.DataFrame, as_of: pd.Timestamp) -> _Matrix:
@@ -324,7 +353,7 @@ def _pivot(history: pd.DataFrame, as_of: pd.Timestamp) -> _Matrix:
         margin = margin[keep] if margin is not None else None
     n = len(ids)
     if n == 0:
-        return _Matrix(ids, np.zeros((0, 1)), np.zeros((0, 1), bool), np.zeros(0))
+        return _Matrix(ids, np.zeros((0, 1)), np.zeros((0, 1), bool), np.zeros(0), np.zeros(0))
     first_month = month.min()
     width = int(as_of_month - first_month) + 1
     cell = codes.astype(np.int64) * width + (month - first_month)
@@ -350,7 +379,7 @@ def _pivot(history: pd.DataFrame, as_of: pd.Timestamp) -> _Matrix:
     del row_value
     business = np.zeros(n * width, dtype=bool)
     business[cell[business_row]] = True
-    return _Matrix(ids, value, business.reshape(n, width), ratio)
+    return _Matrix(ids, value, business.reshape(n, width), ratio, fill_ratio)
 
 
 def _prefix(x: np.ndarray) -> np.ndarray:
@@ -429,10 +458,14 @@ def analyse(
     as_of: pd.Timestamp,
     horizon: int = 12,
     thresholds: Thresholds = Thresholds(),  # noqa: B008 - frozen, so a safe default
+    transactions: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Value type, current and future value and the explaining figures per customer.
 
     See the module docstring for the input columns, the rules and the output columns.
+    `transactions` (`TRANSACTION_COLUMNS`), when the history was summed from them, gives
+    the irregular customers the repeat-buying forecast from the purchase days (BG/NBD x
+    Gamma-Gamma) instead of the months.
     """
     if horizon < 1:
         raise ValueError("horizon must be at least 1 period")
@@ -564,7 +597,13 @@ def analyse(
         )
         & ~np.isin(kind, [VALUE_TYPES.index(c) for c in (CYCLIC, BURR, INSUFFICIENT_DATA)])
     )
-    repeat_path = _repeat_buying(x, m.business & valid, first, irregular, horizon, th)
+    repeat_path = None
+    if transactions is not None:
+        repeat_path = _repeat_buying_daily(
+            transactions, m.ids, irregular, m.value_ratio, as_of=as_of, horizon=horizon, th=th
+        )
+    if repeat_path is None:
+        repeat_path = _repeat_buying(x, m.business & valid, first, irregular, horizon, th)
     if repeat_path is not None:
         usable = irregular & np.isfinite(repeat_path).all(axis=1)
         path[usable] = repeat_path[usable]
@@ -690,6 +729,82 @@ def _repeat_buying(
     per_period = np.diff(cumulative, axis=1, prepend=0.0)[inverse.ravel()]
     out = np.full((n_customers, horizon), np.nan)
     out[fit_rows] = per_period * spend[:, None]
+    return out
+
+
+def _repeat_buying_daily(
+    transactions: pd.DataFrame,
+    ids: pd.Index,
+    rows: np.ndarray,
+    value_ratio: np.ndarray,
+    *,
+    as_of: pd.Timestamp,
+    horizon: int,
+    th: Thresholds,
+) -> np.ndarray | None:
+    """Forecast per future month from the purchase days, for `rows` (else NaN).
+
+    BG/NBD (purchases) x Gamma-Gamma (revenue per purchase) x `value_ratio`, both fitted
+    on the customers in `rows` that have a purchase up to the end of the `as_of` month;
+    see the module docstring. None when there are too few of them or a fit fails.
+    """
+    n_customers = len(ids)
+    # Last days of the as_of month and of the `horizon` months after it, as day numbers.
+    month = np.datetime64(pd.Timestamp(as_of), "M")
+    month_ends = (month + np.arange(1, horizon + 2)).astype("datetime64[D]") - 1
+    month_ends = month_ends.astype(np.int64)
+    end = month_ends[0]
+
+    code = ids.get_indexer(transactions[CUSTOMER_ID].astype(str))
+    day = pd.to_datetime(transactions[DATE]).to_numpy().astype("datetime64[D]").astype(np.int64)
+    amount = transactions[AMOUNT].to_numpy(dtype=np.float64)
+    keep = (code >= 0) & (day <= end) & np.isfinite(amount)
+    keep[keep] = rows[code[keep]]
+    frame = pd.DataFrame({"customer": code[keep], "day": day[keep], "amount": amount[keep]})
+    daily = frame.groupby(["customer", "day"], sort=True)["amount"].sum().reset_index()
+    # A purchase is a day that brought revenue; a day with only returns is none.
+    daily = daily[daily["amount"] > 0]
+    stats = daily.groupby("customer", sort=True).agg(
+        first=("day", "min"),
+        last=("day", "max"),
+        days=("day", "size"),
+        total=("amount", "sum"),
+        first_amount=("amount", "first"),
+    )
+    customers = stats.index.to_numpy()
+    if len(customers) < th.repeat_buying_min_customers:
+        return None
+    frequency = (stats["days"] - 1).to_numpy(dtype=np.float64)
+    recency = (stats["last"] - stats["first"]).to_numpy() / _WEEK_DAYS
+    age = (end - stats["first"]).to_numpy() / _WEEK_DAYS
+    # Mean revenue of the repeat purchases, as Gamma-Gamma is published.
+    monetary = np.where(
+        frequency > 0,
+        (stats["total"] - stats["first_amount"]).to_numpy() / np.maximum(frequency, 1),
+        0.0,
+    )
+    if not (frequency > 0).any():
+        return None
+    try:
+        purchases_model = bgnbd.fit_bgnbd(frequency, recency, age)
+        spend_model = bgnbd.fit_gamma_gamma(frequency, monetary)
+    except (ValueError, FloatingPointError, np.linalg.LinAlgError):
+        return None
+    if spend_model.q <= 1:  # no finite mean revenue per purchase
+        return None
+    spend = bgnbd.expected_spend(spend_model, frequency, monetary)
+    # Expected purchases up to the end of each future month, on the distinct
+    # (x, t_x, T), then per month.
+    keys = np.column_stack([frequency, recency, age])
+    distinct, inverse = np.unique(keys, axis=0, return_inverse=True)
+    t = ((month_ends[1:] - end) / _WEEK_DAYS)[None, :]
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        cumulative = bgnbd.expected_purchases(
+            purchases_model, t, distinct[:, :1], distinct[:, 1:2], distinct[:, 2:]
+        )
+    per_month = np.diff(cumulative, axis=1, prepend=0.0)[inverse.ravel()]
+    out = np.full((n_customers, horizon), np.nan)
+    out[customers] = per_month * (spend * value_ratio[customers])[:, None]
     return out
 
 

@@ -175,19 +175,39 @@ def bgnbd_log_likelihood(
     params: BGNBD, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
 ) -> np.ndarray:
     """Log-likelihood per customer (Fader, Hardie, Lee 2005, eq. 6)."""
-    r, alpha, a, b = params.r, params.alpha, params.a, params.b
     x = np.asarray(x, dtype=float)
+    counts, which = np.unique(x, return_inverse=True)
     t_x = np.asarray(t_x, dtype=float)
     T = np.asarray(T, dtype=float)
-    base = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+    return _bgnbd_log_likelihood(params, counts, which.reshape(x.shape), x, t_x, T)
+
+
+def _bgnbd_log_likelihood(
+    params: BGNBD,
+    counts: np.ndarray,
+    which: np.ndarray,
+    x: np.ndarray,
+    t_x: np.ndarray,
+    T: np.ndarray,
+) -> np.ndarray:
+    """`bgnbd_log_likelihood` with the distinct x (`counts`, x = counts[which]) given.
+
+    The gamma and beta functions depend on x alone, which takes few distinct values
+    (purchase counts): evaluated once per count they cost almost nothing, which makes a
+    fit on 100,000 customers several times faster.
+    """
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
     beta_ab = special.betaln(a, b)
-    alive = special.betaln(a, b + x) - beta_ab - (r + x) * np.log(alpha + T)
-    repeat = x > 0
+    base = special.gammaln(r + counts) - special.gammaln(r) + r * np.log(alpha)
+    alive = special.betaln(a, b + counts) - beta_ab
+    repeat = counts > 0
     # x = 0 has no second term; b + x - 1 would be invalid there.
-    safe_x = np.where(repeat, x, 1.0)
-    dropped = special.betaln(a + 1, b + safe_x - 1) - beta_ab - (r + x) * np.log(alpha + t_x)
-    dropped = np.where(repeat, dropped, -np.inf)
-    return base + np.logaddexp(alive, dropped)
+    safe = np.where(repeat, counts, 1.0)
+    dropped = np.where(repeat, special.betaln(a + 1, b + safe - 1) - beta_ab, -np.inf)
+    rx = r + x
+    return base[which] + np.logaddexp(
+        alive[which] - rx * np.log(alpha + T), dropped[which] - rx * np.log(alpha + t_x)
+    )
 
 
 def fit_bgnbd(
@@ -199,10 +219,11 @@ def fit_bgnbd(
 ) -> BGNBD:
     """Maximum-likelihood BG/NBD parameters for the customers' (x, t_x, T)."""
     (x, t_x, age), weight = _distinct(frequency, recency, T)
+    counts, which = np.unique(x, return_inverse=True)
 
     def negative(log_params: np.ndarray) -> float:
         params = BGNBD(*np.exp(log_params))
-        ll = bgnbd_log_likelihood(params, x, t_x, age)
+        ll = _bgnbd_log_likelihood(params, counts, which, x, t_x, age)
         total = float(np.dot(weight, ll))
         return -total if np.isfinite(total) else 1e300
 
@@ -319,18 +340,33 @@ def gamma_gamma_log_likelihood(
     params: GammaGamma, frequency: np.ndarray, monetary: np.ndarray
 ) -> np.ndarray:
     """Log-likelihood of the mean spend per customer (Fader and Hardie 2013, eq. 3)."""
-    p, q, gamma = params.p, params.q, params.gamma
     x = np.asarray(frequency, dtype=float)
     m = np.asarray(monetary, dtype=float)
-    return (
-        special.gammaln(p * x + q)
-        - special.gammaln(p * x)
+    counts, which = np.unique(x, return_inverse=True)
+    return _gamma_gamma_log_likelihood(params, counts, which.reshape(x.shape), x, m, np.log(m))
+
+
+def _gamma_gamma_log_likelihood(
+    params: GammaGamma,
+    counts: np.ndarray,
+    which: np.ndarray,
+    x: np.ndarray,
+    m: np.ndarray,
+    log_m: np.ndarray,
+) -> np.ndarray:
+    """`gamma_gamma_log_likelihood` with the distinct x and log(m) given (as for BG/NBD,
+    the gamma functions are evaluated once per distinct purchase count)."""
+    p, q, gamma = params.p, params.q, params.gamma
+    pc = p * counts
+    per_count = (
+        special.gammaln(pc + q)
+        - special.gammaln(pc)
         - special.gammaln(q)
         + q * np.log(gamma)
-        + (p * x - 1) * np.log(m)
-        + p * x * np.log(x)
-        - (p * x + q) * np.log(gamma + m * x)
+        + pc * np.log(counts)
     )
+    px = p * x
+    return per_count[which] + (px - 1) * log_m - (px + q) * np.log(gamma + m * x)
 
 
 def fit_gamma_gamma(
@@ -348,9 +384,12 @@ def fit_gamma_gamma(
     monetary = np.asarray(monetary, dtype=float)
     keep = (frequency > 0) & (monetary > 0)
     (x, m), weight = _distinct(frequency[keep], monetary[keep])
+    counts, which = np.unique(x, return_inverse=True)
+    log_m = np.log(m)
 
     def negative(log_params: np.ndarray) -> float:
-        ll = gamma_gamma_log_likelihood(GammaGamma(*np.exp(log_params)), x, m)
+        params = GammaGamma(*np.exp(log_params))
+        ll = _gamma_gamma_log_likelihood(params, counts, which, x, m, log_m)
         total = float(np.dot(weight, ll))
         return -total if np.isfinite(total) else 1e300
 

@@ -78,6 +78,23 @@ FIGURES = {
     "cycle_length": (gettext_lazy("length of the cycle (periods)"), "int"),
     "cv": (gettext_lazy("variation (coefficient of variation)"), "ratio"),
     "forecast_method": (gettext_lazy("how the forecast was made"), "text"),
+    "trend_t": (gettext_lazy("how certain the trend is (t value; beyond ±2 it is clear)"), "ratio"),
+    "end_slope": (gettext_lazy("trend at the end, per period (relative to the mean)"), "percent"),
+    "curvature_t": (
+        gettext_lazy(
+            "bend of the trend (t value; below −2 flattening or turning down, above +2 speeding up)"
+        ),
+        "ratio",
+    ),
+    "fall_slope": (
+        gettext_lazy("trend since the peak, per period (relative to the mean since then)"),
+        "percent",
+    ),
+    "fall_t": (gettext_lazy("how certain the fall since the peak is (t value)"), "ratio"),
+    "roughness": (
+        gettext_lazy("typical jump from one period to the next (relative to the mean)"),
+        "percent",
+    ),
 }
 
 

@@ -247,3 +247,96 @@ def test_irregular_buyers_get_the_repeat_buying_forecast():
     # More periods with business lately means more expected value.
     busy = repeat["recent_level"] > repeat["recent_level"].median()
     assert repeat.loc[busy, "future_value"].mean() > repeat.loc[~busy, "future_value"].mean()
+
+
+def irregular_transactions(n: int = 300, seed: int = 5) -> pd.DataFrame:
+    """n customers buying on a few random days of the two years up to AS_OF's month."""
+    rng = np.random.default_rng(seed)
+    days = pd.date_range("2023-01-01", "2024-12-31", freq="D")
+    rows = []
+    for i in range(n):
+        count = rng.integers(1, 12)
+        when = np.sort(rng.choice(len(days), size=count, replace=False))
+        for d in when:
+            rows.append((f"t{i:03d}", days[d], float(rng.gamma(2.0, 50.0)), np.nan))
+    return pd.DataFrame(rows, columns=list(analysis.TRANSACTION_COLUMNS))
+
+
+@pytest.fixture(scope="module")
+def with_transactions():
+    tx = irregular_transactions()
+    monthly = monthly_from_transactions(tx)
+    return tx, analyse(monthly, as_of=AS_OF, transactions=tx), analyse(monthly, as_of=AS_OF)
+
+
+def test_with_transactions_irregular_buyers_get_the_forecast_from_purchase_days(
+    with_transactions,
+):
+    tx, result, monthly_only = with_transactions
+    repeat = result["forecast_method"] == "repeat_buying"
+    assert repeat.sum() > 250
+    assert np.isfinite(result["future_value"]).all()
+    assert (result.loc[repeat, "future_value"] > 0).all()
+    # The purchase days, not the months, drive it: the forecasts differ.
+    assert not np.allclose(
+        result.loc[repeat, "future_value"], monthly_only.loc[repeat, "future_value"]
+    )
+    # A customer who bought lately is worth more than one of the same history length
+    # whose last purchase lies long back.
+    last = tx.groupby("customer_id")["date"].max()
+    recent = last.reindex(result.index) >= pd.Timestamp("2024-10-01")
+    assert result.loc[repeat & recent, "future_value"].mean() > (
+        result.loc[repeat & ~recent, "future_value"].mean()
+    )
+
+
+def test_with_transactions_the_forecast_path_spreads_over_the_calendar_months(with_transactions):
+    _, result, _ = with_transactions
+    paths = result["forecast_path"]
+    assert paths.map(len).eq(12).all()
+    pd.testing.assert_series_equal(
+        paths.map(sum), result["future_value"], check_names=False, atol=0.1, check_exact=False
+    )
+    # January (31 days) expects more purchases than February (28 days).
+    repeat = result[result["forecast_method"] == "repeat_buying"]
+    assert (repeat["forecast_path"].map(lambda p: p[0] > p[1])).all()
+
+
+def test_with_transactions_margin_customers_are_valued_by_their_margin_ratio(with_transactions):
+    tx, result, _ = with_transactions
+    with_margin = tx.assign(margin=0.25 * tx["amount"])
+    margined = analyse(
+        monthly_from_transactions(with_margin), as_of=AS_OF, transactions=with_margin
+    )
+    repeat = result["forecast_method"] == "repeat_buying"
+    assert (margined["forecast_method"] == result["forecast_method"]).all()
+    pd.testing.assert_series_equal(
+        margined.loc[repeat, "future_value"], 0.25 * result.loc[repeat, "future_value"], rtol=1e-6
+    )
+
+
+def test_with_transactions_regular_customers_keep_their_type_forecast(with_transactions):
+    tx, _, _ = with_transactions
+    # One purchase on the 10th of every month for three years: a steady customer.
+    months = pd.date_range(end=AS_OF, periods=36, freq="MS") + pd.Timedelta(days=9)
+    steady = pd.DataFrame(
+        {
+            "customer_id": "regular",
+            "date": months,
+            "amount": 1000.0 * np.resize(WIGGLE, 36),
+            "margin": np.nan,
+        }
+    )
+    both = pd.concat([tx, steady], ignore_index=True)
+    monthly = monthly_from_transactions(both)
+    result = analyse(monthly, as_of=AS_OF, transactions=both).loc["regular"]
+    assert result["value_type"] == "steady"
+    assert result["forecast_method"] == "type"
+    assert result["future_value"] == analyse(monthly, as_of=AS_OF).loc["regular", "future_value"]
+
+
+def test_with_transactions_purchases_after_the_as_of_month_are_ignored(with_transactions):
+    tx, result, _ = with_transactions
+    later = pd.DataFrame([("t000", pd.Timestamp("2025-01-15"), 5000.0, np.nan)], columns=tx.columns)
+    again = analyse(monthly_from_transactions(tx), as_of=AS_OF, transactions=pd.concat([tx, later]))
+    pd.testing.assert_series_equal(again["future_value"], result["future_value"])

@@ -12,8 +12,14 @@ which we do not need. Install the data with
 Calibration: the first 39 weeks (1997-01-01..1997-09-30); holdout: the next 39 weeks
 (1997-10-01..1998-06-30, exactly the 9 months October..June). The reference predicts each
 customer's holdout spend as BG/NBD expected purchases x Gamma-Gamma expected spend per
-purchase, from the daily transactions; ours is `analysis.analyse()` on the monthly
-history (as of 1997-09, horizon 9).
+purchase, from the daily transactions. Ours is `analysis.analyse()` on the monthly
+history with the calibration transactions (as of 1997-09, horizon 9), as the
+analyze_customers command runs it on a transaction file; "ours, monthly" is the same
+without the transactions, as an analysis run from the database's monthly records makes it.
+The forecast from transactions was not tuned on the holdout: it is the published
+BG/NBD x Gamma-Gamma with rules written down before its first run (purchase = a day with
+revenue, T to the end of the as_of month, calendar months ahead), at the default
+thresholds, which were left as they were.
 """
 
 import importlib.util
@@ -96,6 +102,19 @@ def test_bgnbd_conditional_expectation_matches_the_worked_example():
     assert bgnbd.probability_alive(params, 0, 0, 38.86) == 1.0
 
 
+def test_bgnbd_expectation_stays_finite_for_very_frequent_buyers():
+    # 5,000 purchases in 260 weeks, the last just now: the textbook form gives NaN
+    # (0 x infinity); a bit below the purchase rate times the weeks ahead is right.
+    params = bgnbd.BGNBD(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    rate = (params.r + 5000) / (params.alpha + 260)
+    expected = bgnbd.expected_purchases(
+        params, np.array([[13.0, 52.0]]), [[5000]], [[259.9]], [[260]]
+    )
+    assert np.isfinite(expected).all()
+    assert 0.85 * rate * 13 < expected[0, 0] < rate * 13
+    assert 0.85 * rate * 52 < expected[0, 1] < rate * 52
+
+
 def test_bgbb_reproduces_the_published_donation_estimates():
     # Fader, Hardie, Shang (2010), 11,104 donors over 6 years: alpha = 1.204,
     # beta = 0.750, gamma = 0.657, delta = 2.783.
@@ -159,23 +178,32 @@ def holdout() -> dict:
     reference = pd.Series(reference, index=summary.index).reindex(customers, fill_value=0.0)
 
     transactions = calibration.rename(columns={"dollars": analysis.AMOUNT})
+    transactions[analysis.MARGIN] = np.nan
+    transactions = transactions[list(analysis.TRANSACTION_COLUMNS)]
     monthly = analysis.monthly_from_transactions(transactions)
-    result = analysis.analyse(monthly, as_of=pd.Timestamp("1997-09-01"), horizon=HOLDOUT_MONTHS)
-    ours = result["future_value"].reindex(customers, fill_value=0.0)
+    as_of = pd.Timestamp("1997-09-01")
+    predictions = {"reference": reference}
+    for name, given in (("ours", transactions), ("ours, monthly", None)):
+        result = analysis.analyse(monthly, as_of=as_of, horizon=HOLDOUT_MONTHS, transactions=given)
+        predictions[name] = result["future_value"].reindex(customers, fill_value=0.0)
 
     figures = {
-        name: {"rmse": _rmse(prediction, actual), "top10": _top_share(prediction, actual)}
-        for name, prediction in (("reference", reference), ("ours", ours))
+        name: {
+            "rmse": _rmse(prediction, actual),
+            "mae": float((prediction - actual).abs().mean()),
+            "top10": _top_share(prediction, actual),
+        }
+        for name, prediction in predictions.items()
     }
     print(
-        f"\nCDNOW holdout, {len(customers):,} customers, actual spend "
-        f"{actual.sum():,.0f}: "
-        + "; ".join(
-            f"{name} RMSE {f['rmse']:.2f}, top 10 % capture {f['top10']:.2%}"
+        f"\nCDNOW holdout, {len(customers):,} customers, actual spend {actual.sum():,.0f}:\n"
+        + "\n".join(
+            f"  {name}: RMSE {f['rmse']:.3f}, MAE {f['mae']:.3f}, "
+            f"top 10 % capture {f['top10']:.3%}, total {predictions[name].sum():,.0f}"
             for name, f in figures.items()
         )
     )
-    return {"actual": actual, "reference": reference, "ours": ours, "figures": figures}
+    return {"actual": actual, **predictions, "figures": figures}
 
 
 def _rmse(prediction: pd.Series, actual: pd.Series) -> float:
@@ -198,20 +226,21 @@ def test_our_top_decile_captures_at_least_as_much_spend_as_the_reference(holdout
     assert figures["ours"]["top10"] >= figures["reference"]["top10"], figures
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "From monthly values our RMSE is about 2 % above BG/NBD on daily data (94.8 vs "
-        "92.9; a bootstrap over customers puts the difference within noise). The same "
-        "models on weekly periods beat the reference; months lose the timing within the "
-        "month that BG/NBD uses."
-    ),
-)
+# With at most 9 months of history every CDNOW customer is irregular, so ours is the
+# reference model here, except that 73 zero-dollar days are no purchases to us (70
+# customers with only such a day have no business at all): a near tie by both measures
+# (RMSE 92.936 vs 92.939, top 10 % 51.564 % vs 51.563 %), not a clear win.
 def test_our_rmse_is_at_least_as_good_as_the_reference(holdout):
     figures = holdout["figures"]
     assert figures["ours"]["rmse"] <= figures["reference"]["rmse"], figures
 
 
-def test_our_rmse_stays_within_three_percent_of_the_reference(holdout):
+def test_from_monthly_values_alone_our_top_decile_captures_as_much(holdout):
     figures = holdout["figures"]
-    assert figures["ours"]["rmse"] <= 1.03 * figures["reference"]["rmse"], figures
+    assert figures["ours, monthly"]["top10"] >= figures["reference"]["top10"], figures
+
+
+def test_from_monthly_values_alone_our_rmse_stays_within_three_percent(holdout):
+    # Months lose the timing within the month that BG/NBD uses (94.8 vs 92.9).
+    figures = holdout["figures"]
+    assert figures["ours, monthly"]["rmse"] <= 1.03 * figures["reference"]["rmse"], figures

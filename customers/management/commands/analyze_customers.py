@@ -2,6 +2,8 @@
 
 Analyses a value-history file without touching the database: one row per customer
 with its value type, current and future value and the figures that explain the type.
+For a transaction file the analysis also gets the single transactions, so that the
+irregular buyers are forecast from their purchase days (see customers/analysis.py).
 """
 
 from pathlib import Path
@@ -50,6 +52,7 @@ class Command(BaseCommand):
             as_of=as_of_ts,
             horizon=horizon or config["horizon"],
             thresholds=analysis.Thresholds.from_mapping(config["thresholds"]),
+            transactions=result.transactions,  # None for a file per period
         )
         out = analysis.to_output_frame(frame)
         out.to_csv(output, index=False, float_format="%.2f")
