@@ -100,6 +100,28 @@ class ValueRecord(models.Model):
         ]
 
 
+class Purchase(models.Model):
+    """One purchase from a per-transaction import: the timing repeat-buying models use."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="purchases", verbose_name=_("customer")
+    )
+    date = models.DateField(_("date"))
+    amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2)
+    margin = models.DecimalField(
+        _("contribution margin"), max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    batch = models.ForeignKey(
+        ImportBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="purchases"
+    )
+
+    class Meta:
+        ordering = ["customer", "date", "pk"]
+        verbose_name = _("purchase")
+        verbose_name_plural = _("purchases")
+        indexes = [models.Index(fields=["customer", "date"])]
+
+
 class AnalysisRun(models.Model):
     created_at = models.DateTimeField(_("run at"), auto_now_add=True)
     started_by = models.ForeignKey(

@@ -3,7 +3,7 @@
 import pandas as pd
 from django.db.models import QuerySet
 
-from .models import AnalysisRun, Assessment, ValueRecord
+from .models import AnalysisRun, Assessment, Purchase, ValueRecord
 
 HISTORY_COLUMNS = ["customer_id", "period", "revenue", "margin"]
 
@@ -23,6 +23,21 @@ def history_frame() -> pd.DataFrame:
     frame["customer_id"] = frame["customer_id"].astype(str)
     frame["period"] = pd.to_datetime(frame["period"])
     frame["revenue"] = pd.to_numeric(frame["revenue"], errors="coerce").astype(float)
+    frame["margin"] = pd.to_numeric(frame["margin"], errors="coerce").astype(float)
+    return frame
+
+
+def transactions_frame() -> pd.DataFrame | None:
+    """The stored purchases of per-transaction imports, or None if there are none."""
+    rows = Purchase.objects.values_list("customer__number", "date", "amount", "margin")
+    frame = pd.DataFrame.from_records(
+        rows.iterator(chunk_size=20000), columns=["customer_id", "date", "amount", "margin"]
+    )
+    if frame.empty:
+        return None
+    frame["customer_id"] = frame["customer_id"].astype(str)
+    frame["date"] = pd.to_datetime(frame["date"])
+    frame["amount"] = pd.to_numeric(frame["amount"], errors="coerce").astype(float)
     frame["margin"] = pd.to_numeric(frame["margin"], errors="coerce").astype(float)
     return frame
 

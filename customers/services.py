@@ -14,9 +14,9 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from . import analysis
-from .models import AnalysisRun, Assessment, Customer, ImportBatch, ValueRecord
+from .models import AnalysisRun, Assessment, Customer, ImportBatch, Purchase, ValueRecord
 from .reading import read_history
-from .selectors import history_frame
+from .selectors import history_frame, transactions_frame
 
 log = logging.getLogger(__name__)
 
@@ -54,14 +54,27 @@ def _customer_ids(history: pd.DataFrame) -> tuple[pd.Series, int]:
     return history["customer_id"].map(ids), len(missing)
 
 
-def value_records_load(*, history: pd.DataFrame, batch: ImportBatch | None = None) -> LoadCounts:
+def value_records_load(
+    *,
+    history: pd.DataFrame,
+    batch: ImportBatch | None = None,
+    transactions: pd.DataFrame | None = None,
+) -> LoadCounts:
     """Write the history into value records; periods already present are replaced.
 
     PostgreSQL gets the rows by COPY into a temporary table and one INSERT .. ON CONFLICT;
-    other databases by bulk upserts.
+    other databases by bulk upserts. The transactions of a per-transaction file are kept
+    too (their timing drives the repeat-buying forecast): they replace the customers'
+    earlier purchases in the file's date range, so a re-import counts nothing twice.
     """
     with transaction.atomic():
         customer_pk, new = _customer_ids(history)
+        if transactions is not None:
+            pairs = pd.DataFrame(
+                {"number": history["customer_id"].astype(str), "pk": customer_pk}
+            ).drop_duplicates("number")
+            numbers = dict(zip(pairs["number"], pairs["pk"], strict=True))
+            _purchases_replace(transactions, numbers, batch)
         frame = pd.DataFrame(
             {
                 "customer_id": customer_pk.to_numpy(dtype=np.int64),
@@ -83,21 +96,58 @@ def value_records_load(*, history: pd.DataFrame, batch: ImportBatch | None = Non
     )
 
 
-def _copy_upsert(frame: pd.DataFrame, batch_id: int | None) -> None:
-    table = ValueRecord._meta.db_table
+def _purchases_replace(
+    transactions: pd.DataFrame, customer_pk: dict[str, int], batch: ImportBatch | None
+) -> None:
+    dates = pd.to_datetime(transactions["date"])
+    Purchase.objects.filter(
+        customer_id__in=[int(pk) for pk in set(customer_pk.values())],
+        date__gte=dates.min().date(),
+        date__lte=dates.max().date(),
+    ).delete()
+    frame = pd.DataFrame(
+        {
+            "customer_id": transactions["customer_id"].astype(str).map(customer_pk).astype("int64"),
+            "date": dates.dt.strftime("%Y-%m-%d"),
+            "amount": transactions["amount"].round(2),
+            "margin": transactions["margin"].round(2),
+            "batch_id": batch.pk if batch else None,
+        }
+    )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            _copy_into(cursor, Purchase._meta.db_table, frame)
+        return
+    margin = frame["margin"].astype(object).where(frame["margin"].notna(), None)
+    Purchase.objects.bulk_create(
+        (
+            Purchase(customer_id=int(c), date=d, amount=a, margin=m, batch=batch)
+            for c, d, a, m in zip(
+                frame["customer_id"], frame["date"], frame["amount"], margin, strict=True
+            )
+        ),
+        batch_size=5000,
+    )
+
+
+def _copy_into(cursor, table: str, frame: pd.DataFrame) -> None:
+    """COPY a frame into a table, columns by name (PostgreSQL only)."""
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False, header=False, na_rep="")
+    columns = ", ".join(frame.columns)
+    with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
+        copy.write(buffer.getvalue())
+
+
+def _copy_upsert(frame: pd.DataFrame, batch_id: int | None) -> None:
+    table = ValueRecord._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE TEMP TABLE incoming_values "
             "(customer_id bigint, period date, revenue numeric(16,2), margin numeric(16,2)) "
             "ON COMMIT DROP"
         )
-        with cursor.cursor.copy(
-            "COPY incoming_values (customer_id, period, revenue, margin) FROM STDIN "
-            "WITH (FORMAT csv)"
-        ) as copy:
-            copy.write(buffer.getvalue())
+        _copy_into(cursor, "incoming_values", frame)
         cursor.execute(
             f"INSERT INTO {table} (customer_id, period, revenue, margin, batch_id) "
             "SELECT customer_id, period, revenue, margin, %s FROM incoming_values "
@@ -141,7 +191,9 @@ def import_batch_run(*, batch: ImportBatch, path: Path) -> ImportBatch:
             return batch
         batch.progress = 40
         batch.save(update_fields=["progress", "kind", "rows"])
-        counts = value_records_load(history=result.history, batch=batch)
+        counts = value_records_load(
+            history=result.history, batch=batch, transactions=result.transactions
+        )
         batch.customers, batch.periods = counts.customers, counts.periods
         batch.first_period = result.history["period"].min().date()
         batch.last_period = result.history["period"].max().date()
@@ -179,7 +231,13 @@ def analysis_run_create(
     horizon = horizon or config["horizon"]
     thresholds = analysis.Thresholds.from_mapping(config["thresholds"])
     as_of = as_of if as_of is not None else history["period"].max()
-    result = analysis.analyse(history, as_of=as_of, horizon=horizon, thresholds=thresholds)
+    result = analysis.analyse(
+        history,
+        as_of=as_of,
+        horizon=horizon,
+        thresholds=thresholds,
+        transactions=transactions_frame(),
+    )
     output = analysis.to_output_frame(result)
     figures = [c for c in output.columns if c not in OUTPUT_FIELDS]
     # The forecast per future period draws the continuation on the customer page.

@@ -96,3 +96,27 @@ def test_it_refuses_other_file_types(client_importer, tmp_path):
     assert response.status_code == 200
     assert "Upload a .csv or .xlsx file." in response.content.decode()
     assert not ImportBatch.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_transaction_file_keeps_its_purchases_and_reimports_without_double_counting(
+    client_importer,
+):
+    from customers.models import Purchase
+
+    _upload(client_importer, "en_transactions.csv")
+    batch = ImportBatch.objects.get()
+    assert batch.status == "done", batch.message
+    assert batch.kind == "transaction"
+    purchases = Purchase.objects.count()
+    records = {(r.customer_id, r.period): r.revenue for r in ValueRecord.objects.all()}
+    assert purchases > 0 and records
+    _upload(client_importer, "en_transactions.csv")
+    assert Purchase.objects.count() == purchases
+    assert {(r.customer_id, r.period): r.revenue for r in ValueRecord.objects.all()} == records
+    # A month's record is the sum of that month's purchases.
+    customer_id, period = next(iter(records))
+    month = Purchase.objects.filter(
+        customer_id=customer_id, date__year=period.year, date__month=period.month
+    )
+    assert sum(p.amount for p in month) == records[(customer_id, period)]
