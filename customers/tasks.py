@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
+from django.utils import translation
 from django_tasks import task
 
 from . import services
@@ -10,10 +11,12 @@ from .models import ImportBatch
 
 
 @task()
-def import_task(batch_id: int, path: str) -> None:
+def import_task(batch_id: int, path: str, language: str = "") -> None:
     batch = ImportBatch.objects.select_related("uploaded_by").get(pk=batch_id)
     try:
-        services.import_batch_run(batch=batch, path=Path(path))
+        # Messages are stored as text: write them in the language of the uploader.
+        with translation.override(language or None):
+            services.import_batch_run(batch=batch, path=Path(path))
     finally:
         # The upload is kept only until it is loaded: the records are the data of record.
         Path(path).unlink(missing_ok=True)

@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.db.models import F, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -218,7 +219,7 @@ def import_values(request: HtmxHttpRequest) -> HttpResponse:
             for chunk in upload.chunks():
                 out.write(chunk)
         batch = ImportBatch.objects.create(uploaded_by=request.user, file_name=upload.name)
-        import_task.enqueue(batch.pk, str(path))
+        import_task.enqueue(batch.pk, str(path), translation.get_language())
         return redirect("customers:import-detail", pk=batch.pk)
     batches = ImportBatch.objects.select_related("uploaded_by")[:20]
     return render(request, "customers/import.html", {"form": form, "batches": batches})

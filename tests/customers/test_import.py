@@ -120,3 +120,11 @@ def test_a_transaction_file_keeps_its_purchases_and_reimports_without_double_cou
         customer_id=customer_id, date__year=period.year, date__month=period.month
     )
     assert sum(p.amount for p in month) == records[(customer_id, period)]
+
+
+@pytest.mark.django_db
+def test_errors_are_written_in_the_uploaders_language(client_importer):
+    with (FILES / "bad_number.csv").open("rb") as fh:
+        client_importer.post("/customers/import/", {"file": fh}, headers={"Accept-Language": "de"})
+    batch = ImportBatch.objects.get()
+    assert batch.errors[0]["message"].startswith("Keine Zahl")
