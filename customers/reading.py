@@ -46,6 +46,9 @@ from typing import BinaryIO, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -298,6 +301,14 @@ def _csv_table(data: bytes, name: str, log: _ErrorLog) -> _Table | None:
     delimiter = _sniff_delimiter(text)
     del text  # read_csv decodes the bytes itself, faster than from a str
 
+    frame = _fast_csv_frame(data, delimiter, encoding)
+    if frame is not None:
+        frame = frame.fillna("")
+        for column in frame.columns:
+            frame[column] = frame[column].str.strip()
+        decimal = "," if delimiter == ";" else "."
+        return _table_from_frame(frame, np.arange(1, len(frame) + 1), decimal, name, log)
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", pd.errors.ParserWarning)
         try:
@@ -343,6 +354,55 @@ def _csv_table(data: bytes, name: str, log: _ErrorLog) -> _Table | None:
     # Excel writes semicolons where the decimal separator is a comma (Germany).
     decimal = "," if delimiter == ";" else "."
     return _table_from_frame(frame, lines, decimal, name, log)
+
+
+def _fast_csv_frame(data: bytes, delimiter: str, encoding: str) -> pd.DataFrame | None:
+    """The cells of a plain CSV file read by pyarrow (multi-threaded, about three times
+    as fast as pandas' parser), or None when the file is not plain enough to be sure that
+    the result equals what ``pd.read_csv`` in ``_csv_table`` gives.
+
+    Plain means: UTF-8 without BOM, no quote characters, no blank lines (no empty cell
+    in the first column), line ends LF or CR LF only. pyarrow raises on rows with too few
+    or too many values (which pandas pads or reports as bad lines) and on rows longer
+    than its block; all such files take the pandas path, which then numbers and reports
+    the rows as before.
+    """
+    if encoding != "utf-8" or b'"' in data or data.startswith((b"\n", b"\r")):
+        return None
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+        return None
+    end = data.find(b"\n")
+    columns = (data if end < 0 else data[:end]).count(delimiter.encode()) + 1
+    try:
+        table = pa_csv.read_csv(
+            io.BytesIO(data),
+            read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=delimiter,
+                quote_char=False,
+                escape_char=False,
+                newlines_in_values=False,
+                ignore_empty_lines=False,
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                # Every column as text; pyarrow names them f0, f1, ... (the header is data).
+                column_types={f"f{i}": pa.large_string() for i in range(columns)},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowException, ValueError):
+        return None
+    # A blank line comes out as a row of empty cells: leave files with blank lines (or
+    # an empty first cell anywhere) to pandas, which numbers them as rows of their own.
+    if table.num_columns != columns or pc.any(pc.equal(table.column(0), "")).as_py():
+        return None
+    return pd.DataFrame(
+        {
+            position: pd.Series(pd.array(table.column(position), dtype="str"))
+            for position in range(columns)
+        }
+    )
 
 
 def _xlsx_table(data: bytes, name: str, log: _ErrorLog) -> _Table | None:
@@ -406,6 +466,12 @@ def _table_from_frame(
     header = frame.iloc[header_at].tolist()
     keep = filled.copy()
     keep[: header_at + 1] = False
+    if keep[header_at + 1 :].all():
+        # The usual file: no blank rows after the header, so a slice (no copy) will do.
+        cells = frame.iloc[header_at + 1 :].reset_index(drop=True)
+        if numbers is not None:
+            numbers = numbers.iloc[header_at + 1 :].reset_index(drop=True)
+        return _Table(header, cells, lines[header_at + 1 :], default_decimal, numbers)
     cells = frame[keep].reset_index(drop=True)
     if numbers is not None:
         numbers = numbers[keep].reset_index(drop=True)
@@ -615,13 +681,19 @@ def _parse_when(
     log: _ErrorLog,
     header: list[str],
 ) -> pd.Series | None:
-    """Periods or dates as datetime64[ns]; periods moved to the first of their month."""
+    """Periods or dates as datetime64[ns]; periods moved to the first of their month.
+
+    Each distinct text is parsed once (a file of 6 million rows has some 60 months) and
+    the results are taken back to the rows by their codes."""
     if text is None or position is None:
         return None
+    codes, distinct = pd.factorize(text, use_na_sentinel=False)
+    unique = pd.Series(distinct, dtype="str")
     formats = list(PERIOD_FORMATS if kind == "period" else DATE_FORMATS)
-    filled = (text != "").to_numpy()
+    filled = (unique != "").to_numpy()
     if filled.any():
-        first = text[filled].iloc[0]
+        # Codes follow the order of first appearance: this is the first value in the file.
+        first = unique[filled].iloc[0]
         for fmt in formats:
             try:
                 dt.datetime.strptime(first, fmt)
@@ -631,12 +703,12 @@ def _parse_when(
             formats.insert(0, fmt)
             break
 
-    parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
+    parsed = pd.Series(pd.NaT, index=unique.index, dtype="datetime64[us]")
     todo = filled.copy()
     for fmt in formats:
         if not todo.any():
             break
-        attempt = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+        attempt = pd.to_datetime(unique[todo], format=fmt, errors="coerce")
         parsed[todo] = attempt.to_numpy().astype("datetime64[us]")
         todo &= parsed.isna().to_numpy()
 
@@ -649,25 +721,29 @@ def _parse_when(
         message = _(
             'Not a valid date: "%(value)s" (expected for example 2024-01-31 or 31.01.2024).'
         )
-    log.add_cells(todo, table.rownum, position, column, lambda i: message % {"value": text.iat[i]})
+    if todo.any():
+        log.add_cells(
+            todo[codes], table.rownum, position, column, lambda i: message % {"value": text.iat[i]}
+        )
 
     years = parsed.dt.year
     outside = ((years < FIRST_YEAR) | (years > LAST_YEAR)).to_numpy()
-    log.add_cells(
-        outside,
-        table.rownum,
-        position,
-        column,
-        lambda i: (
-            _('The date "%(value)s" is outside the years %(first)s to %(last)s.')
-            % {"value": text.iat[i], "first": FIRST_YEAR, "last": LAST_YEAR}
-        ),
-    )
+    if outside.any():
+        log.add_cells(
+            outside[codes],
+            table.rownum,
+            position,
+            column,
+            lambda i: (
+                _('The date "%(value)s" is outside the years %(first)s to %(last)s.')
+                % {"value": text.iat[i], "first": FIRST_YEAR, "last": LAST_YEAR}
+            ),
+        )
     parsed[outside] = pd.NaT
     values = parsed.to_numpy()
     if kind == "period":
         values = values.astype("datetime64[M]")
-    return pd.Series(values.astype("datetime64[ns]"), index=text.index)
+    return pd.Series(values.astype("datetime64[ns]")[codes], index=text.index, copy=False)
 
 
 def _parse_numbers(
@@ -694,12 +770,13 @@ def _parse_numbers(
 
     result: dict[int, pd.Series] = {}
     for position, text in candidates.items():
-        clean = text.where(valid[position] & (text != "").to_numpy())
+        usable = valid[position] & (text != "").to_numpy()
+        clean = text if usable.all() else text.where(usable)
         if decimal == ",":
             clean = clean.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-        else:
+        elif clean.str.contains(",", regex=False).any():
             clean = clean.str.replace(",", "", regex=False)
-        numbers = pd.to_numeric(clean, errors="coerce").astype("float64")
+        numbers = _to_float(clean)
         if table.numbers is not None:
             numbers = numbers.fillna(table.numbers[position])
         original = texts[position]
@@ -715,6 +792,28 @@ def _parse_numbers(
         )
         result[position] = numbers
     return result
+
+
+def _to_float(clean: pd.Series) -> pd.Series:
+    """``pd.to_numeric(clean, errors="coerce")`` as float64, for text that passed the
+    number pattern (NaN elsewhere): pyarrow's cast, which rounds exactly like it but is
+    twenty times as fast, whenever the two are known to agree."""
+    slow = pd.to_numeric  # the reference, and the way out for anything unusual
+    try:
+        cast = pc.cast(pa.array(clean.array), pa.float64())
+    except (pa.ArrowException, TypeError, ValueError):
+        # Text that matches the pattern yet is no number ("-", "e5"): to_numeric makes
+        # it NaN, which becomes an error message.
+        return slow(clean, errors="coerce").astype("float64")
+    values = np.asarray(cast.to_numpy(zero_copy_only=False), dtype="float64")
+    negative_zero = (values == 0) & np.signbit(values)
+    if negative_zero.any():
+        # to_numeric reads integers such as "-0" as int 0 (so +0.0) unless the column
+        # holds other numbers that make it leave that path: leave such columns to it.
+        integer = ~clean[negative_zero].str.contains(r"[.eE]", regex=True).to_numpy(bool)
+        if integer.any():
+            return slow(clean, errors="coerce").astype("float64")
+    return pd.Series(values, index=clean.index, dtype="float64", copy=False)
 
 
 def _number_candidates(
@@ -755,15 +854,31 @@ def _check_duplicates(
 ) -> None:
     """A customer twice in one month would double-count: report each repeat with the
     row it repeats."""
-    usable = (customer_id != "") & period.notna()
-    keys = pd.DataFrame({"customer_id": customer_id[usable], "period": period[usable]})
-    repeated = keys.duplicated(keep="first")
+    usable = ((customer_id != "") & period.notna()).to_numpy()
+    everything = bool(usable.all())
+    # One integer per (customer, month): hashing 64-bit integers is far cheaper than
+    # hashing pairs of strings and timestamps.
+    customer_codes, customers = pd.factorize(customer_id, use_na_sentinel=False)
+    months = period.to_numpy().view(np.int64)
+    period_codes, periods = pd.factorize(months if everything else months[usable])
+    if not everything:
+        customer_codes = customer_codes[usable]
+    keys = customer_codes.astype(np.int64) * len(periods) + period_codes
+    # Few enough possible keys to count them all: the quick way to find no repeats.
+    countable = len(customers) * len(periods) <= max(2 * len(keys), 1 << 20)
+    if countable and (len(keys) == 0 or np.bincount(keys).max() <= 1):
+        return
+    repeated = pd.Series(keys).duplicated(keep="first").to_numpy()
     if not repeated.any():
         return
-    rownum = pd.Series(table.rownum[usable.to_numpy()], index=keys.index)
-    first_row = rownum.groupby([keys["customer_id"], keys["period"]]).transform("first")
+    key_codes, distinct_keys = pd.factorize(keys)
+    rows = np.flatnonzero(usable)
+    first_of_key = np.empty(len(distinct_keys), dtype=np.int64)
+    first_of_key[key_codes[~repeated]] = rows[~repeated]
+    first_row_of = np.zeros(len(customer_id), dtype=table.rownum.dtype)
+    first_row_of[rows] = table.rownum[first_of_key[key_codes]]
     mask = np.zeros(len(customer_id), dtype=bool)
-    mask[np.flatnonzero(usable.to_numpy())[repeated.to_numpy()]] = True
+    mask[rows[repeated]] = True
     log.add_cells(
         mask,
         table.rownum,
@@ -777,7 +892,7 @@ def _check_duplicates(
             % {
                 "customer": customer_id.iat[i],
                 "period": f"{period.iat[i]:%Y-%m}",
-                "first_row": first_row.loc[i],
+                "first_row": first_row_of[i],
                 "row": table.rownum[i],
             }
         ),

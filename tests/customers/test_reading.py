@@ -497,3 +497,119 @@ def test_it_translates_messages():
     assert message
     # The German wording is checked once the lead has run makemessages and translated
     # the new strings; until then gettext falls back to the English msgid.
+
+
+# --- the fast paths give what the careful ones give ---------------------------------------
+# A plain UTF-8 file (no quotes, no blank lines) is split by pyarrow and its numbers are
+# cast by pyarrow; repeated ids and months are parsed once. None of that may accept more,
+# or report differently, than the pandas path that quoted or irregular files take.
+
+
+def test_a_decimal_comma_file_rejects_a_decimal_point(tmp_path):
+    result = read_text(tmp_path, "Kunde;Monat;Umsatz\n1;2024-01;1.234,56\n1;2024-02;12.34\n")
+
+    assert errors_of(result) == [
+        (3, "Umsatz", 'Not a number: "12.34" (expected for example 1.234,56).'),
+    ]
+
+
+def test_a_decimal_point_file_rejects_commas_out_of_groups_of_three(tmp_path):
+    result = read_text(
+        tmp_path, 'customer,period,revenue\nC1,2024-01,"1,2,3"\nC1,2024-02,"1,234"\n'
+    )
+
+    assert errors_of(result) == [
+        (2, "revenue", 'Not a number: "1,2,3" (expected for example 1,234.56).'),
+    ]
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "NaN", "5.", "-", "e5", "0x10", "1_0"])
+def test_a_plain_file_rejects_what_is_no_plain_number(tmp_path, value):
+    result = read_text(tmp_path, f"customer,period,revenue\nC1,2024-01,1.5\nC1,2024-02,{value}\n")
+
+    assert errors_of(result) == [
+        (3, "revenue", f'Not a number: "{value}" (expected for example 1,234.56).'),
+    ]
+
+
+def test_a_plain_file_reads_signs_exponents_and_leading_points(tmp_path):
+    values = ["+5", ".5", "-1.25", "1e3", "2.5E-2", "0012", " 7 "]
+    text = "customer,period,revenue\n" + "".join(
+        f"C1,2024-{month:02d},{value}\n" for month, value in enumerate(values, start=1)
+    )
+    result = read_text(tmp_path, text)
+
+    assert result.errors == []
+    assert result.history["revenue"].tolist() == [5.0, 0.5, -1.25, 1000.0, 0.025, 12.0, 7.0]
+
+
+def test_minus_zero_is_read_as_before(tmp_path):
+    # pandas reads a whole-number "-0" as 0 and "-0.00" as -0.0; output shows the sign.
+    result = read_text(tmp_path, "customer,period,revenue,margin\nC1,2024-01,-0,-0.00\n")
+
+    assert result.errors == []
+    assert not np.signbit(result.history["revenue"].iloc[0])
+    assert np.signbit(result.history["margin"].iloc[0])
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        lambda text: text,
+        lambda text: text.replace("\n", "\r\n"),
+        lambda text: text.replace("C1,", '"C1",'),  # quotes: the pandas path
+        lambda text: text + "\n",  # a trailing blank line: the pandas path
+    ],
+)
+def test_plain_and_irregular_files_read_alike(tmp_path, variant):
+    text = (
+        "customer,period,revenue,margin\nC1,2024-01,1,234.5\nC1,2024-02, 2.5 ,\nC2,01.2024,3,-1\n"
+    )
+    result = read_text(tmp_path, variant(text))
+
+    assert result.errors == []
+    assert (result.rows, result.customers, result.periods) == (3, 2, 2)
+    assert result.history["customer_id"].tolist() == ["C1", "C1", "C2"]
+    assert result.history["period"].tolist() == months("2024-01-01", "2024-02-01", "2024-01-01")
+    assert result.history["revenue"].tolist() == [1.0, 2.5, 3.0]
+    assert result.history["margin"].tolist()[0] == 234.5
+    assert math.isnan(result.history["margin"].iloc[1])
+
+
+def test_a_plain_file_with_a_short_row_reports_the_missing_value(tmp_path):
+    result = read_text(
+        tmp_path, "customer,period,revenue\nC1,2024-01,5\nC1,2024-02\nC2,2024-01,x\n"
+    )
+
+    assert errors_of(result) == [
+        (3, "revenue", "This value is empty, but the column is required."),
+        (4, "revenue", 'Not a number: "x" (expected for example 1,234.56).'),
+    ]
+
+
+def test_it_reads_a_file_with_old_mac_line_ends(tmp_path):
+    result = read_text(tmp_path, "customer,period,revenue\rC1,2024-01,5\rC2,2024-01,6\r")
+
+    assert result.errors == []
+    assert result.history["revenue"].tolist() == [5.0, 6.0]
+
+
+def test_it_reports_each_repeat_with_the_first_row_of_its_month(tmp_path):
+    text = (
+        "customer,period,revenue\n"
+        "C1,2024-01,1\nC2,2024-01,1\nC1,01.2024,2\nC2,2024-02,1\nC1,2024-01-20,3\nC2,02.2024,4\n"
+    )
+    result = read_text(tmp_path, text)
+
+    assert errors_of(result) == [
+        (4, "period", 'Customer "C1" appears twice for 2024-01: rows 2 and 4.'),
+        (6, "period", 'Customer "C1" appears twice for 2024-01: rows 2 and 6.'),
+        (7, "period", 'Customer "C2" appears twice for 2024-02: rows 5 and 7.'),
+    ]
+
+
+def test_it_reports_a_bad_month_in_every_row_that_has_it(tmp_path):
+    text = "customer,period,revenue\nC1,2024-13,1\nC2,2024-01,1\nC3,2024-13,1\n"
+    result = read_text(tmp_path, text)
+
+    assert [(e.row, e.column) for e in result.errors] == [(2, "period"), (4, "period")]
