@@ -39,6 +39,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from customers import analysis, bgnbd, synthetic  # noqa: E402
+from customers.writing import result_csv_write  # noqa: E402
 
 AS_OF = pd.Timestamp("2024-12-01")
 INPUT_COLUMNS = ["customer_id", "period", "revenue", "contribution_margin"]
@@ -78,7 +79,7 @@ def pipeline(path: Path, out: Path, queue: multiprocessing.Queue) -> None:
     result = analysis.analyse(history, as_of=AS_OF, horizon=12)
     analyse_s = time.perf_counter() - t
     t = time.perf_counter()
-    analysis.to_output_frame(result).to_csv(out, index=False, float_format="%.2f")
+    result_csv_write(analysis.to_output_frame(result), out)
     write_s = time.perf_counter() - t
     total_s = time.perf_counter() - start
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux

@@ -47,3 +47,27 @@ def test_it_needs_no_database(tmp_path, django_db_blocker):
     with django_db_blocker.block():
         call_command("analyze_customers", str(FILES / "en_period.csv"), "--output", str(out))
     assert out.exists()
+
+
+def test_the_output_rounds_and_quotes_only_where_needed(tmp_path):
+    from customers.writing import result_csv_write
+
+    frame = pd.DataFrame(
+        {
+            "customer_id": ["K1", 'Huber, "Fliesen"'],
+            "value_type": ["steady", "burr"],
+            "current_value": [1234.5678, -0.001],
+            "hidden_pearl": [True, False],
+        }
+    )
+    plain = tmp_path / "plain.csv"
+    result_csv_write(frame.iloc[:1], plain)
+    assert plain.read_text().splitlines() == [
+        "customer_id,value_type,current_value,hidden_pearl",
+        "K1,steady,1234.57,1",
+    ]
+    quoted = tmp_path / "quoted.csv"
+    result_csv_write(frame, quoted)
+    back = pd.read_csv(quoted)
+    assert back["customer_id"].tolist() == ["K1", 'Huber, "Fliesen"']
+    assert back["current_value"].tolist() == [1234.57, 0.0]

