@@ -27,16 +27,22 @@ and 2 GB peak memory from the file on disk to the result CSV, on the 2-core mach
 import argparse
 import importlib.util
 import multiprocessing
+import os
 import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import django
 import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# The reading code translates its messages, so Django's settings must be there (also in
+# the spawned child, which imports this module again).
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings_test")
+django.setup()
 
 from customers import analysis, bgnbd, synthetic  # noqa: E402
 from customers.writing import result_csv_write  # noqa: E402
