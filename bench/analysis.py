@@ -25,7 +25,6 @@ and 2 GB peak memory from the file on disk to the result CSV, on the 2-core mach
 """
 
 import argparse
-import importlib.util
 import multiprocessing
 import os
 import resource
@@ -133,29 +132,13 @@ def accuracy_figures(n_customers: int) -> None:
 
 def cdnow_figures() -> None:
     """The CDNOW holdout comparison of tests/customers/test_bgnbd_reference.py."""
-    spec = importlib.util.find_spec("lifetimes")
-    folder = (
-        Path(next(iter(spec.submodule_search_locations))) / "datasets"
-        if spec is not None and spec.submodule_search_locations
-        else None
-    )
-    if folder is None or not (folder / "CDNOW_master.txt").exists():
+    from tests.customers import cdnow
+
+    if cdnow.datasets_folder() is None:
         print("\nCDNOW data not installed: no comparison with BG/NBD")
         return
-    master = pd.read_csv(
-        folder / "CDNOW_master.txt",
-        sep=r"\s+",
-        header=0,
-        names=["customer_id", "date", "cds", "dollars"],
-        dtype={"customer_id": str, "date": str},
-    )
-    master["date"] = pd.to_datetime(master["date"], format="%Y%m%d")
-    calibration_end, holdout_end = pd.Timestamp("1997-09-30"), pd.Timestamp("1998-06-30")
-    customers = pd.Index(np.sort(master["customer_id"].unique()), name="customer_id")
-    calibration = master[master["date"] <= calibration_end]
-    in_holdout = (master["date"] > calibration_end) & (master["date"] <= holdout_end)
-    actual = master[in_holdout].groupby("customer_id")["dollars"].sum()
-    actual = actual.reindex(customers, fill_value=0.0)
+    calibration_end = cdnow.CALIBRATION_END
+    customers, calibration, actual = cdnow.holdout_split()
 
     summary = bgnbd.rfm_summary(
         calibration["customer_id"], calibration["date"], calibration["dollars"], end=calibration_end

@@ -6,40 +6,35 @@ from django.db.models import QuerySet
 from .models import AnalysisRun, Assessment, Purchase, ValueRecord
 
 HISTORY_COLUMNS = ["customer_id", "period", "revenue", "margin"]
+TRANSACTION_COLUMNS = ["customer_id", "date", "amount", "margin"]
+
+
+def _frame(rows: QuerySet, columns: list[str]) -> pd.DataFrame:
+    """customer number, a date, then two money columns, as the analysis expects them.
+
+    Decimals become floats and dates datetime64 here, once: object columns would defeat
+    the vectorised analysis (see customers.analysis).
+    """
+    customer, day, *money = columns
+    frame = pd.DataFrame.from_records(rows.iterator(chunk_size=20000), columns=columns)
+    frame[customer] = frame[customer].astype(str)
+    frame[day] = pd.to_datetime(frame[day]).astype("datetime64[ns]")
+    for column in money:
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    return frame
 
 
 def history_frame() -> pd.DataFrame:
-    """All value records as the analysis expects them (see customers.analysis).
-
-    Decimals become floats and dates datetime64 here, once: object columns would defeat
-    the vectorised analysis.
-    """
+    """All value records, one row per customer and month."""
     rows = ValueRecord.objects.values_list("customer__number", "period", "revenue", "margin")
-    frame = pd.DataFrame.from_records(rows.iterator(chunk_size=20000), columns=HISTORY_COLUMNS)
-    if frame.empty:
-        return frame.astype(
-            {"customer_id": str, "period": "datetime64[ns]", "revenue": float, "margin": float}
-        )
-    frame["customer_id"] = frame["customer_id"].astype(str)
-    frame["period"] = pd.to_datetime(frame["period"])
-    frame["revenue"] = pd.to_numeric(frame["revenue"], errors="coerce").astype(float)
-    frame["margin"] = pd.to_numeric(frame["margin"], errors="coerce").astype(float)
-    return frame
+    return _frame(rows, HISTORY_COLUMNS)
 
 
 def transactions_frame() -> pd.DataFrame | None:
     """The stored purchases of per-transaction imports, or None if there are none."""
     rows = Purchase.objects.values_list("customer__number", "date", "amount", "margin")
-    frame = pd.DataFrame.from_records(
-        rows.iterator(chunk_size=20000), columns=["customer_id", "date", "amount", "margin"]
-    )
-    if frame.empty:
-        return None
-    frame["customer_id"] = frame["customer_id"].astype(str)
-    frame["date"] = pd.to_datetime(frame["date"])
-    frame["amount"] = pd.to_numeric(frame["amount"], errors="coerce").astype(float)
-    frame["margin"] = pd.to_numeric(frame["margin"], errors="coerce").astype(float)
-    return frame
+    frame = _frame(rows, TRANSACTION_COLUMNS)
+    return None if frame.empty else frame
 
 
 def latest_run() -> AnalysisRun | None:

@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
+from chain.templatetags.chain_urls import pk_url
+
 from . import charts, guidance
 from .forms import ActorLinkForm, UploadForm
 from .models import Assessment, Customer, ImportBatch, ValueType
@@ -92,7 +94,7 @@ def portfolio(request: HtmxHttpRequest) -> HttpResponse:
         frame["customer"] = frame["customer__name"].where(
             frame["customer__name"] != "", frame["customer__number"]
         )
-        frame["url"] = "/customers/" + frame["customer_id"].astype(str) + "/"
+        frame["url"] = frame["customer_id"].map(lambda pk: pk_url("customers:detail", pk))
         labels = {code: str(capfirst(label)) for code, label in ValueType.choices}
         figure = charts.portfolio(
             frame,

@@ -22,46 +22,26 @@ revenue, T to the end of the as_of month, calendar months ahead), at the default
 thresholds, which were left as they were.
 """
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from customers import analysis, bgnbd
+from tests.customers import cdnow
 
-
-def _datasets() -> Path | None:
-    spec = importlib.util.find_spec("lifetimes")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    folder = Path(next(iter(spec.submodule_search_locations))) / "datasets"
-    return folder if (folder / "CDNOW_master.txt").exists() else None
-
-
-DATASETS = _datasets()
+DATASETS = cdnow.datasets_folder()
 pytestmark = pytest.mark.skipif(
     DATASETS is None, reason="CDNOW data not installed (pip install --no-deps Lifetimes==0.11.3)"
 )
 
-CALIBRATION_END = pd.Timestamp("1997-09-30")
-HOLDOUT_END = pd.Timestamp("1998-06-30")
+CALIBRATION_END = cdnow.CALIBRATION_END
 HOLDOUT_WEEKS = 39
 HOLDOUT_MONTHS = 9
 
 
-def _read_cdnow(name: str, columns: list[str], header: int | None) -> pd.DataFrame:
-    frame = pd.read_csv(
-        DATASETS / name, sep=r"\s+", header=header, names=columns, dtype={"date": str}
-    )
-    frame["date"] = pd.to_datetime(frame["date"], format="%Y%m%d")
-    return frame
-
-
 @pytest.fixture(scope="module")
 def sample_summary() -> pd.DataFrame:
-    sample = _read_cdnow(
+    sample = cdnow.read(
         "CDNOW_sample.txt", ["master_id", "customer_id", "date", "cds", "dollars"], None
     )
     calibration = sample[sample["date"] <= CALIBRATION_END]
@@ -152,14 +132,7 @@ def test_bgbb_conditional_expectation_matches_a_simulation():
 
 @pytest.fixture(scope="module")
 def holdout() -> dict:
-    master = _read_cdnow(
-        "CDNOW_master.txt", ["customer_id", "date", "cds", "dollars"], header=0
-    ).astype({"customer_id": str})
-    customers = pd.Index(np.sort(master["customer_id"].unique()), name="customer_id")
-    calibration = master[master["date"] <= CALIBRATION_END]
-    in_holdout = (master["date"] > CALIBRATION_END) & (master["date"] <= HOLDOUT_END)
-    actual = master[in_holdout].groupby("customer_id")["dollars"].sum()
-    actual = actual.reindex(customers, fill_value=0.0)
+    customers, calibration, actual = cdnow.holdout_split()
 
     summary = bgnbd.rfm_summary(
         calibration["customer_id"], calibration["date"], calibration["dollars"], end=CALIBRATION_END
