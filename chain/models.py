@@ -7,8 +7,29 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from simple_history.models import HistoricalRecords
 
 from customers.value_types import CHAIN_VALUE_TYPES
+
+from .history import HistoryBatch
+
+
+def _history(**options: object) -> HistoricalRecords:
+    """Who changed what and when, for the activity feed and for restoring deletions."""
+    return HistoricalRecords(bases=[HistoryBatch], **options)
+
+
+class Versioned(models.Model):
+    """A row edited in forms: the version a form was loaded with must still be current.
+
+    `services.versioned_save` refuses a save whose version is stale instead of silently
+    overwriting what somebody else saved in between.
+    """
+
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    class Meta:
+        abstract = True
 
 
 class Team(models.Model):
@@ -86,6 +107,7 @@ class Actor(models.Model):
         _("our own company"), default=False, help_text=_("Highlighted in every chain.")
     )
     notes = models.TextField(_("notes"), blank=True)
+    history = _history()
 
     class Meta:
         ordering = ["name"]
@@ -99,7 +121,7 @@ class Actor(models.Model):
         return self.name
 
 
-class Chain(models.Model):
+class Chain(Versioned):
     class ScopeKind(models.TextChoices):
         PRODUCT = "product", _("product")
         SERVICE = "service", _("service")
@@ -139,15 +161,19 @@ class Chain(models.Model):
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT
     )
-    # Bumped on every change so that concurrent editors can detect stale forms.
-    version = models.PositiveIntegerField(_("version"), default=1)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # Any change to the chain or its parts (services.chain_touch), for "stale" and sorting.
     updated_at = models.DateTimeField(_("last change"), auto_now=True)
+    history = _history(excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["scope_name", "pk"]
         verbose_name = _("chain")
         verbose_name_plural = _("chains")
+        permissions = [
+            ("view_all_chains", _("Can see the chains of every team")),
+            ("review_chain", _("Can review chains: approve, return, comment, snapshot")),
+        ]
 
     def __str__(self) -> str:
         return self.scope_name
@@ -156,13 +182,14 @@ class Chain(models.Model):
         return reverse("chain:detail", args=[self.pk])
 
 
-class Stage(models.Model):
+class Stage(Versioned):
     chain = models.ForeignKey(
         Chain, on_delete=models.CASCADE, related_name="stages", verbose_name=_("chain")
     )
     name = models.CharField(_("name"), max_length=80)
     position = models.PositiveIntegerField(_("position"), default=0)
     is_own = models.BooleanField(_("holds our company"), default=False)
+    history = _history()
 
     class Meta:
         ordering = ["position", "pk"]
@@ -187,7 +214,7 @@ class Coverage(models.TextChoices):
     NOBODY = "nobody", _("nobody known")
 
 
-class ChainLink(models.Model):
+class ChainLink(Versioned):
     """An actor's place in one chain, with what is specific to that chain."""
 
     class Relationship(models.TextChoices):
@@ -220,6 +247,7 @@ class ChainLink(models.Model):
     success_factors_text = models.TextField(_("other success factors"), blank=True)
     problems_needs = models.TextField(_("problems and needs"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    history = _history(m2m_fields=[success_factors])
 
     class Meta:
         ordering = ["stage__position", "position", "pk"]
@@ -278,7 +306,7 @@ class ChainLink(models.Model):
         return Coverage(self.coverage).label
 
 
-class Contact(models.Model):
+class Contact(Versioned):
     """A person at a chain member; without a name it is a placeholder for a known role."""
 
     class BuyingRole(models.TextChoices):
@@ -344,6 +372,7 @@ class Contact(models.Model):
     )
     last_contact = models.DateField(_("last contact"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    history = _history()
 
     class Meta:
         ordering = ["name", "role", "pk"]
@@ -368,7 +397,7 @@ class Contact(models.Model):
         return not self.name
 
 
-class Influence(models.Model):
+class Influence(Versioned):
     class Strength(models.IntegerChoices):
         WEAK = 1, _("weak")
         MEDIUM = 2, _("medium")
@@ -387,6 +416,7 @@ class Influence(models.Model):
     strength = models.PositiveSmallIntegerField(
         _("strength"), choices=Strength.choices, default=Strength.MEDIUM
     )
+    history = _history()
 
     class Meta:
         ordering = ["pk"]
@@ -424,7 +454,7 @@ CHAIN_QUESTIONS = [Question.SCOPE, Question.COACH, Question.CHAIN, Question.KEY_
 ACTOR_QUESTIONS = [Question.KNOWN, Question.DIRECT, Question.NO_CONTACT]
 
 
-class WorksheetAnswer(models.Model):
+class WorksheetAnswer(Versioned):
     """The answer to one worksheet question, for the chain or for one of its members."""
 
     chain = models.ForeignKey(
@@ -444,6 +474,7 @@ class WorksheetAnswer(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
     updated_at = models.DateTimeField(_("last change"), auto_now=True)
+    history = _history(excluded_fields=["updated_at", "updated_by"])
 
     class Meta:
         verbose_name = _("worksheet answer")
@@ -463,3 +494,81 @@ class WorksheetAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.chain}: {self.question}"
+
+
+class ReviewComment(models.Model):
+    """A manager's remark on a chain, on one of its actors or on one worksheet question."""
+
+    chain = models.ForeignKey(
+        Chain, on_delete=models.CASCADE, related_name="comments", verbose_name=_("chain")
+    )
+    link = models.ForeignKey(
+        ChainLink,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="comments",
+        verbose_name=_("actor"),
+    )
+    question = models.CharField(_("question"), max_length=16, choices=Question.choices, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    text = models.TextField(_("comment"))
+    created_at = models.DateTimeField(_("written"), auto_now_add=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("review comment")
+        verbose_name_plural = _("review comments")
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+
+class ChainSnapshot(models.Model):
+    """The frozen state of a chain at a review, to compare the chain with later."""
+
+    chain = models.ForeignKey(
+        Chain, on_delete=models.CASCADE, related_name="snapshots", verbose_name=_("chain")
+    )
+    label = models.CharField(_("label"), max_length=80)
+    taken_at = models.DateTimeField(_("taken"), auto_now_add=True)
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("taken by"),
+    )
+    # See services.snapshot_data for the layout; kept as JSON so that later changes to the
+    # chain's tables never alter what was frozen.
+    data = models.JSONField(_("data"))
+
+    class Meta:
+        ordering = ["-taken_at", "-pk"]
+        verbose_name = _("snapshot")
+        verbose_name_plural = _("snapshots")
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "label"], name="snapshot_label_per_chain"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
 from django.db.models import (
     Count,
     Exists,
@@ -33,43 +34,83 @@ from .models import (
 User = AbstractBaseUser | AnonymousUser
 
 
-def chain_list_for_user(user: User) -> QuerySet[Chain]:
-    """Every chain access goes through here: a user sees the chains of their teams."""
+def chain_list_for_user(user: User, *, edit: bool = False) -> QuerySet[Chain]:
+    """Every chain access goes through here.
+
+    To see: the chains of the user's teams; managers (`view_all_chains`) see every chain.
+    To change: the chains of the user's teams, for users with the sales role's
+    `change_chain`. Superusers see and change everything.
+    """
     chains = Chain.objects.all()
-    if getattr(user, "is_superuser", False):
-        return chains
     if not user.is_authenticated:
         return chains.none()
-    return chains.filter(team__members=user)
+    if user.is_superuser:
+        return chains
+    if edit:
+        if not user.has_perm("chain.change_chain"):
+            return chains.none()
+    elif user.has_perm("chain.view_all_chains"):
+        return chains
+    return chains.filter(team__in=team_ids_for_user(user))
 
 
-def chain_get_for_user(user: User, pk: int) -> Chain:
-    return get_object_or_404(chain_list_for_user(user).select_related("team"), pk=pk)
+def team_ids_for_user(user: User) -> list[int]:
+    """The user's teams, asked once per request (kept on the user object)."""
+    if not hasattr(user, "_team_ids"):
+        user._team_ids = list(user.teams.values_list("pk", flat=True))
+    return user._team_ids
 
 
-def _for_user(queryset: QuerySet, user: User, pk: int, path: str = "chain"):
-    """Fetch one chain part by pk, or 404 unless its chain is visible to the user."""
+def chain_can_edit(user: User, chain: Chain) -> bool:
+    if user.is_superuser:
+        return True
+    return user.has_perm("chain.change_chain") and chain.team_id in team_ids_for_user(user)
+
+
+def chain_can_review(user: User, chain: Chain) -> bool:
+    return user.has_perm("chain.review_chain")
+
+
+def chain_get_for_user(user: User, pk: int, *, edit: bool = False) -> Chain:
+    """The chain, or 404 if the user may not see it, or 403 if they may see but not change it."""
+    chain = get_object_or_404(chain_list_for_user(user).select_related("team"), pk=pk)
+    _check_edit(user, chain, edit)
+    return chain
+
+
+def _check_edit(user: User, chain: Chain, edit: bool) -> None:
+    if edit and not chain_can_edit(user, chain):
+        raise PermissionDenied(_("Only the chain's team may change it."))
+
+
+def _for_user(queryset: QuerySet, user: User, pk: int, *, edit: bool, path: str = "chain"):
+    """Fetch one chain part by pk: 404 unless its chain is visible, 403 if read-only."""
     visible = chain_list_for_user(user).values("pk")
-    return get_object_or_404(queryset.filter(**{f"{path}__in": visible}), pk=pk)
+    obj = get_object_or_404(queryset.filter(**{f"{path}__in": visible}), pk=pk)
+    chain = obj
+    for step in path.split("__"):
+        chain = getattr(chain, step)
+    _check_edit(user, chain, edit)
+    return obj
 
 
-def stage_get_for_user(user: User, pk: int) -> Stage:
-    return _for_user(Stage.objects.select_related("chain"), user, pk)
+def stage_get_for_user(user: User, pk: int, *, edit: bool = False) -> Stage:
+    return _for_user(Stage.objects.select_related("chain"), user, pk, edit=edit)
 
 
-def link_get_for_user(user: User, pk: int) -> ChainLink:
+def link_get_for_user(user: User, pk: int, *, edit: bool = False) -> ChainLink:
     links = ChainLink.objects.select_related("chain", "actor__kind", "stage")
-    return _for_user(links, user, pk)
+    return _for_user(links, user, pk, edit=edit)
 
 
-def contact_get_for_user(user: User, pk: int) -> Contact:
+def contact_get_for_user(user: User, pk: int, *, edit: bool = False) -> Contact:
     contacts = Contact.objects.select_related("link__chain", "link__actor")
-    return _for_user(contacts, user, pk, path="link__chain")
+    return _for_user(contacts, user, pk, edit=edit, path="link__chain")
 
 
-def influence_get_for_user(user: User, pk: int) -> Influence:
+def influence_get_for_user(user: User, pk: int, *, edit: bool = False) -> Influence:
     influences = Influence.objects.select_related("chain", "source__actor", "target__actor")
-    return _for_user(influences, user, pk)
+    return _for_user(influences, user, pk, edit=edit)
 
 
 def _count(model, **outer) -> Subquery:

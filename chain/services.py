@@ -4,6 +4,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Max
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import Actor, Chain, ChainLink, Stage, Team, WorksheetAnswer
@@ -20,10 +21,13 @@ def default_stage_names() -> list[tuple[str, bool]]:
 
 
 def chain_touch(*, chain: Chain) -> None:
-    """Record that the chain changed: new version, new timestamp."""
-    chain.version = F("version") + 1
-    chain.save(update_fields=["version", "updated_at"])
-    chain.refresh_from_db(fields=["version", "updated_at"])
+    """Record that the chain or one of its parts changed.
+
+    An update, not a save: the timestamp alone is no change worth a history row, and the
+    chain's own `version` guards only its own fields (see `versioned_save`).
+    """
+    chain.updated_at = timezone.now()
+    Chain.objects.filter(pk=chain.pk).update(updated_at=chain.updated_at)
 
 
 @transaction.atomic

@@ -246,7 +246,7 @@ def chain_svg(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def chain_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    chain = chain_get_for_user(request.user, pk)
+    chain = chain_get_for_user(request.user, pk, edit=True)
     form = ChainForm(request.POST or None, instance=chain, user=request.user)
     template = "chain/_chain_form.html"
     return _edit(request, form, chain, template=template, region="summary", swap_into="#chain-form")
@@ -254,7 +254,7 @@ def chain_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def chain_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    chain = chain_get_for_user(request.user, pk)
+    chain = chain_get_for_user(request.user, pk, edit=True)
     if request.method == "POST":
         name = chain.scope_name
         chain.delete()
@@ -270,7 +270,7 @@ def chain_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def stage_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    chain = chain_get_for_user(request.user, pk)
+    chain = chain_get_for_user(request.user, pk, edit=True)
     form = StageForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.stage_add(chain=chain, name=form.cleaned_data["name"])
@@ -283,7 +283,7 @@ def stage_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def stage_rename(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    stage = stage_get_for_user(request.user, pk)
+    stage = stage_get_for_user(request.user, pk, edit=True)
     form = StageForm(request.POST or None, instance=stage)
     template = "chain/_stage_form.html"
     return _edit(request, form, stage.chain, template=template, region="board", stage=stage)
@@ -291,7 +291,7 @@ def stage_rename(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def stage_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    stage = stage_get_for_user(request.user, pk)
+    stage = stage_get_for_user(request.user, pk, edit=True)
     try:
         services.stage_delete(stage=stage)
     except ValidationError as error:
@@ -301,7 +301,7 @@ def stage_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def stage_move(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    stage = stage_get_for_user(request.user, pk)
+    stage = stage_get_for_user(request.user, pk, edit=True)
     offset = -1 if request.POST.get("direction") == "left" else 1
     services.stage_move(stage=stage, offset=offset)
     return _after_write(request, stage.chain, "board")
@@ -309,14 +309,14 @@ def stage_move(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def stage_set_own(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    stage = stage_get_for_user(request.user, pk)
+    stage = stage_get_for_user(request.user, pk, edit=True)
     services.stage_set_own(stage=stage)
     return _after_write(request, stage.chain, "board")
 
 
 @require_POST
 def stage_reorder(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    chain = chain_get_for_user(request.user, pk)
+    chain = chain_get_for_user(request.user, pk, edit=True)
     try:
         pks = [int(v) for v in request.POST.getlist("stage")]
         services.stage_reorder(chain=chain, stage_pks=pks)
@@ -330,7 +330,7 @@ def stage_reorder(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def link_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    chain = chain_get_for_user(request.user, pk)
+    chain = chain_get_for_user(request.user, pk, edit=True)
     form = LinkAddForm(
         request.POST or None, chain=chain, initial={"stage": request.GET.get("stage")}
     )
@@ -349,7 +349,7 @@ def link_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def link_reorder(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    chain = chain_get_for_user(request.user, pk)
+    chain = chain_get_for_user(request.user, pk, edit=True)
     try:
         stage = chain.stages.get(pk=int(request.POST.get("stage", "")))
         pks = [int(v) for v in request.POST.getlist("link")]
@@ -380,7 +380,7 @@ def link_answers(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def link_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    link = link_get_for_user(request.user, pk)
+    link = link_get_for_user(request.user, pk, edit=True)
     form = LinkForm(request.POST or None, instance=link)
     template = "chain/_link_form.html"
     return _edit(request, form, link.chain, template=template, region="board", link=link)
@@ -388,7 +388,7 @@ def link_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def link_move(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    link = link_get_for_user(request.user, pk)
+    link = link_get_for_user(request.user, pk, edit=True)
     direction = request.POST.get("direction", "")
     if direction in {"up", "down", "left", "right"}:
         services.link_move(link=link, direction=direction)
@@ -397,7 +397,7 @@ def link_move(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def link_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    link = link_get_for_user(request.user, pk)
+    link = link_get_for_user(request.user, pk, edit=True)
     messages.success(request, _("%(actor)s removed from the chain.") % {"actor": link.actor})
     return _delete(request, link, link.chain, "board")
 
@@ -407,7 +407,7 @@ def link_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def contact_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    link = link_get_for_user(request.user, pk)
+    link = link_get_for_user(request.user, pk, edit=True)
     form = ContactForm(request.POST or None, chain=link.chain, initial={"owner": request.user.pk})
     form.instance.link = link
     template = "chain/_contact_form.html"
@@ -416,7 +416,7 @@ def contact_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def contact_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    contact = contact_get_for_user(request.user, pk)
+    contact = contact_get_for_user(request.user, pk, edit=True)
     link = contact.link
     form = ContactForm(request.POST or None, instance=contact, chain=link.chain)
     template = "chain/_contact_form.html"
@@ -425,7 +425,7 @@ def contact_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def contact_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    contact = contact_get_for_user(request.user, pk)
+    contact = contact_get_for_user(request.user, pk, edit=True)
     return _delete(request, contact, contact.link.chain, "board")
 
 
@@ -434,14 +434,14 @@ def contact_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def influence_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    chain = chain_get_for_user(request.user, pk)
+    chain = chain_get_for_user(request.user, pk, edit=True)
     form = InfluenceForm(request.POST or None, chain=chain)
     return _edit(request, form, chain, template="chain/_influence_form.html", region="influences")
 
 
 @require_http_methods(["GET", "POST"])
 def influence_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    influence = influence_get_for_user(request.user, pk)
+    influence = influence_get_for_user(request.user, pk, edit=True)
     chain = influence.chain
     form = InfluenceForm(request.POST or None, instance=influence, chain=chain)
     return _edit(request, form, chain, template="chain/_influence_form.html", region="influences")
@@ -449,7 +449,7 @@ def influence_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def influence_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    influence = influence_get_for_user(request.user, pk)
+    influence = influence_get_for_user(request.user, pk, edit=True)
     return _delete(request, influence, influence.chain, "influences")
 
 
@@ -459,7 +459,7 @@ def influence_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def answer_save(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Autosave of one worksheet answer while the user types."""
-    chain = chain_get_for_user(request.user, pk)
+    chain = chain_get_for_user(request.user, pk, edit=True)
     question = request.POST.get("question", "")
     link = None
     if request.POST.get("link"):
@@ -480,3 +480,70 @@ def answer_save(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return redirect(chain)
     response = render(request, "chain/_saved.html", {"answer": answer})
     return trigger_client_event(response, "answers-changed")
+
+
+# Managers' dashboard ----------------------------------------------------------------------
+
+
+@require_GET
+def dashboard(request: HtmxHttpRequest) -> HttpResponse:
+    raise NotImplementedError
+
+
+# Review ---------------------------------------------------------------------------------
+
+
+@require_POST
+def chain_submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    raise NotImplementedError
+
+
+@require_POST
+def chain_approve(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    raise NotImplementedError
+
+
+@require_http_methods(["GET", "POST"])
+def chain_return(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    raise NotImplementedError
+
+
+@require_http_methods(["GET", "POST"])
+def comment_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    raise NotImplementedError
+
+
+@require_POST
+def comment_resolve(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    raise NotImplementedError
+
+
+# Activity feed ----------------------------------------------------------------------------
+
+
+@require_GET
+def activity(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    raise NotImplementedError
+
+
+@require_POST
+def restore(request: HtmxHttpRequest, pk: int, kind: str, history_pk: int) -> HttpResponse:
+    raise NotImplementedError
+
+
+# Snapshots ------------------------------------------------------------------------------
+
+
+@require_GET
+def snapshot_list(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    raise NotImplementedError
+
+
+@require_POST
+def snapshot_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    raise NotImplementedError
+
+
+@require_GET
+def snapshot_compare(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    raise NotImplementedError

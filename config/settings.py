@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "template_partials",
     "django_tasks",
     "django_tasks_db",
+    "simple_history",
     "chain",
     "customers",
 ]
@@ -63,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Puts the signed-in user (and the request's change batch) on every history row.
+    "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -154,6 +157,9 @@ CUSTOMER_ANALYSIS = {
     "horizon": int(env_str("ANALYSIS_HORIZON", "12")),
     "thresholds": {},
 }
+
+# A chain nobody changed for this many days is marked stale on the managers' dashboard.
+CHAIN_STALE_DAYS = int(env_str("CHAIN_STALE_DAYS", "90"))
 
 LOGGING = {
     "version": 1,

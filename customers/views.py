@@ -41,6 +41,7 @@ SORTS = {
 
 
 @require_GET
+@permission_required("customers.view_customer", raise_exception=True)
 def customer_list(request: HtmxHttpRequest) -> HttpResponse:
     run = latest_run()
     assessments = assessment_list(run) if run else Assessment.objects.none()
@@ -76,6 +77,7 @@ def customer_list(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_GET
+@permission_required("customers.view_customer", raise_exception=True)
 def portfolio(request: HtmxHttpRequest) -> HttpResponse:
     run = latest_run()
     context = {"run": run}
@@ -114,6 +116,7 @@ def portfolio(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_GET
+@permission_required("customers.view_customer", raise_exception=True)
 def customer_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(Customer.objects.select_related("actor"), pk=pk)
     assessments = list(
@@ -154,6 +157,7 @@ def customer_link_actor(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
+@permission_required("customers.view_customer", raise_exception=True)
 def focus(request: HtmxHttpRequest) -> HttpResponse:
     run = latest_run()
     context = {"run": run}
@@ -188,6 +192,7 @@ def _export_frame() -> pd.DataFrame:
 
 
 @require_GET
+@permission_required("customers.view_customer", raise_exception=True)
 def export_csv(request: HttpRequest) -> HttpResponse:
     frame = _export_frame()
     response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -197,6 +202,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@permission_required("customers.view_customer", raise_exception=True)
 def export_xlsx(request: HttpRequest) -> HttpResponse:
     buffer = io.BytesIO()
     _export_frame().to_excel(buffer, index=False, sheet_name="assessments")

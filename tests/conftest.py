@@ -1,4 +1,5 @@
-"""The shared cast: an owner and a teammate in one team, an outsider in another."""
+"""The shared cast: an owner and a teammate in one team, an outsider in another, and a
+manager who belongs to no team but sees (and reviews) every chain."""
 
 import pytest
 
@@ -28,6 +29,11 @@ def teammate(team):
 @pytest.fixture
 def outsider(other_team):
     return make_user("charlie", other_team)
+
+
+@pytest.fixture
+def manager(db):
+    return make_user("maria", roles=("manager",))
 
 
 @pytest.fixture

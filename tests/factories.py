@@ -2,7 +2,7 @@
 
 from itertools import count
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 
 from chain import services
 from chain.models import (
@@ -19,10 +19,16 @@ from chain.models import (
 _seq = count(1)
 
 
-def make_user(username: str, team: Team | None = None, **fields) -> User:
+def make_user(
+    username: str, team: Team | None = None, roles: tuple[str, ...] | None = None, **fields
+) -> User:
+    """A user in `team` with the given roles (groups); team members are sales by default."""
     user = User.objects.create_user(username=username, password="pw-" + username, **fields)
     if team:
         team.members.add(user)
+    if roles is None:
+        roles = ("sales",) if team else ()
+    user.groups.add(*Group.objects.filter(name__in=roles))
     return user
 
 

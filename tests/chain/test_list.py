@@ -30,12 +30,13 @@ def test_it_shows_an_empty_state(client_owner):
 def test_it_keeps_the_query_count_constant(client_owner, team, owner, django_assert_num_queries):
     for i in range(3):
         make_link(make_chain(team, owner, scope_name=f"Chain {i}"))
-    # session, user, page count, chains with counts, then links, contacts, answers
-    with django_assert_num_queries(7):
+    # session, user, the user's permissions (own, groups), teams, page count,
+    # chains with counts, then links, contacts, answers
+    with django_assert_num_queries(10):
         client_owner.get("/chains/")
     for i in range(10):
         make_link(make_chain(team, owner, scope_name=f"More {i}"))
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(10):
         client_owner.get("/chains/")
 
 
