@@ -1,11 +1,62 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .models import Actor, ActorKind, Chain, ChainLink, Contact, Influence, Stage, Team
 
 
-class ChainForm(forms.ModelForm):
+def _display(field: forms.Field, value: object) -> str:
+    """A field's value as the user reads it: choice labels, names, "–" for nothing."""
+    if value in (None, "") or value == []:
+        return "–"
+    if isinstance(value, list | tuple | models.QuerySet):
+        return ", ".join(_display(field, v) for v in value)
+    if isinstance(field, forms.ModelChoiceField) and not isinstance(value, models.Model):
+        value = field.queryset.filter(pk=value).first() or value
+    elif hasattr(field, "choices") and not isinstance(field, forms.ModelChoiceField):
+        labels = {str(key): label for key, label in field.choices}
+        value = labels.get(str(value), value)
+    return str(value)
+
+
+class VersionedForm(forms.ModelForm):
+    """Carries the version the form was loaded with (see `services.versioned_save`)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __new__(cls, *args, **kwargs):
+        form = super().__new__(cls)
+        # The subclasses' own keyword arguments (chain=, user=), to build the same form
+        # around the current row when a save is refused (`conflict_rows`).
+        form.extra_kwargs = {k: v for k, v in kwargs.items() if k not in ("instance", "initial")}
+        return form
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["version"].initial = self.instance.version
+
+    def conflict_rows(self, current) -> list[tuple[str, str, str]]:
+        """(label, current value, your value) of each field where the two differ."""
+        theirs = type(self)(instance=current, **self.extra_kwargs)
+        rows = []
+        for name, field in self.fields.items():
+            if name == "version" or name not in self.cleaned_data:
+                continue
+            initial = theirs[name].initial
+            if field.has_changed(initial, self[name].data):
+                mine = self.cleaned_data[name]
+                rows.append((field.label, _display(field, initial), _display(field, mine)))
+        return rows
+
+    def conflict_take_over(self, current) -> None:
+        """After a refused save: keep the user's values, but at the current version, so
+        that saving again applies them on top of what the other person saved."""
+        self.data = self.data.copy()
+        self.data[self.add_prefix("version")] = current.version
+
+
+class ChainForm(VersionedForm):
     class Meta:
         model = Chain
         fields = ["team", "scope_kind", "scope_name", "goal", "customer_type", "coach_whom"]
@@ -20,7 +71,7 @@ class ChainForm(forms.ModelForm):
         self.fields["customer_type"].help_text = _("Optional: the value type this chain is about.")
 
 
-class StageForm(forms.ModelForm):
+class StageForm(VersionedForm):
     class Meta:
         model = Stage
         fields = ["name"]
@@ -67,7 +118,7 @@ class LinkAddForm(forms.Form):
         return data
 
 
-class LinkForm(forms.ModelForm):
+class LinkForm(VersionedForm):
     """Characterise a member: chain-specific fields plus the actor's catalog fields."""
 
     kind = forms.ModelChoiceField(queryset=ActorKind.objects.all(), label=_("Kind"))
@@ -132,7 +183,7 @@ class LinkForm(forms.ModelForm):
         return link
 
 
-class ContactForm(forms.ModelForm):
+class ContactForm(VersionedForm):
     class Meta:
         model = Contact
         fields = [
@@ -168,7 +219,7 @@ class ContactForm(forms.ModelForm):
         return data
 
 
-class InfluenceForm(forms.ModelForm):
+class InfluenceForm(VersionedForm):
     class Meta:
         model = Influence
         fields = ["source", "target", "strength", "description"]

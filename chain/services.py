@@ -1,13 +1,47 @@
 """Writes that touch several rows or need a transaction."""
 
+from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Actor, Chain, ChainLink, Stage, Team, WorksheetAnswer
+from .models import Actor, Chain, ChainLink, ChainSnapshot, Stage, Team, WorksheetAnswer
+from .selectors import chain_board
+from .snapshots import snapshot_data
+
+
+class EditConflict(Exception):
+    """Somebody else saved (or deleted) the row since the form was loaded."""
+
+    def __init__(self, current: models.Model | None):
+        super().__init__("stale version")
+        self.current = current
+
+
+@transaction.atomic
+def versioned_save(*, form: forms.ModelForm) -> models.Model:
+    """Save a form's row unless its version changed since the form was loaded.
+
+    The row is locked while the versions are compared, so of two saves of the same
+    version exactly one wins; the other raises `EditConflict` with the current row.
+    Fields the form does not edit (positions, status, ...) are taken from the locked row,
+    so that a concurrent move or review is not undone by this save.
+    """
+    instance = form.instance
+    if instance.pk is None:
+        return form.save()
+    model = type(instance)
+    current = model.objects.select_for_update().filter(pk=instance.pk).first()
+    if current is None or current.version != form.cleaned_data.get("version"):
+        raise EditConflict(current)
+    for field in model._meta.concrete_fields:
+        if field.name not in form._meta.fields and not field.primary_key:
+            setattr(instance, field.attname, getattr(current, field.attname))
+    instance.version = current.version + 1
+    return form.save()
 
 
 def default_stage_names() -> list[tuple[str, bool]]:
@@ -153,3 +187,28 @@ def answer_save(
     )
     chain_touch(chain=chain)
     return answer
+
+
+@transaction.atomic
+def snapshot_create(*, chain: Chain, label: str, user: AbstractBaseUser) -> ChainSnapshot:
+    """Freeze the chain as it is now under a label unique within the chain."""
+    label = label.strip()
+    if not label:
+        raise ValidationError({"label": _("Name the snapshot, for example after the review.")})
+    duplicate = ValidationError(
+        {"label": _("This chain already has a snapshot named “%(label)s”.") % {"label": label}}
+    )
+    # Case-insensitive: "review 2027-Q1" next to "Review 2027-Q1" would only confuse.
+    if chain.snapshots.filter(label__iexact=label).exists():
+        raise duplicate
+    snapshot = ChainSnapshot(
+        chain=chain, label=label, taken_by=user, data=snapshot_data(chain_board(chain))
+    )
+    snapshot.full_clean()
+    try:
+        # A savepoint: two reviewers naming a snapshot alike at the same moment.
+        with transaction.atomic():
+            snapshot.save()
+    except IntegrityError:
+        raise duplicate from None
+    return snapshot

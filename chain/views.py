@@ -4,37 +4,53 @@ from functools import partial
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import models, transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, retarget, trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
 from customers.models import ValueType
 
-from . import services
+from . import services, snapshots
 from .diagram import COLOR_SCHEMES, render_svg
-from .forms import ChainForm, ContactForm, InfluenceForm, LinkAddForm, LinkForm, StageForm
+from .forms import (
+    ChainForm,
+    ContactForm,
+    InfluenceForm,
+    LinkAddForm,
+    LinkForm,
+    StageForm,
+    VersionedForm,
+)
 from .models import (
     ACTOR_QUESTIONS,
     CHAIN_QUESTIONS,
     Actor,
     Chain,
     ChainLink,
+    ChainSnapshot,
     Contact,
     Coverage,
     Question,
 )
 from .selectors import (
+    DashboardFilters,
     chain_board,
+    chain_can_review,
+    chain_dashboard,
     chain_get_for_user,
     chain_health,
+    chain_list_for_user,
     chain_list_with_counts,
     contact_get_for_user,
     influence_get_for_user,
@@ -104,6 +120,7 @@ def chain_create(request: HtmxHttpRequest) -> HttpResponse:
     form = ChainForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
+        del data["version"]
         chain = services.chain_create(owner=request.user, **data)
         messages.success(request, _("Chain created with the default stages."))
         return redirect(chain)
@@ -208,13 +225,33 @@ def _edit(
     Otherwise the form comes back, with its errors and status 200 (htmx swaps no 4xx):
     alone for htmx, inside a page for a plain request.
     """
+    conflict = None
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            form.save()
-            services.chain_touch(chain=chain)
-        return _after_write(request, chain, region, swap_into=swap_into)
+        try:
+            with transaction.atomic():
+                services.versioned_save(form=form)
+                services.chain_touch(chain=chain)
+        except services.EditConflict as error:
+            conflict = _conflict(form, error.current)
+        else:
+            return _after_write(request, chain, region, swap_into=swap_into)
     context = {"chain": chain, "form": form, "form_template": template, **context}
+    context["conflict"] = conflict
     return render(request, template if request.htmx else "chain/edit_page.html", context)
+
+
+def _conflict(form: VersionedForm, current: models.Model | None) -> dict:
+    """What the refused save is shown: who saved what in between."""
+    if current is None:
+        return {"deleted": True}
+    rows = form.conflict_rows(current)
+    form.conflict_take_over(current)
+    last = current.history.select_related("history_user").first()
+    return {
+        "rows": rows,
+        "by": last.history_user if last else None,
+        "at": last and last.history_date,
+    }
 
 
 def _delete(request: HtmxHttpRequest, obj: models.Model, chain: Chain, region: str) -> HttpResponse:
@@ -486,8 +523,26 @@ def answer_save(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
+@permission_required("chain.view_all_chains", raise_exception=True)
+# The same URL answers with the page or a fragment: keep caches from mixing them up.
+@vary_on_headers("HX-Request", "HX-Target")
 def dashboard(request: HtmxHttpRequest) -> HttpResponse:
-    raise NotImplementedError
+    filters = DashboardFilters.from_params(request.GET)
+    board = chain_dashboard(request.user, filters, page=request.GET.get("page"))
+    template = "chain/dashboard.html"
+    # The filter form swaps only the results; the summary's links and "show all" swap the
+    # form too, so that its fields show the new filters. A history restore needs the page.
+    if request.htmx and not request.htmx.history_restore_request:
+        results = request.htmx.target == "dashboard-results"
+        template += "#dashboard-results" if results else "#dashboard"
+    context = {
+        "dashboard": board,
+        "filters": filters,
+        "query": filters.query(),
+        "scope_kinds": Chain.ScopeKind.choices,
+        "statuses": Chain.Status.choices,
+    }
+    return render(request, template, context)
 
 
 # Review ---------------------------------------------------------------------------------
@@ -534,16 +589,64 @@ def restore(request: HtmxHttpRequest, pk: int, kind: str, history_pk: int) -> Ht
 # Snapshots ------------------------------------------------------------------------------
 
 
+def _render_snapshots(
+    request: HtmxHttpRequest,
+    chain: Chain,
+    *,
+    label: str | None = None,
+    errors: list[str] | None = None,
+) -> HttpResponse:
+    """The snapshot page, or for htmx its list region, with the form for reviewers."""
+    taken = list(chain.snapshots.select_related("taken_by"))
+    if label is None:
+        label = snapshots.suggested_label(timezone.localdate(), {s.label for s in taken})
+    context = {
+        "chain": chain,
+        "snapshots": taken,
+        "can_review": chain_can_review(request.user, chain),
+        "label": label,
+        "errors": errors or [],
+    }
+    template = "chain/snapshots.html#snapshots" if request.htmx else "chain/snapshots.html"
+    return render(request, template, context)
+
+
 @require_GET
 def snapshot_list(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    raise NotImplementedError
+    chain = chain_get_for_user(request.user, pk)
+    return _render_snapshots(request, chain)
 
 
 @require_POST
 def snapshot_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    raise NotImplementedError
+    chain = chain_get_for_user(request.user, pk)
+    if not chain_can_review(request.user, chain):
+        raise PermissionDenied(_("Only reviewers may take snapshots."))
+    label = request.POST.get("label", "")
+    try:
+        snapshot = services.snapshot_create(chain=chain, label=label, user=request.user)
+    except ValidationError as error:
+        # Status 200 with the errors: htmx swaps no 4xx.
+        return _render_snapshots(request, chain, label=label, errors=error.messages)
+    messages.success(request, _("Snapshot “%(label)s” taken.") % {"label": snapshot.label})
+    if request.htmx:
+        return _render_snapshots(request, chain)
+    return redirect("chain:snapshots", chain.pk)
 
 
 @require_GET
 def snapshot_compare(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    raise NotImplementedError
+    """The chain now against one of its snapshots; 404 unless the chain is visible."""
+    visible = chain_list_for_user(request.user)
+    snapshot = get_object_or_404(
+        ChainSnapshot.objects.select_related("chain__team", "taken_by").filter(chain__in=visible),
+        pk=pk,
+    )
+    chain = snapshot.chain
+    now = snapshots.snapshot_data(chain_board(chain))
+    context = {
+        "chain": chain,
+        "snapshot": snapshot,
+        "comparison": snapshots.snapshot_compare(snapshot.data, now),
+    }
+    return render(request, "chain/snapshot_compare.html", context)

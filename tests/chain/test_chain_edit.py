@@ -2,7 +2,14 @@ import pytest
 
 
 def _data(**extra):
-    return {"scope_kind": "service", "scope_name": "Glue consulting", "goal": "innovation", **extra}
+    # Version 1: the chain as the test's forms were loaded.
+    return {
+        "scope_kind": "service",
+        "scope_name": "Glue consulting",
+        "goal": "innovation",
+        "version": 1,
+        **extra,
+    }
 
 
 @pytest.mark.django_db

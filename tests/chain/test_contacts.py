@@ -69,6 +69,7 @@ def test_edit_and_delete(client_owner, chain, htmx_headers):
         "level": "occasional",
         "attitude": "neutral",
         "relation_now": "none",
+        "version": contact.version,
     }
     client_owner.post(f"/chains/contacts/{contact.pk}/edit/", data, headers=htmx_headers)
     contact.refresh_from_db()

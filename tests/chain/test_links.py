@@ -53,6 +53,7 @@ def test_edit_characterises_the_member_and_its_actor(client_owner, chain, htmx_h
     response = client_owner.post(
         f"/chains/links/{link.pk}/edit/",
         {
+            "version": link.version,
             "importance": "5",
             "relationship": "direct_customer",
             "success_factors": [factor.pk],

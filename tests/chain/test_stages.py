@@ -25,7 +25,9 @@ def test_add_needs_a_name(client_owner, chain, htmx_headers):
 @pytest.mark.django_db
 def test_rename(client_owner, chain):
     stage = chain.stages.first()
-    response = client_owner.post(f"/chains/stages/{stage.pk}/rename/", {"name": "Raw materials"})
+    response = client_owner.post(
+        f"/chains/stages/{stage.pk}/rename/", {"name": "Raw materials", "version": stage.version}
+    )
     assert response.status_code == 302
     stage.refresh_from_db()
     assert stage.name == "Raw materials"
