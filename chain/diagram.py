@@ -132,7 +132,7 @@ def _importance_dots(importance: int | None, x: float, y: float) -> str:
     return "".join(parts)
 
 
-def _box(box: Box, scheme: str, interactive: bool) -> str:
+def _box(box: Box, scheme: str, interactive: bool, editable: bool) -> str:
     link = box.link
     actor = link.actor
     own = actor.is_own_company
@@ -179,6 +179,8 @@ def _box(box: Box, scheme: str, interactive: bool) -> str:
     )
     opacity = "" if box.visible else ' opacity="0.18"'
     attrs = f'id="box-{link.pk}" class="box" data-link="{link.pk}"{opacity}'
+    if interactive and not editable:
+        return f'<a href="#link-{link.pk}" {attrs}>{body}</a>'
     if interactive:
         # Clicking a box opens the member's edit form in its card below the diagram.
         edit_url = pk_url("chain:link-edit", link.pk)
@@ -276,7 +278,8 @@ def _legend(scheme: str, y: float, types_shown: list[str]) -> tuple[str, float]:
     return "".join(parts), y + LEGEND_ROW
 
 
-# Scoped to the diagram: inline SVG styles apply to the whole HTML page.
+# Only for the downloaded file: on the page the same rules come from static/css/app.css,
+# because the Content-Security-Policy blocks inline <style> (and style="...").
 STYLE = (
     "<style>"
     ".diagram text{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;fill:#111827}"
@@ -289,7 +292,12 @@ STYLE = (
 
 
 def render_svg(
-    board: ChainBoard, *, scheme: str = "importance", only: str = "", interactive: bool = True
+    board: ChainBoard,
+    *,
+    scheme: str = "importance",
+    only: str = "",
+    interactive: bool = True,
+    editable: bool = True,
 ) -> str:
     """Render the chain as an SVG document (standalone when not interactive)."""
     if scheme not in COLOR_SCHEMES:
@@ -319,7 +327,7 @@ def render_svg(
         for inf in board.influences
         if inf.source_id in boxes and inf.target_id in boxes
     ]
-    box_svg = [_box(box, scheme, interactive) for box in boxes.values()]
+    box_svg = [_box(box, scheme, interactive, editable) for box in boxes.values()]
     types_shown = sorted(
         {
             types[0][0]
@@ -331,12 +339,12 @@ def render_svg(
     height = bottom + MARGIN
     title = escape(str(board.chain.scope_name))
     head = '<?xml version="1.0" encoding="UTF-8"?>\n' if not interactive else ""
-    # On the page the diagram shrinks to the panel's width; the download keeps its size.
-    fit = ' style="max-width:100%;height:auto"' if interactive else ""
+    # On the page the diagram shrinks to the panel's width (app.css); the download keeps its size.
+    style = "" if interactive else STYLE
     return (
         f'{head}<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}"{fit} role="img" aria-label="{title}" class="diagram">'
-        f"<title>{title}</title>{STYLE}"
+        f'width="{width}" height="{height}" role="img" aria-label="{title}" class="diagram">'
+        f"<title>{title}</title>{style}"
         # Fixed-size arrowheads: scaled with the stroke, strong influences got huge heads.
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" '
         'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'

@@ -3,7 +3,18 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .models import Actor, ActorKind, Chain, ChainLink, Contact, Influence, Stage, Team
+from .models import (
+    CHAIN_QUESTIONS,
+    Actor,
+    ActorKind,
+    Chain,
+    ChainLink,
+    Contact,
+    Influence,
+    Question,
+    Stage,
+    Team,
+)
 
 
 def _display(field: forms.Field, value: object) -> str:
@@ -244,3 +255,34 @@ class InfluenceForm(VersionedForm):
             if clash.exists():
                 self.add_error("target", _("This influence is already recorded; edit it instead."))
         return data
+
+
+class CommentForm(forms.Form):
+    """A reviewer's comment on the chain, on one actor or on one worksheet question."""
+
+    about = forms.ChoiceField(label=_("About"))
+    text = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, chain: Chain, **kwargs):
+        super().__init__(*args, **kwargs)
+        links = chain.links.select_related("actor").order_by("stage__position", "position")
+        self.fields["about"].choices = [
+            ("", _("the chain as a whole")),
+            (_("Actors"), [(f"link:{link.pk}", str(link.actor)) for link in links]),
+            (_("Worksheet questions"), [(f"q:{q}", Question(q).label) for q in CHAIN_QUESTIONS]),
+        ]
+
+    def target(self) -> dict:
+        """The comment's `link` or `question`, from the chosen "about"."""
+        kind, _sep, value = self.cleaned_data["about"].partition(":")
+        if kind == "link":
+            return {"link_id": int(value)}
+        if kind == "q":
+            return {"question": value}
+        return {}
+
+
+class ReturnForm(forms.Form):
+    text = forms.CharField(
+        label=_("What should the team change?"), widget=forms.Textarea(attrs={"rows": 3})
+    )

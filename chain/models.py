@@ -181,6 +181,19 @@ class Chain(Versioned):
     def get_absolute_url(self) -> str:
         return reverse("chain:detail", args=[self.pk])
 
+    # The review: draft → submitted → approved, or back to the team as returned.
+    @property
+    def can_submit(self) -> bool:
+        return self.status in (self.Status.DRAFT, self.Status.RETURNED)
+
+    @property
+    def can_approve(self) -> bool:
+        return self.status == self.Status.SUBMITTED
+
+    @property
+    def can_return(self) -> bool:
+        return self.status in (self.Status.SUBMITTED, self.Status.APPROVED)
+
 
 class Stage(Versioned):
     chain = models.ForeignKey(

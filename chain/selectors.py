@@ -1,9 +1,15 @@
 """Reads: querysets scoped to what a user may see, and the chain page's data in one go."""
 
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page, Paginator
 from django.db.models import (
     Count,
     Exists,
@@ -17,8 +23,12 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from customers.palette import TYPE_COLOURS
+from customers.value_types import ValueType
 
 from .models import (
     CHAIN_QUESTIONS,
@@ -27,7 +37,9 @@ from .models import (
     Contact,
     Coverage,
     Influence,
+    ReviewComment,
     Stage,
+    Team,
     WorksheetAnswer,
 )
 
@@ -111,6 +123,11 @@ def contact_get_for_user(user: User, pk: int, *, edit: bool = False) -> Contact:
 def influence_get_for_user(user: User, pk: int, *, edit: bool = False) -> Influence:
     influences = Influence.objects.select_related("chain", "source__actor", "target__actor")
     return _for_user(influences, user, pk, edit=edit)
+
+
+def comment_get_for_user(user: User, pk: int) -> ReviewComment:
+    comments = ReviewComment.objects.select_related("chain")
+    return _for_user(comments, user, pk, edit=False)
 
 
 def _count(model, **outer) -> Subquery:
@@ -363,3 +380,256 @@ def _traffic_light(
     if percent < GREEN_MIN_PERCENT or key_indirect:
         return "amber", reasons
     return "green", reasons
+
+
+# Managers' dashboard ----------------------------------------------------------------------
+
+LIGHTS = ("red", "amber", "green")
+DASHBOARD_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class DashboardFilters:
+    """The dashboard's filters as read from the query string; unknown values are ignored."""
+
+    q: str = ""
+    scope_kind: str = ""
+    team: int | None = None
+    status: str = ""
+    light: str = ""
+    stale: bool = False
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str]) -> "DashboardFilters":
+        def choice(name: str, allowed: Iterable[str]) -> str:
+            value = params.get(name, "")
+            return value if value in allowed else ""
+
+        team = params.get("team", "")
+        return cls(
+            q=params.get("q", "").strip(),
+            scope_kind=choice("scope_kind", Chain.ScopeKind.values),
+            # Digits only, and short enough for an integer column.
+            team=int(team) if team.isascii() and team.isdigit() and len(team) < 10 else None,
+            status=choice("status", Chain.Status.values),
+            light=choice("light", LIGHTS),
+            stale=params.get("stale", "") in ("1", "on"),
+        )
+
+    @property
+    def active(self) -> bool:
+        return any(getattr(self, f.name) for f in fields(self))
+
+    def query(self, **changes: object) -> str:
+        """The query string of these filters with `changes`; without a page, so it restarts."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)} | changes
+        return urlencode(
+            {name: "1" if value is True else value for name, value in values.items() if value}
+        )
+
+    def matches(self, chain: Chain, *, skip: str = "") -> bool:
+        """Whether the chain passes the summary's filters (status, light, stale), but `skip`."""
+        return (
+            (skip == "status" or not self.status or chain.status == self.status)
+            and (skip == "light" or not self.light or chain.health.light == self.light)
+            and (skip == "stale" or not self.stale or chain.is_stale)
+        )
+
+
+@dataclass
+class Facet:
+    """One clickable count of the summary: clicking sets its filter, or clears it if active."""
+
+    label: str
+    count: int
+    active: bool
+    query: str
+    css: str
+
+
+@dataclass
+class TypeShare:
+    """One value type among a chain's linked customers, placed on the chain's mix bar."""
+
+    code: str
+    label: str
+    count: int
+    start: float  # percent of the bar left of this type
+    percent: float
+    colour: str
+
+
+@dataclass
+class ScopeGroup:
+    """The chains of one scope on the page; several teams may map the same product."""
+
+    kind: str
+    kind_label: str
+    name: str
+    chains: list[Chain]
+
+
+@dataclass
+class Dashboard:
+    filters: DashboardFilters
+    groups: list[ScopeGroup]
+    page: Page
+    # Chains matching scope, team and search: without any, the page shows "no chains yet".
+    total: int
+    statuses: list[Facet]
+    lights: list[Facet]
+    stale: Facet
+    stale_days: int
+    teams: list[Team]
+
+
+def chain_dashboard(
+    user: User,
+    filters: DashboardFilters,
+    *,
+    page: str | int | None = None,
+    stale_days: int | None = None,
+    now: datetime | None = None,
+) -> Dashboard:
+    """Every chain the user sees, with its health, grouped per scope, in a fixed number of queries.
+
+    The traffic light is computed in Python (`chain_health`), so the summary's counts and
+    the light filter need the health of every chain matching scope, team and search, not
+    only of the page's: a few queries and fine for the hundreds of chains a company maps.
+    """
+    stale_days = settings.CHAIN_STALE_DAYS if stale_days is None else stale_days
+    now = now or timezone.now()
+    chains = _dashboard_chains(user, filters)
+    health = chain_health(chains)
+    stale_before = now - timedelta(days=stale_days)
+    for chain in chains:
+        chain.health = health[chain.pk]
+        chain.is_stale = chain.updated_at < stale_before
+        chain.age_days = (now - chain.updated_at).days
+    kinds = Chain.ScopeKind.values
+    shown = sorted(
+        (chain for chain in chains if filters.matches(chain)),
+        key=lambda c: (kinds.index(c.scope_kind), c.scope_name.casefold(), c.team.name, c.pk),
+    )
+    page_obj = Paginator(shown, DASHBOARD_PAGE_SIZE).get_page(page)
+    on_page = list(page_obj.object_list)
+    types = _chain_value_types([chain.pk for chain in on_page])
+    for chain in on_page:
+        chain.value_types = _shares(types.get(chain.pk, []))
+    return Dashboard(
+        filters=filters,
+        groups=_scope_groups(on_page),
+        page=page_obj,
+        total=len(chains),
+        statuses=_facets(chains, filters, "status", Chain.Status.choices),
+        lights=_facets(
+            chains,
+            filters,
+            "light",
+            [("red", _("red")), ("amber", _("amber")), ("green", _("green"))],
+        ),
+        stale=Facet(
+            label=_("stale"),
+            count=sum(1 for c in chains if c.is_stale and filters.matches(c, skip="stale")),
+            active=filters.stale,
+            query=filters.query(stale=not filters.stale),
+            css="stale",
+        ),
+        stale_days=stale_days,
+        teams=list(Team.objects.order_by("name")),
+    )
+
+
+def _dashboard_chains(user: User, filters: DashboardFilters) -> list[Chain]:
+    """The chains matching scope, team and search; the summary's filters apply in Python."""
+    open_comments = (
+        ReviewComment.objects.filter(chain=OuterRef("pk"), resolved_at__isnull=True)
+        .order_by()
+        .values("chain")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    chains = (
+        chain_list_for_user(user)
+        .select_related("team", "owner")
+        .annotate(n_open_comments=Coalesce(Subquery(open_comments), 0))
+    )
+    if filters.q:
+        chains = chains.filter(scope_name__icontains=filters.q)
+    if filters.scope_kind:
+        chains = chains.filter(scope_kind=filters.scope_kind)
+    if filters.team:
+        chains = chains.filter(team_id=filters.team)
+    return list(chains)
+
+
+def _facets(
+    chains: list[Chain], filters: DashboardFilters, name: str, choices: list[tuple[str, str]]
+) -> list[Facet]:
+    """Counts per value of one filter, among the chains passing the other filters."""
+    counts = Counter(
+        chain.health.light if name == "light" else chain.status
+        for chain in chains
+        if filters.matches(chain, skip=name)
+    )
+    current = getattr(filters, name)
+    return [
+        Facet(
+            label=str(label),
+            count=counts[value],
+            active=current == value,
+            query=filters.query(**{name: "" if current == value else value}),
+            css=f"{name}-{value}",
+        )
+        for value, label in choices
+    ]
+
+
+def _scope_groups(chains: list[Chain]) -> list[ScopeGroup]:
+    """Consecutive chains of the same scope kind and name (ignoring case) form a group."""
+    groups: list[ScopeGroup] = []
+    for chain in chains:
+        key = (chain.scope_kind, chain.scope_name.strip().casefold())
+        last = groups[-1] if groups else None
+        if last is None or (last.kind, last.name.strip().casefold()) != key:
+            last = ScopeGroup(
+                chain.scope_kind, chain.get_scope_kind_display(), chain.scope_name, []
+            )
+            groups.append(last)
+        last.chains.append(chain)
+    return groups
+
+
+def _shares(types: list[tuple[str, int]]) -> list[TypeShare]:
+    labels = {value: str(label) for value, label in ValueType.choices}
+    total = sum(n for _code, n in types)
+    shares, start = [], 0.0
+    for code, n in types:
+        percent = 100 * n / total
+        shares.append(TypeShare(code, labels[code], n, start, percent, TYPE_COLOURS[code]))
+        start += percent
+    return shares
+
+
+def _chain_value_types(chain_ids: list[int]) -> dict[int, list[tuple[str, int]]]:
+    """Per chain, the value types of the customers linked to its actors (latest analysis).
+
+    The many-chain counterpart of `_value_types`: one query whatever the number of chains.
+    An actor is in a chain at most once, so each customer counts once per chain.
+    """
+    from customers.models import AnalysisRun, Assessment  # customers builds on chain
+
+    if not chain_ids:
+        return {}
+    latest = AnalysisRun.objects.order_by("-created_at", "-pk").values("pk")[:1]
+    chain = "customer__actor__links__chain"
+    rows = (
+        Assessment.objects.filter(run=Subquery(latest), **{f"{chain}__in": chain_ids})
+        .values_list(chain, "value_type")
+        .annotate(n=Count("pk"))
+        .order_by(chain, "-n", "value_type")
+    )
+    types: dict[int, list[tuple[str, int]]] = {}
+    for chain_id, value_type, n in rows:
+        types.setdefault(chain_id, []).append((value_type, n))
+    return types

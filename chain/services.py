@@ -1,5 +1,7 @@
 """Writes that touch several rows or need a transaction."""
 
+from collections.abc import Callable
+
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -8,7 +10,16 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Actor, Chain, ChainLink, ChainSnapshot, Stage, Team, WorksheetAnswer
+from .models import (
+    Actor,
+    Chain,
+    ChainLink,
+    ChainSnapshot,
+    ReviewComment,
+    Stage,
+    Team,
+    WorksheetAnswer,
+)
 from .selectors import chain_board
 from .snapshots import snapshot_data
 
@@ -42,6 +53,46 @@ def versioned_save(*, form: forms.ModelForm) -> models.Model:
             setattr(instance, field.attname, getattr(current, field.attname))
     instance.version = current.version + 1
     return form.save()
+
+
+def _status_set(
+    chain: Chain, user: AbstractBaseUser, allowed: Callable[[Chain], bool], status: str
+) -> None:
+    """Move the chain to `status` if its current status (read under a lock) allows it."""
+    locked = Chain.objects.select_for_update().get(pk=chain.pk)
+    if not allowed(locked):
+        raise ValidationError(
+            _("The chain is “%(status)s” now; reload the page.")
+            % {"status": locked.get_status_display()}
+        )
+    chain.status = status
+    chain._history_user = user  # for the activity feed when called outside a request
+    chain.save(update_fields=["status", "updated_at"])
+
+
+@transaction.atomic
+def chain_submit(*, chain: Chain, user: AbstractBaseUser) -> None:
+    _status_set(chain, user, lambda c: c.can_submit, Chain.Status.SUBMITTED)
+
+
+@transaction.atomic
+def chain_approve(*, chain: Chain, user: AbstractBaseUser) -> None:
+    _status_set(chain, user, lambda c: c.can_approve, Chain.Status.APPROVED)
+
+
+@transaction.atomic
+def chain_return(*, chain: Chain, user: AbstractBaseUser, comment: str) -> ReviewComment:
+    """Back to the team, with the comment that says what to do."""
+    if not comment.strip():
+        raise ValidationError(_("Say what the team should change."))
+    _status_set(chain, user, lambda c: c.can_return, Chain.Status.RETURNED)
+    return ReviewComment.objects.create(chain=chain, author=user, text=comment.strip())
+
+
+def comment_resolve(*, comment: ReviewComment, user: AbstractBaseUser) -> None:
+    comment.resolved_at = timezone.now()
+    comment.resolved_by = user
+    comment.save(update_fields=["resolved_at", "resolved_by"])
 
 
 def default_stage_names() -> list[tuple[str, bool]]:

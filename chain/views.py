@@ -25,10 +25,12 @@ from . import services, snapshots
 from .diagram import COLOR_SCHEMES, render_svg
 from .forms import (
     ChainForm,
+    CommentForm,
     ContactForm,
     InfluenceForm,
     LinkAddForm,
     LinkForm,
+    ReturnForm,
     StageForm,
     VersionedForm,
 )
@@ -42,16 +44,19 @@ from .models import (
     Contact,
     Coverage,
     Question,
+    ReviewComment,
 )
 from .selectors import (
     DashboardFilters,
     chain_board,
+    chain_can_edit,
     chain_can_review,
     chain_dashboard,
     chain_get_for_user,
     chain_health,
     chain_list_for_user,
     chain_list_with_counts,
+    comment_get_for_user,
     contact_get_for_user,
     influence_get_for_user,
     link_get_for_user,
@@ -66,6 +71,7 @@ class HtmxHttpRequest(HttpRequest):
 # Regions of the chain page that htmx may ask for by target id.
 REGIONS = {
     "summary",
+    "review",
     "diagram",
     "board",
     "white-spots",
@@ -129,6 +135,7 @@ def chain_create(request: HtmxHttpRequest) -> HttpResponse:
 
 def _chain_context(request: HttpRequest, chain: Chain) -> dict:
     board = chain_board(chain)
+    can_edit = chain_can_edit(request.user, chain)
     scheme = request.GET.get("color", "importance")
     if scheme not in COLOR_SCHEMES:
         scheme = "importance"
@@ -140,7 +147,7 @@ def _chain_context(request: HttpRequest, chain: Chain) -> dict:
         "only": only,
         "filter_choices": _filter_choices(scheme),
         # A callable: the template renders it only where the diagram is part of the response.
-        "svg": partial(render_svg, board, scheme=scheme, only=only),
+        "svg": partial(render_svg, board, scheme=scheme, only=only, editable=can_edit),
         "chain_questions": [(q, Question(q).label, board.answer(q)) for q in CHAIN_QUESTIONS],
         "actor_links": [
             link
@@ -149,6 +156,20 @@ def _chain_context(request: HttpRequest, chain: Chain) -> dict:
             if not link.actor.is_own_company
         ],
         "t": _card_labels(),
+        "can_edit": can_edit,
+        "can_review": chain_can_review(request.user, chain),
+        # Called by the template only where the review region is part of the response.
+        "review": partial(_review_context, request, chain),
+    }
+
+
+def _review_context(request: HttpRequest, chain: Chain) -> dict:
+    comments = list(chain.comments.select_related("author", "link__actor", "resolved_by"))
+    return {
+        "open": [c for c in comments if c.is_open],
+        "resolved": [c for c in comments if not c.is_open],
+        "comment_form": CommentForm(chain=chain, auto_id="comment_%s"),
+        "return_form": ReturnForm(auto_id="return_%s"),
     }
 
 
@@ -409,6 +430,7 @@ def link_answers(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     answers = {a.question: a.text for a in link.answers.all()}
     questions = [(q, Question(q).label, answers.get(q, "")) for q in ACTOR_QUESTIONS]
     context = {"chain": link.chain, "link": link, "questions": questions}
+    context["can_edit"] = chain_can_edit(request.user, link.chain)
     if request.htmx:
         return render(request, "chain/_actor_answers.html", context)
     context["form_template"] = "chain/_actor_answers.html"
@@ -550,27 +572,72 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_POST
 def chain_submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    raise NotImplementedError
+    chain = chain_get_for_user(request.user, pk, edit=True)
+    _review_step(request, services.chain_submit, chain=chain, user=request.user)
+    return _after_write(request, chain, "review")
 
 
 @require_POST
 def chain_approve(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    raise NotImplementedError
+    chain = _chain_for_review(request, pk)
+    _review_step(request, services.chain_approve, chain=chain, user=request.user)
+    return _after_write(request, chain, "review")
 
 
 @require_http_methods(["GET", "POST"])
 def chain_return(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    raise NotImplementedError
+    chain = _chain_for_review(request, pk)
+    form = ReturnForm(request.POST or None, auto_id="return_%s")
+    if request.method == "POST" and form.is_valid():
+        comment = form.cleaned_data["text"]
+        _review_step(
+            request, services.chain_return, chain=chain, user=request.user, comment=comment
+        )
+        return _after_write(request, chain, "review")
+    context = {"chain": chain, "form": form, "form_template": "chain/_return_form.html"}
+    return render(
+        request, "chain/_return_form.html" if request.htmx else "chain/edit_page.html", context
+    )
+
+
+def _chain_for_review(request: HtmxHttpRequest, pk: int) -> Chain:
+    chain = chain_get_for_user(request.user, pk)
+    if not chain_can_review(request.user, chain):
+        raise PermissionDenied(_("Only managers review chains."))
+    return chain
+
+
+def _review_step(request: HtmxHttpRequest, step, **kwargs) -> None:
+    """Run a status change; a refused one (the status changed meanwhile) becomes a message."""
+    try:
+        step(**kwargs)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
 
 
 @require_http_methods(["GET", "POST"])
 def comment_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    raise NotImplementedError
+    chain = _chain_for_review(request, pk)
+    form = CommentForm(request.POST or None, chain=chain, auto_id="comment_%s")
+    if request.method == "POST" and form.is_valid():
+        ReviewComment.objects.create(
+            chain=chain, author=request.user, text=form.cleaned_data["text"], **form.target()
+        )
+        return _after_write(request, chain, "review")
+    context = {"chain": chain, "form": form, "form_template": "chain/_comment_form.html"}
+    return render(
+        request, "chain/_comment_form.html" if request.htmx else "chain/edit_page.html", context
+    )
 
 
 @require_POST
 def comment_resolve(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    raise NotImplementedError
+    comment = comment_get_for_user(request.user, pk)
+    chain = comment.chain
+    if not (chain_can_edit(request.user, chain) or chain_can_review(request.user, chain)):
+        raise PermissionDenied(_("Only the chain's team or a manager may resolve comments."))
+    services.comment_resolve(comment=comment, user=request.user)
+    return _after_write(request, chain, "review")
 
 
 # Activity feed ----------------------------------------------------------------------------

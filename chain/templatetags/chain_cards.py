@@ -16,7 +16,7 @@ from .chain_urls import pk_url
 register = template.Library()
 
 
-def _contact_row(contact: Contact, t: dict) -> tuple:
+def _contact_row(contact: Contact, t: dict, can_edit: bool) -> tuple:
     url = pk_url("chain:contact-edit", contact.pk)
     if contact.is_placeholder:
         who = format_html(
@@ -29,20 +29,21 @@ def _contact_row(contact: Contact, t: dict) -> tuple:
             format_html('<span class="muted small">{}</span>', contact.role) if contact.role else ""
         )
     level = t["levels"].get(contact.level, contact.level)
-    return (contact.pk, contact.level, url, url, contact.pk, who, role, level)
+    if can_edit:
+        who = format_html(CONTACT_LINK, url, url, contact.pk, who)
+    return (contact.pk, contact.level, who, role, level)
 
 
 CONTACT_ROW = (
-    '<li id="contact-{}" class="contact level-{}">'
-    '<a href="{}" hx-get="{}" hx-target="#contact-{}" hx-swap="innerHTML">{}</a> {} '
-    '<span class="small level">{}</span></li>'
+    '<li id="contact-{}" class="contact level-{}">{} {} <span class="small level">{}</span></li>'
 )
+CONTACT_LINK = '<a href="{}" hx-get="{}" hx-target="#contact-{}" hx-swap="innerHTML">{}</a>'
+
 
 CARD = """<article class="card link-card {card_class}" id="link-{pk}" \
 data-pk="{pk}">
   <header>
-    <a class="card-title" id="title-{pk}" href="{edit}" hx-get="{edit}" hx-target="#link-{pk}" \
-hx-swap="outerHTML" title="{characterise}">{name}</a>{count}
+    {title}{count}
   </header>
   <div class="card-meta">
     <span class="dots" title="{importance_label}: {importance}" \
@@ -52,7 +53,15 @@ aria-label="{importance_label}: {importance}">{dots}</span>
   <div class="card-meta muted small">{facts}</div>{value_types}
   {warning}
   <ul class="contacts">{contacts}</ul>
-  <div id="contact-slot-{pk}"></div>
+  {tools}
+</article>
+"""
+
+TITLE = """<a class="card-title" id="title-{pk}" href="{edit}" hx-get="{edit}" \
+hx-target="#link-{pk}" hx-swap="outerHTML" title="{characterise}">{name}</a>"""
+
+# Only for those who may change the chain; managers of other teams read the cards.
+TOOLS = """<div id="contact-slot-{pk}"></div>
   <div class="card-tools" role="group" aria-labelledby="title-{pk}">
     <a class="button small" href="{contact_add}" hx-get="{contact_add}" \
 hx-target="#contact-slot-{pk}" hx-swap="innerHTML">+ {contact_label}</a>
@@ -69,9 +78,7 @@ hx-swap="outerHTML" hx-confirm="{confirm}" data-confirm="{confirm}" class="inlin
       <input type="hidden" name="csrfmiddlewaretoken" value="{csrf}">\
 <button class="icon danger-outline" title="{remove}" aria-label="{remove}">✕</button>
     </form>
-  </div>
-</article>
-"""
+  </div>"""
 
 
 @register.simple_tag(takes_context=True)
@@ -103,16 +110,37 @@ def member_card(context: template.Context, link: ChainLink) -> str:
     warning = ""
     if not own and not link.is_characterised:
         warning = format_html('<p class="small warn">{}</p>', t["not_characterised"])
+    can_edit = context.get("can_edit", False)
+    if can_edit:
+        edit = pk_url("chain:link-edit", link.pk)
+        title = format_html(
+            TITLE, pk=link.pk, edit=edit, characterise=t["characterise"], name=actor.name
+        )
+        tools = format_html(
+            TOOLS,
+            pk=link.pk,
+            contact_add=pk_url("chain:contact-add", link.pk),
+            move=pk_url("chain:link-move", link.pk),
+            delete=pk_url("chain:link-delete", link.pk),
+            csrf=context.get("csrf_token", ""),
+            contact_label=t["contact"],
+            move_up=t["move_up"],
+            move_down=t["move_down"],
+            previous_stage=t["previous_stage"],
+            next_stage=t["next_stage"],
+            remove=t["remove"],
+            confirm=t["confirm_remove"],
+        )
+    else:
+        title = format_html('<span class="card-title" id="title-{}">{}</span>', link.pk, actor.name)
+        tools = ""
     return format_html(
         CARD,
         pk=link.pk,
         # Our company has no coverage of its own: its card is marked "us" instead.
         card_class="us" if own else f"coverage-{link.coverage}",
-        edit=pk_url("chain:link-edit", link.pk),
-        contact_add=pk_url("chain:contact-add", link.pk),
-        move=pk_url("chain:link-move", link.pk),
-        delete=pk_url("chain:link-delete", link.pk),
-        name=actor.name,
+        title=title,
+        tools=tools,
         count=format_html(' <span class="muted">×{}</span>', actor.count)
         if actor.count > 1
         else "",
@@ -123,14 +151,7 @@ def member_card(context: template.Context, link: ChainLink) -> str:
         facts=" · ".join(facts),
         warning=warning,
         value_types=value_types,
-        contacts=format_html_join("", CONTACT_ROW, (_contact_row(c, t) for c in link.contact_list)),
-        csrf=context.get("csrf_token", ""),
-        characterise=t["characterise"],
-        contact_label=t["contact"],
-        move_up=t["move_up"],
-        move_down=t["move_down"],
-        previous_stage=t["previous_stage"],
-        next_stage=t["next_stage"],
-        remove=t["remove"],
-        confirm=t["confirm_remove"],
+        contacts=format_html_join(
+            "", CONTACT_ROW, (_contact_row(c, t, can_edit) for c in link.contact_list)
+        ),
     )
