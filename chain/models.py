@@ -571,7 +571,7 @@ class ChainSnapshot(models.Model):
         related_name="+",
         verbose_name=_("taken by"),
     )
-    # See services.snapshot_data for the layout; kept as JSON so that later changes to the
+    # See snapshots.snapshot_data for the layout; kept as JSON so that later changes to the
     # chain's tables never alter what was frozen.
     data = models.JSONField(_("data"))
 

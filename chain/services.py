@@ -15,6 +15,8 @@ from .models import (
     Chain,
     ChainLink,
     ChainSnapshot,
+    Contact,
+    Influence,
     ReviewComment,
     Stage,
     Team,
@@ -263,3 +265,71 @@ def snapshot_create(*, chain: Chain, label: str, user: AbstractBaseUser) -> Chai
     except IntegrityError:
         raise duplicate from None
     return snapshot
+
+
+@transaction.atomic
+def history_restore(*, chain: Chain, kind: str, history_pk: int) -> models.Model:
+    """Bring back a removed actor, contact or influence from its last history row.
+
+    An actor comes back with the contacts, influences and answers that were removed with
+    it (the same change batch, see `history.py`). Raises ValidationError when the row
+    cannot come back as it was.
+    """
+    model = {"link": ChainLink, "contact": Contact, "influence": Influence}[kind]
+    scope = {"link": {"chain_id": chain.pk}, "influence": {"chain_id": chain.pk}}.get(
+        kind, {"link_id__in": ChainLink.history.filter(chain_id=chain.pk).values("id")}
+    )
+    record = model.history.filter(history_type="-", **scope).get(history_id=history_pk)
+    if model.objects.filter(pk=record.id).exists():
+        raise ValidationError(_("It is in the chain already."))
+    obj = record.instance
+    if kind == "link":
+        _link_restorable(chain, obj)
+    elif kind == "contact" and not chain.links.filter(pk=obj.link_id).exists():
+        raise ValidationError(_("Its actor was removed from the chain: restore the actor first."))
+    elif kind == "influence":
+        _influence_restorable(chain, obj)
+    obj.save()
+    if kind == "link":
+        # The deletion row holds no factors (they go first): the row before it does.
+        before = model.history.filter(id=record.id, history_date__lt=record.history_date)
+        last = before.exclude(history_type="-").order_by("-history_date").first()
+        factors = last.historicalchainlink_success_factors_set.all() if last else []
+        obj.success_factors.set([row.successfactor_id for row in factors])
+        _batch_restore(chain, record)
+    chain_touch(chain=chain)
+    return obj
+
+
+def _link_restorable(chain: Chain, link: ChainLink) -> None:
+    if not Actor.objects.filter(pk=link.actor_id).exists():
+        raise ValidationError(_("The actor was deleted from the catalog."))
+    if chain.links.filter(actor_id=link.actor_id).exists():
+        raise ValidationError(_("The actor is in the chain again already."))
+    if not chain.stages.filter(pk=link.stage_id).exists():
+        # Its stage is gone too: the first stage takes it in.
+        stage = chain.stages.first()
+        if stage is None:
+            raise ValidationError(_("The chain has no stage to put the actor in."))
+        link.stage = stage
+
+
+def _influence_restorable(chain: Chain, influence: Influence) -> None:
+    ends = chain.links.filter(pk__in=[influence.source_id, influence.target_id]).count()
+    if ends != 2:
+        raise ValidationError(_("One of its actors was removed: restore the actor first."))
+    if Influence.objects.filter(source=influence.source_id, target=influence.target_id).exists():
+        raise ValidationError(_("An influence in this direction exists already."))
+
+
+def _batch_restore(chain: Chain, record) -> None:
+    """The contacts, answers and influences removed together with the actor."""
+    batch = {"history_type": "-", "history_batch": record.history_batch}
+    for row in Contact.history.filter(link_id=record.id, **batch):
+        row.instance.save()
+    for row in WorksheetAnswer.history.filter(link_id=record.id, **batch):
+        row.instance.save()
+    live = set(chain.links.values_list("pk", flat=True))
+    for row in Influence.history.filter(chain_id=chain.pk, **batch):
+        if {row.source_id, row.target_id} <= live and not Influence.objects.filter(pk=row.id):
+            row.instance.save()

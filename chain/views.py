@@ -5,11 +5,11 @@ from functools import partial
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import models, transaction
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.text import slugify
@@ -22,6 +22,7 @@ from django_htmx.middleware import HtmxDetails
 from customers.models import ValueType
 
 from . import services, snapshots
+from .activity import RESTORABLE, activity_list
 from .diagram import COLOR_SCHEMES, render_svg
 from .forms import (
     ChainForm,
@@ -645,12 +646,37 @@ def comment_resolve(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def activity(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    raise NotImplementedError
+    chain = chain_get_for_user(request.user, pk)
+    try:
+        limit = min(max(int(request.GET.get("limit", 30)), 1), 500)
+    except ValueError:
+        limit = 30
+    entries, more = activity_list(chain, limit=limit)
+    context = {
+        "chain": chain,
+        "entries": entries,
+        "more": more,
+        "next_limit": limit + 50,
+        "can_edit": chain_can_edit(request.user, chain),
+    }
+    template = "chain/activity.html#feed" if request.htmx else "chain/activity.html"
+    return render(request, template, context)
 
 
 @require_POST
 def restore(request: HtmxHttpRequest, pk: int, kind: str, history_pk: int) -> HttpResponse:
-    raise NotImplementedError
+    chain = chain_get_for_user(request.user, pk, edit=True)
+    if kind not in RESTORABLE:
+        raise Http404
+    try:
+        obj = services.history_restore(chain=chain, kind=kind, history_pk=history_pk)
+    except ObjectDoesNotExist as error:
+        raise Http404 from error
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("“%(name)s” is back.") % {"name": obj})
+    return _after_write(request, chain, "board")
 
 
 # Snapshots ------------------------------------------------------------------------------
@@ -688,7 +714,7 @@ def snapshot_list(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def snapshot_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     chain = chain_get_for_user(request.user, pk)
     if not chain_can_review(request.user, chain):
-        raise PermissionDenied(_("Only reviewers may take snapshots."))
+        raise PermissionDenied(_("Only managers may take snapshots."))
     label = request.POST.get("label", "")
     try:
         snapshot = services.snapshot_create(chain=chain, label=label, user=request.user)

@@ -1,0 +1,247 @@
+"""The activity feed of a chain: who changed what and when, from the change history.
+
+django-simple-history keeps a row per save and delete of each chain part (see `models`).
+This module reads those rows for one chain with a fixed number of queries and turns them
+into entries a person reads: "Bob changed Contact Anna Weber: contact level none → regular".
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .models import (
+    Actor,
+    ActorKind,
+    Chain,
+    ChainLink,
+    Contact,
+    Influence,
+    Question,
+    Stage,
+    SuccessFactor,
+    WorksheetAnswer,
+)
+
+KINDS: dict[str, tuple[type[models.Model], str]] = {
+    "chain": (Chain, gettext_lazy("Chain")),
+    "stage": (Stage, gettext_lazy("Stage")),
+    "link": (ChainLink, gettext_lazy("Actor")),
+    "actor": (Actor, gettext_lazy("Actor (catalog)")),
+    "contact": (Contact, gettext_lazy("Contact")),
+    "influence": (Influence, gettext_lazy("Influence")),
+    "answer": (WorksheetAnswer, gettext_lazy("Answer")),
+}
+# Deleted rows of these kinds can be brought back from the feed.
+RESTORABLE = {"link", "contact", "influence"}
+# Bookkeeping, or changes shown elsewhere (positions: drag and drop).
+SKIPPED_FIELDS = {"id", "version", "position", "chain", "created_at", "updated_at", "updated_by"}
+# Each history table is read back this far; older rows drop out of the feed.
+RECENT = 500
+# Consecutive edits of one thing by one person within this time read as one entry.
+MERGE_WITHIN = timedelta(minutes=10)
+
+
+@dataclass
+class Change:
+    label: str
+    old: str
+    new: str
+
+
+@dataclass
+class Entry:
+    kind: str
+    action: str  # "+" added, "~" changed, "-" removed: simple-history's history_type
+    label: str
+    when: datetime
+    who: object
+    history_pk: int
+    object_id: int
+    changes: list[Change] = field(default_factory=list)
+    restorable: bool = False
+
+    @property
+    def who_name(self) -> str:
+        if self.who is None:
+            return _("system")
+        return self.who.get_full_name() or self.who.get_username()
+
+    @property
+    def kind_label(self) -> str:
+        return str(KINDS[self.kind][1])
+
+
+def _records(chain: Chain) -> dict[str, list]:
+    link_ids = ChainLink.history.filter(chain_id=chain.pk).values("id")
+    sources = {
+        "chain": Chain.history.filter(id=chain.pk),
+        "stage": Stage.history.filter(chain_id=chain.pk),
+        "link": ChainLink.history.filter(chain_id=chain.pk).prefetch_related(
+            "historicalchainlink_success_factors_set"
+        ),
+        "actor": Actor.history.filter(
+            id__in=ChainLink.history.filter(chain_id=chain.pk).values("actor_id")
+        ),
+        "contact": Contact.history.filter(link_id__in=link_ids),
+        "influence": Influence.history.filter(chain_id=chain.pk),
+        "answer": WorksheetAnswer.history.filter(chain_id=chain.pk),
+    }
+    return {
+        kind: list(
+            qs.select_related("history_user").order_by("-history_date", "-history_id")[:RECENT]
+        )
+        for kind, qs in sources.items()
+    }
+
+
+class _Names:
+    """Names for the ids in history rows, loaded once for the whole feed."""
+
+    def __init__(self, records: dict[str, list]):
+        links = records["link"]
+        self.actor_of_link = {r.id: r.actor_id for r in links}
+        actor_ids = {r.actor_id for r in links} | {r.id for r in records["actor"]}
+        self.actors = dict(Actor.objects.filter(pk__in=actor_ids).values_list("pk", "name"))
+        # Newest first: the first name seen is the current one.
+        self.stages: dict[int, str] = {}
+        for r in records["stage"]:
+            self.stages.setdefault(r.id, r.name)
+        self.kinds = dict(ActorKind.objects.values_list("pk", "name"))
+        self.factors = dict(SuccessFactor.objects.values_list("pk", "name"))
+        owner_ids = {r.owner_id for r in records["contact"] if r.owner_id}
+        users = get_user_model().objects.filter(pk__in=owner_ids)
+        self.users = {u.pk: u.get_full_name() or u.get_username() for u in users}
+
+    def link(self, link_id: int | None) -> str:
+        return self.actors.get(self.actor_of_link.get(link_id), "?")
+
+    def value(self, model_field: models.Field, value: object) -> str:
+        if value in (None, ""):
+            return "–"
+        lookup = {
+            "actor": self.actors,
+            "stage": self.stages,
+            "kind": self.kinds,
+            "owner": self.users,
+        }.get(model_field.name)
+        if lookup is not None:
+            return lookup.get(value, "?")
+        if model_field.name in ("link", "source", "target"):
+            return self.link(value)
+        if model_field.choices:
+            return str(dict(model_field.flatchoices).get(value, value))
+        if isinstance(value, bool):
+            return _("yes") if value else _("no")
+        text = str(value)
+        return text if len(text) <= 80 else text[:79] + "…"
+
+    def label(self, kind: str, r) -> str:
+        if kind == "chain":
+            return r.scope_name
+        if kind == "stage":
+            return r.name
+        if kind == "link":
+            return self.actors.get(r.actor_id, "?")
+        if kind == "actor":
+            return r.name
+        if kind == "contact":
+            return f"{r.name or r.role} ({self.link(r.link_id)})"
+        if kind == "influence":
+            return f"{self.link(r.source_id)} → {self.link(r.target_id)}"
+        question = str(Question(r.question).label) if r.question in Question.values else r.question
+        return f"{question} ({self.link(r.link_id)})" if r.link_id else question
+
+
+def _changes(model: type[models.Model], old, new, names: _Names) -> list[Change]:
+    changes = []
+    for model_field in model._meta.concrete_fields:
+        if model_field.name in SKIPPED_FIELDS:
+            continue
+        before, after = getattr(old, model_field.attname), getattr(new, model_field.attname)
+        if before != after:
+            changes.append(
+                Change(
+                    str(model_field.verbose_name),
+                    names.value(model_field, before),
+                    names.value(model_field, after),
+                )
+            )
+    if model is ChainLink:
+        before = {row.successfactor_id for row in old.historicalchainlink_success_factors_set.all()}
+        after = {row.successfactor_id for row in new.historicalchainlink_success_factors_set.all()}
+        if before != after:
+            join = lambda ids: ", ".join(sorted(names.factors.get(i, "?") for i in ids)) or "–"  # noqa: E731
+            changes.append(Change(_("success factors"), join(before), join(after)))
+    return changes
+
+
+def _merge(entry: Entry, later: Entry) -> None:
+    """Fold a later edit into an entry: earliest old value, latest new value."""
+    entry.when, entry.history_pk = later.when, later.history_pk
+    if entry.action == "+":
+        return  # "added" says it all; the card shows what it is now
+    by_label = {c.label: c for c in entry.changes}
+    for change in later.changes:
+        if change.label in by_label:
+            by_label[change.label].new = change.new
+        else:
+            entry.changes.append(change)
+    entry.changes = [c for c in entry.changes if c.old != c.new]
+
+
+def _current_ids(chain: Chain) -> dict[str, set[int]]:
+    return {
+        "link": set(chain.links.values_list("pk", flat=True)),
+        "contact": set(Contact.objects.filter(link__chain=chain).values_list("pk", flat=True)),
+        "influence": set(chain.influences.values_list("pk", flat=True)),
+    }
+
+
+def activity_list(chain: Chain, *, limit: int = 50) -> tuple[list[Entry], bool]:
+    """The newest `limit` entries of the chain's feed, and whether there are more."""
+    records = _records(chain)
+    names = _Names(records)
+    current = _current_ids(chain)
+    entries: list[Entry] = []
+    for kind, rows in records.items():
+        model = KINDS[kind][0]
+        last_of: dict[int, Entry] = {}
+        previous: dict[int, object] = {}
+        for r in reversed(rows):  # oldest first
+            entry = Entry(
+                kind=kind,
+                action=r.history_type,
+                label=names.label(kind, r),
+                when=r.history_date,
+                who=r.history_user,
+                history_pk=r.history_id,
+                object_id=r.id,
+            )
+            before = previous.get(r.id)
+            previous[r.id] = r
+            if r.history_type == "~" and before is not None:
+                entry.changes = _changes(model, before, r, names)
+                if not entry.changes:
+                    continue  # only bookkeeping changed (a move, a version)
+            last = last_of.get(r.id)
+            if (
+                last
+                and r.history_type == "~"
+                and last.action in "+~"
+                and last.who == entry.who
+                and entry.when - last.when <= MERGE_WITHIN
+            ):
+                _merge(last, entry)
+                continue
+            entries.append(entry)
+            last_of[r.id] = entry
+        for object_id, entry in last_of.items():
+            entry.restorable = (
+                kind in RESTORABLE and entry.action == "-" and object_id not in current[kind]
+            )
+    entries.sort(key=lambda e: e.when, reverse=True)
+    return entries[:limit], len(entries) > limit
