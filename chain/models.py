@@ -555,6 +555,12 @@ class ReviewComment(models.Model):
     def is_open(self) -> bool:
         return self.resolved_at is None
 
+    @property
+    def author_name(self) -> str:
+        if self.author is None:
+            return "–"
+        return self.author.get_full_name() or self.author.get_username()
+
 
 class ChainSnapshot(models.Model):
     """The frozen state of a chain at a review, to compare the chain with later."""

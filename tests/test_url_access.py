@@ -51,36 +51,93 @@ def test_every_url_needs_a_login(client, chain, method):
     assert checked >= 20
 
 
-@pytest.mark.django_db
-@pytest.mark.parametrize("method", ["get", "post"])
-def test_an_outsider_gets_404_for_every_chain_part(client, chain, outsider, method):
-    """Every chain URL with a pk addresses a chain or one of its parts: all 404."""
+def _chain_paths(chain):
+    """A concrete path for every chain URL, each addressing this chain or one of its parts."""
+    from chain import services
+    from chain.models import ChainLink, ReviewComment
+
     a = make_link(chain)
     b = make_link(chain, chain.stages.last())
     contact = make_contact(a)
     influence = make_influence(a, b)
-    stage = chain.stages.first()
+    removed = make_link(chain)
+    removed_pk = removed.pk
+    removed.delete()
+    comment = ReviewComment.objects.create(chain=chain, text="Who decides?")
+    snapshot = services.snapshot_create(chain=chain, label="Review 2027-Q1", user=chain.owner)
     pk_for = {
-        "stage": stage.pk,
-        "link": a.pk,
-        "contact": contact.pk,
-        "influence": influence.pk,
+        "stages": chain.stages.first().pk,
+        "links": a.pk,
+        "contacts": contact.pk,
+        "influences": influence.pk,
+        "comments": comment.pk,
+        "snapshots": snapshot.pk,
     }
+    deleted = ChainLink.history.filter(id=removed_pk, history_type="-")
+    history_pk = deleted.get().history_id
     paths = []
     for name, route in _chain_routes():
-        if "<int:" in route:
-            kind = next((k for k in pk_for if route.startswith(f"chains/{k}s/")), "chain")
-            paths.append((name, _fill(route, pk_for.get(kind, chain.pk))))
+        if "<int:" not in route:
+            continue
+        kind = route.split("/")[1]
+        path = _fill(route.replace("<str:kind>", "link"), pk_for.get(kind, chain.pk))
+        paths.append((name, path.replace(f"/link/{chain.pk}/", f"/link/{history_pk}/")))
+    return paths
+
+
+def _state(chain) -> tuple:
+    chain.refresh_from_db()
+    return (
+        chain.status,
+        chain.scope_name,
+        chain.links.count(),
+        chain.influences.count(),
+        chain.comments.filter(resolved_at=None).count(),
+        chain.snapshots.count(),
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_an_outsider_is_refused_every_chain_part(client, chain, outsider, method):
+    """Every chain URL with a pk addresses a chain or one of its parts: all refused."""
+    paths = _chain_paths(chain)
     # Control: the same paths exist for a member of the team.
     client.force_login(chain.owner)
     for name, path in paths:
         assert client.get(path).status_code != 404, name
+    before = _state(chain)
     client.force_login(outsider)
     checked = 0
     for name, path in paths:
         response = getattr(client, method)(path)
-        assert response.status_code in (404, 405), f"{name}: {response.status_code}"
+        assert response.status_code in (403, 404, 405), f"{name}: {response.status_code}"
         checked += 1
-    assert checked >= 20
-    chain.refresh_from_db()
-    assert chain.links.count() == 2 and chain.influences.count() == 1
+    assert checked >= 30
+    assert _state(chain) == before
+
+
+# What a manager outside the team may do on a chain: read it and review it.
+REVIEW = {
+    "chain:approve",
+    "chain:return",
+    "chain:comment-add",
+    "chain:comment-resolve",
+    "chain:snapshot-add",
+}
+
+
+@pytest.mark.django_db
+def test_a_manager_of_no_team_reads_and_reviews_but_changes_nothing_else(client, chain, manager):
+    paths = _chain_paths(chain)
+    client.force_login(manager)
+    before = _state(chain)
+    for name, path in paths:
+        if name in REVIEW:
+            continue
+        response = client.post(path)
+        assert response.status_code in (403, 405), f"{name}: {response.status_code}"
+    assert _state(chain) == before
+    for name in ("chain:detail", "chain:activity", "chain:snapshots", "chain:svg"):
+        path = next(path for n, path in paths if n == name)
+        assert client.get(path).status_code == 200, name
