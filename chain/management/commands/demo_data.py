@@ -8,7 +8,7 @@ from datetime import date
 
 import pandas as pd
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -700,11 +700,15 @@ ACTOR_ANSWERS = {
 }
 
 
-def _user(username: str, password: str, **flags: bool) -> AbstractBaseUser:
+def _user(
+    username: str, password: str, roles: tuple[str, ...] = (), **flags: bool
+) -> AbstractBaseUser:
     user, created = get_user_model().objects.get_or_create(username=username, defaults=flags)
     if created:
         user.set_password(password)
         user.save(update_fields=["password"])
+    # The roles come from the migration chain/0003_roles.
+    user.groups.add(*Group.objects.filter(name__in=roles))
     return user
 
 
@@ -799,9 +803,12 @@ def _answers(chain: Chain, links: dict[str, ChainLink], user: AbstractBaseUser) 
 @transaction.atomic
 def demo_chain_create() -> bool:
     """Create the logins, catalogs and demo chain; False if the chain was there already."""
-    demo = _user("demo", DEMO_PASSWORD)
-    _user("admin", ADMIN_PASSWORD, is_staff=True, is_superuser=True)
-    colleague = _user("kollege", DEMO_PASSWORD)
+    # The demo user leads the sales team: sales and manager, to try everything.
+    demo = _user("demo", DEMO_PASSWORD, roles=("sales", "manager"))
+    _user("admin", ADMIN_PASSWORD, roles=("administrator",), is_staff=True, is_superuser=True)
+    colleague = _user("kollege", DEMO_PASSWORD, roles=("sales",))
+    # A manager of no team: reads and reviews every chain, changes none.
+    _user("leitung", DEMO_PASSWORD, roles=("manager",))
     team, _created = Team.objects.get_or_create(name=TEAM)
     team.members.add(demo)
     other_team, _created = Team.objects.get_or_create(name=OTHER_TEAM)
@@ -842,5 +849,5 @@ class Command(BaseCommand):
             status += f" {customers} demo customers analysed."
         self.stdout.write(
             f"{status} Log in at {LOGIN_URL} as demo / {DEMO_PASSWORD} "
-            f"(admin: admin / {ADMIN_PASSWORD})."
+            f"(manager of no team: leitung / {DEMO_PASSWORD}; admin: admin / {ADMIN_PASSWORD})."
         )
