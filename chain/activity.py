@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from .models import (
     Actor,
@@ -33,7 +33,7 @@ KINDS: dict[str, tuple[type[models.Model], str]] = {
     "actor": (Actor, gettext_lazy("Actor (catalog)")),
     "contact": (Contact, gettext_lazy("Contact")),
     "influence": (Influence, gettext_lazy("Influence")),
-    "answer": (WorksheetAnswer, gettext_lazy("Answer")),
+    "answer": (WorksheetAnswer, pgettext_lazy("worksheet", "Answer")),
 }
 # Deleted rows of these kinds can be brought back from the feed.
 RESTORABLE = {"link", "contact", "influence"}
