@@ -474,7 +474,7 @@ class Dashboard:
     filters: DashboardFilters
     groups: list[ScopeGroup]
     page: Page
-    # Chains matching scope, team and search: without any, the page shows "no chains yet".
+    # Chains matching scope, team and search, before the summary's filters narrow them.
     total: int
     statuses: list[Facet]
     lights: list[Facet]
