@@ -13,13 +13,30 @@ _LAYOUT = {
 }
 
 
-def portfolio(frame: pd.DataFrame, *, labels: dict[str, str], axis: dict[str, str]) -> go.Figure:
+def _money_axis(currency: tuple[str, str]) -> dict:
+    """Grouped whole amounts with the currency on the ticks: "1.000 €" or "€1,000"."""
+    prefix, suffix = currency
+    return {"tickformat": ",.0f", "tickprefix": prefix, "ticksuffix": suffix}
+
+
+def portfolio(
+    frame: pd.DataFrame,
+    *,
+    labels: dict[str, str],
+    axis: dict[str, str],
+    separators: str = ".,",
+    currency: tuple[str, str] = ("", ""),
+) -> go.Figure:
     """Current against future value, one trace per type; each point links to its customer.
 
     `frame` columns: customer (display name), url, value_type, current_value, future_value.
     `axis` holds the axis titles and the labels of the linear/logarithmic switch (values
     of a few large customers would otherwise squeeze everyone else into a corner).
+    `separators` is plotly's decimal then thousands separator (",." for German, ".," for
+    English); `currency` the (prefix, suffix) around an amount, e.g. ("", " €").
     """
+    prefix, suffix = currency
+    hover = f"%{{text}}<br>{prefix}%{{x:,.0f}}{suffix} → {prefix}%{{y:,.0f}}{suffix}<extra></extra>"
     figure = go.Figure()
     for code, colour in TYPE_COLOURS.items():
         part = frame[frame["value_type"] == code]
@@ -34,7 +51,7 @@ def portfolio(frame: pd.DataFrame, *, labels: dict[str, str], axis: dict[str, st
                 marker={"color": colour, "size": 7, "opacity": 0.75},
                 text=part["customer"],
                 customdata=part["url"],
-                hovertemplate="%{text}<br>%{x:,.0f} → %{y:,.0f}<extra></extra>",
+                hovertemplate=hover,
             )
         )
     top = float(max(frame["current_value"].max(), frame["future_value"].max(), 1.0))
@@ -52,8 +69,9 @@ def portfolio(frame: pd.DataFrame, *, labels: dict[str, str], axis: dict[str, st
     figure.update_layout(
         **_LAYOUT,
         height=520,
-        xaxis_title=axis["current"],
-        yaxis_title=axis["future"],
+        separators=separators,
+        xaxis={"title": axis["current"], **_money_axis(currency)},
+        yaxis={"title": axis["future"], **_money_axis(currency)},
         updatemenus=[
             {
                 "type": "buttons",
@@ -79,14 +97,30 @@ def portfolio(frame: pd.DataFrame, *, labels: dict[str, str], axis: dict[str, st
     return figure
 
 
-def history(past: pd.DataFrame, forecast: pd.DataFrame, *, labels: dict[str, str]) -> go.Figure:
+def history(
+    past: pd.DataFrame,
+    forecast: pd.DataFrame,
+    *,
+    labels: dict[str, str],
+    separators: str = ".,",
+    currency: tuple[str, str] = ("", ""),
+) -> go.Figure:
     """The value per period, and the forecast continuing it.
 
-    `past` columns: period, value; `forecast` columns: period, value.
+    `past` columns: period, value; `forecast` columns: period, value. `separators` and
+    `currency` as for `portfolio`.
     """
+    prefix, suffix = currency
+    hover = f"%{{x|%Y-%m}}: {prefix}%{{y:,.0f}}{suffix}<extra>%{{fullData.name}}</extra>"
     figure = go.Figure()
     figure.add_trace(
-        go.Bar(x=past["period"], y=past["value"], name=labels["past"], marker_color="#60a5fa")
+        go.Bar(
+            x=past["period"],
+            y=past["value"],
+            name=labels["past"],
+            marker_color="#60a5fa",
+            hovertemplate=hover,
+        )
     )
     if not forecast.empty:
         figure.add_trace(
@@ -96,7 +130,14 @@ def history(past: pd.DataFrame, forecast: pd.DataFrame, *, labels: dict[str, str
                 name=labels["forecast"],
                 mode="lines+markers",
                 line={"color": "#f59e0b", "dash": "dash"},
+                hovertemplate=hover,
             )
         )
-    figure.update_layout(**_LAYOUT, height=340, yaxis_title=labels["value"], bargap=0.15)
+    figure.update_layout(
+        **_LAYOUT,
+        height=340,
+        separators=separators,
+        yaxis={"title": labels["value"], **_money_axis(currency)},
+        bargap=0.15,
+    )
     return figure

@@ -3,15 +3,25 @@
 Turns stored assessments into ready-made text and numbers for the templates.
 """
 
+import json
 from dataclasses import dataclass
 
 import pandas as pd
-from django.utils.formats import number_format
+import plotly.graph_objects as go
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import charts
 from .models import Assessment, Customer, ValueType
+from .templatetags.money import (
+    MISSING,
+    currency_affixes,
+    money,
+    number,
+    percent,
+    plotly_separators,
+)
 
 DESCRIPTIONS = {
     ValueType.STEADY: gettext_lazy(
@@ -99,21 +109,22 @@ FIGURES = {
 
 
 def _fmt(value: object, kind: str) -> str:
+    """A figure in the active language: grouped, with its unit ("12,5 %", "1.234 €")."""
     if value is None:
-        return "–"
+        return MISSING
     if kind == "text":
         return str(value)
-    if kind == "int":
-        return number_format(int(value), force_grouping=True)
-    if kind == "percent":
-        return number_format(100 * float(value), 1) + " %"
-    if kind == "money":
-        return number_format(float(value), 0, force_grouping=True)
     if isinstance(value, bool):
         return _("yes") if value else _("no")
-    if isinstance(value, int | float):
-        return number_format(float(value), 2)
-    return str(value)
+    if not isinstance(value, int | float):
+        return str(value)
+    if kind == "int":
+        return number(value, 0)
+    if kind == "percent":
+        return percent(100 * value, 1)
+    if kind == "money":
+        return money(value, 0)
+    return number(value, 2)
 
 
 def explain(assessment: Assessment) -> list[tuple[str, str]]:
@@ -140,8 +151,8 @@ def reason(assessment: Assessment) -> str:
     value_type = assessment.value_type
     if value_type == ValueType.INSUFFICIENT_DATA:
         return _("Only %(n)s periods since the first business; the analysis needs %(min)s.") % {
-            "n": f.get("periods"),
-            "min": t.get("min_periods"),
+            "n": _fmt(f.get("periods"), "int"),
+            "min": _fmt(t.get("min_periods"), "int"),
         }
     if value_type == ValueType.BURR:
         return _(
@@ -149,7 +160,7 @@ def reason(assessment: Assessment) -> str:
             "%(ratio)s of revenue (a burr customer has at most %(max)s)."
         ) % {
             "active": pct("active_share"),
-            "n": f.get("periods"),
+            "n": _fmt(f.get("periods"), "int"),
             "ratio": pct("margin_ratio"),
             "max": pct("burr_max_margin_ratio", t),
         }
@@ -158,7 +169,7 @@ def reason(assessment: Assessment) -> str:
             "The value repeats every %(length)s periods: seasonal strength %(strength)s "
             "(cyclic from %(min)s) and variation %(cv)s (from %(min_cv)s)."
         ) % {
-            "length": f.get("cycle_length"),
+            "length": _fmt(f.get("cycle_length"), "int"),
             "strength": num("seasonal_strength"),
             "min": num("cyclic_min_strength", t),
             "cv": num("cv"),
@@ -233,9 +244,9 @@ def early_warning(assessments: list[Assessment]) -> str:
             "Early warning: was a %(before)s as of %(then)s, is a %(now)s as of %(as_of)s."
         ) % {
             "before": before.get_value_type_display(),
-            "then": before.run.as_of.strftime("%Y-%m"),
+            "then": date_format(before.run.as_of, "YEAR_MONTH_FORMAT"),
             "now": now.get_value_type_display(),
-            "as_of": now.run.as_of.strftime("%Y-%m"),
+            "as_of": date_format(now.run.as_of, "YEAR_MONTH_FORMAT"),
         }
     return ""
 
@@ -275,8 +286,8 @@ def focus_lists(assessments: list[Assessment]) -> dict:
     def gain(a: Assessment) -> float:
         return a.future_value - a.current_value
 
-    def money(x: float) -> str:
-        return number_format(x, 0, force_grouping=True)
+    def whole(x: float) -> str:
+        return money(x, 0)
 
     # Too short a history gives no reliable gain; burr customers are not worth the push.
     unreliable = (ValueType.BURR, ValueType.INSUFFICIENT_DATA)
@@ -311,7 +322,7 @@ def focus_lists(assessments: list[Assessment]) -> dict:
             (
                 _("Revenue growth"),
                 [
-                    FocusEntry(a, _("expected to gain %(gain)s") % {"gain": money(gain(a))})
+                    FocusEntry(a, _("expected to gain %(gain)s") % {"gain": whole(gain(a))})
                     for a in growth
                 ],
             ),
@@ -321,7 +332,7 @@ def focus_lists(assessments: list[Assessment]) -> dict:
                     FocusEntry(
                         a,
                         _("%(type)s with a future value of %(value)s")
-                        % {"type": a.get_value_type_display(), "value": money(a.future_value)},
+                        % {"type": a.get_value_type_display(), "value": whole(a.future_value)},
                     )
                     for a in profit
                 ],
@@ -335,7 +346,7 @@ def focus_lists(assessments: list[Assessment]) -> dict:
             FocusEntry(
                 a,
                 _("steady for %(n)s periods at %(value)s")
-                % {"n": a.figures.get("periods", "?"), "value": money(a.current_value)},
+                % {"n": _fmt(a.figures.get("periods"), "int"), "value": whole(a.current_value)},
             )
             for a in pearls
         ],
@@ -344,7 +355,7 @@ def focus_lists(assessments: list[Assessment]) -> dict:
                 a,
                 _("current value %(value)s, margin ratio %(ratio)s")
                 % {
-                    "value": money(a.current_value),
+                    "value": whole(a.current_value),
                     "ratio": _fmt(a.figures.get("margin_ratio"), "percent"),
                 },
             )
@@ -353,8 +364,18 @@ def focus_lists(assessments: list[Assessment]) -> dict:
     }
 
 
-def history_chart(customer: Customer, records: pd.DataFrame, latest: Assessment | None) -> str:
-    """The customer's value per period with the forecast continuation, as an HTML snippet."""
+def chart_data(figure: go.Figure, div_id: str, *, link_points: bool = False) -> dict:
+    """What templates/customers/_chart.html needs to draw `figure`.
+
+    Not `figure.to_html()`: its inline <script> is blocked by the Content-Security-Policy.
+    The figure travels as JSON (plotly's own encoding, which knows numpy and dates) in a
+    non-executed script element, and static/js/app.js draws it.
+    """
+    return {"id": div_id, "figure": json.loads(figure.to_json()), "link_points": link_points}
+
+
+def history_chart(customer: Customer, records: pd.DataFrame, latest: Assessment | None) -> dict:
+    """The customer's value per period with the forecast continuation, for _chart.html."""
     records = records.copy()
     revenue = pd.to_numeric(records["revenue"], errors="coerce").astype(float)
     margin = pd.to_numeric(records["margin"], errors="coerce").astype(float)
@@ -372,5 +393,7 @@ def history_chart(customer: Customer, records: pd.DataFrame, latest: Assessment 
         records[["period", "value"]],
         forecast,
         labels={"past": _("value"), "forecast": _("forecast"), "value": _("value per period")},
+        separators=plotly_separators(),
+        currency=currency_affixes(),
     )
-    return figure.to_html(full_html=False, include_plotlyjs=False, div_id="history-chart")
+    return chart_data(figure, "history-chart")

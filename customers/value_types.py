@@ -4,6 +4,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+# The German names (locale/de) are exactly those of DESIGN.md's table, since sales teams
+# know the types by them; tests/test_formats.py holds the table and checks the catalog.
 class ValueType(models.TextChoices):
     STEADY = "steady", _("steady customer")
     CYCLIC = "cyclic", _("cyclic customer")

@@ -26,6 +26,7 @@ from .forms import ActorLinkForm, UploadForm
 from .models import Assessment, Customer, ImportBatch, ValueType
 from .selectors import assessment_list, latest_run
 from .tasks import analyse_task, import_task
+from .templatetags.money import currency_affixes, plotly_separators
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -107,10 +108,11 @@ def portfolio(request: HtmxHttpRequest) -> HttpResponse:
                 "linear": _("Linear scale"),
                 "log": _("Logarithmic scale"),
             },
+            separators=plotly_separators(),
+            currency=currency_affixes(),
         )
-        context["chart"] = figure.to_html(
-            full_html=False, include_plotlyjs=False, div_id="portfolio-chart"
-        )
+        # Clicking a point opens its customer: the URL is the point's customdata.
+        context["chart"] = guidance.chart_data(figure, "portfolio-chart", link_points=True)
         context["types"] = guidance.type_summary(frame)
     return render(request, "customers/portfolio.html", context)
 
@@ -126,7 +128,7 @@ def customer_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     records = pd.DataFrame(
         list(customer.records.order_by("period").values("period", "revenue", "margin"))
     )
-    chart = ""
+    chart = None
     if not records.empty:
         chart = guidance.history_chart(customer, records, latest)
     context = {
@@ -201,11 +203,28 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     return response
 
 
+# Numbers stay numeric cells; a number format lets the spreadsheet show them grouped, in
+# the reader's own locale (Excel swaps the separators), and fractions as percentages.
+XLSX_FORMATS = {"money": "#,##0.00", "int": "#,##0", "percent": "0.0%", "ratio": "0.00"}
+
+
+def _xlsx_number_formats(sheet, columns: list[str]) -> None:
+    for index, column in enumerate(columns, start=1):
+        kind = "money" if column in ("current_value", "future_value") else None
+        number_format = XLSX_FORMATS.get(kind or guidance.FIGURES.get(column, ("", ""))[1])
+        if number_format:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.number_format = number_format
+
+
 @require_GET
 @permission_required("customers.view_customer", raise_exception=True)
 def export_xlsx(request: HttpRequest) -> HttpResponse:
+    frame = _export_frame()
     buffer = io.BytesIO()
-    _export_frame().to_excel(buffer, index=False, sheet_name="assessments")
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        frame.to_excel(writer, index=False, sheet_name="assessments")
+        _xlsx_number_formats(writer.sheets["assessments"], list(frame.columns))
     response = HttpResponse(
         buffer.getvalue(),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -2,6 +2,7 @@
 manager who belongs to no team but sees (and reviews) every chain."""
 
 import pytest
+from django.utils import translation
 
 from tests.factories import make_chain, make_team, make_user
 
@@ -50,3 +51,10 @@ def client_owner(client, owner):
 @pytest.fixture
 def htmx_headers():
     return {"HX-Request": "true"}
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """A request in German leaves German active in the thread: start each test afresh."""
+    yield
+    translation.deactivate()

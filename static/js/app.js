@@ -1,4 +1,5 @@
-// Drag and drop for stages and actors, plus confirmation for plain (non-htmx) forms.
+// Drag and drop for stages and actors, charts, and confirmation for plain (non-htmx) forms.
+// Everything lives here rather than inline: the Content-Security-Policy forbids inline script.
 (function () {
   "use strict";
 
@@ -65,16 +66,29 @@
   document.addEventListener("focusin", function (evt) { light(evt, true); });
   document.addEventListener("focusout", function (evt) { light(evt, false); });
 
-  // A point of the portfolio chart opens its customer.
-  window.addEventListener("load", function () {
-    var chart = document.getElementById("portfolio-chart");
-    if (chart && chart.on) {
-      chart.on("plotly_click", function (data) {
-        var url = data.points[0] && data.points[0].customdata;
-        if (url) window.location.href = url;
+  // Plotly charts: the figure comes as JSON in a non-executed <script type="application/json">
+  // (templates/customers/_chart.html), because the CSP allows no inline script.
+  function drawCharts(root) {
+    if (typeof Plotly === "undefined") return;
+    root.querySelectorAll("[data-figure]").forEach(function (div) {
+      if (div._drawn) return;
+      var data = document.getElementById(div.dataset.figure);
+      if (!data) return;
+      div._drawn = true;
+      var figure = JSON.parse(data.textContent);
+      var config = Object.assign({ responsive: true }, figure.config || {});
+      Plotly.newPlot(div, figure.data, figure.layout || {}, config).then(function () {
+        // A point of the portfolio chart opens its customer: the URL is its customdata.
+        if (!div.hasAttribute("data-link-points")) return;
+        div.on("plotly_click", function (evt) {
+          var url = evt.points[0] && evt.points[0].customdata;
+          if (url) window.location.href = url;
+        });
       });
-    }
-  });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });
+  document.addEventListener("htmx:load", function (evt) { drawCharts(evt.detail.elt); });
 
   // Plain forms (no htmx) ask before deleting; htmx forms use hx-confirm instead.
   document.addEventListener("submit", function (evt) {

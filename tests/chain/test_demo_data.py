@@ -78,7 +78,8 @@ def test_it_shows_white_spots():
 def test_it_lets_the_demo_user_log_in(client):
     out = _run()
 
-    assert client.login(username="demo", password="demo-chain-2026")
+    login = client.post("/accounts/login/", {"username": "demo", "password": "demo-chain-2026"})
+    assert login.status_code == 302
     assert "http://localhost:8000/" in out
     assert "demo-chain-2026" in out
     demo = get_user_model().objects.get(username="demo")
@@ -91,7 +92,8 @@ def test_it_creates_an_admin_and_a_colleague_without_chains(client):
 
     admin = get_user_model().objects.get(username="admin")
     assert admin.is_staff and admin.is_superuser
-    assert client.login(username="admin", password="admin-chain-2026")
+    login = client.post("/accounts/login/", {"username": "admin", "password": "admin-chain-2026"})
+    assert login.status_code == 302
     colleague = get_user_model().objects.get(username="kollege")
     assert colleague.teams.get().name == "Vertrieb Industrie"
     assert not chain_list_for_user(colleague).exists()

@@ -61,7 +61,7 @@ def test_the_list_keeps_its_query_count(client_owner, analysed, django_assert_nu
 def test_the_portfolio_plots_every_customer_and_explains_the_types(client_owner, analysed):
     body = client_owner.get("/customers/portfolio/").content.decode()
     assert 'id="portfolio-chart"' in body
-    assert "plotly/plotly.min.js" in body and "cdn.plot.ly" not in body
+    assert "js/plotly-strict.min.js" in body and "cdn.plot.ly" not in body
     assert "Steady customer" in body and "How to handle it" in body
 
 
