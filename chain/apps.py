@@ -1,7 +1,23 @@
 from django.apps import AppConfig
+from django.apps import apps as global_apps
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
 class ChainConfig(AppConfig):
     name = "chain"
     verbose_name = _("Problem-solving chains")
+
+    def ready(self) -> None:
+        post_migrate.connect(_roles_ensure, sender=self)
+
+
+def _roles_ensure(sender, **kwargs) -> None:
+    from django.contrib.auth.management import create_permissions
+
+    from .roles import roles_ensure
+
+    # The customers app migrates after this one: its permissions must exist already.
+    for label in ("auth", "chain", "customers"):
+        create_permissions(global_apps.get_app_config(label), verbosity=0)
+    roles_ensure(global_apps)

@@ -3,42 +3,7 @@
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-CHAIN_PARTS = ["chain", "stage", "chainlink", "contact", "influence", "worksheetanswer"]
-CATALOGS = ["actorkind", "actor", "successfactor", "team"]
-
-ROLES = {
-    # Works on its own teams' chains; reads the customer analysis.
-    "sales": [
-        *(f"chain.{verb}_{model}" for model in CHAIN_PARTS for verb in ("view", "add", "change", "delete")),
-        "chain.view_actor",
-        "chain.add_actor",
-        "chain.view_reviewcomment",
-        "chain.change_reviewcomment",
-        "chain.view_chainsnapshot",
-        "customers.view_customer",
-        "customers.view_assessment",
-    ],
-    # Sees every chain, reviews it, imports customer data, sees the dashboards.
-    "manager": [
-        "chain.view_chain",
-        "chain.view_all_chains",
-        "chain.review_chain",
-        "chain.view_reviewcomment",
-        "chain.add_reviewcomment",
-        "chain.change_reviewcomment",
-        "chain.view_chainsnapshot",
-        "chain.add_chainsnapshot",
-        "customers.view_customer",
-        "customers.view_assessment",
-        "customers.import_values",
-    ],
-    # Keeps the catalogs, users and teams in the Django admin (the user also needs is_staff).
-    "administrator": [
-        *(f"chain.{verb}_{model}" for model in CATALOGS for verb in ("view", "add", "change", "delete")),
-        *(f"auth.{verb}_{model}" for model in ("user", "group") for verb in ("view", "add", "change", "delete")),
-    ],
-}
-
+from chain.roles import roles_ensure
 
 def roles_create(apps, schema_editor):
     # Permissions are normally created after all migrations ran; the groups need them now.
@@ -46,15 +11,7 @@ def roles_create(apps, schema_editor):
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, perms in ROLES.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        for perm in perms:
-            app_label, codename = perm.split(".")
-            group.permissions.add(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            )
+    roles_ensure(apps)
 
 
 class Migration(migrations.Migration):

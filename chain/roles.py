@@ -1,0 +1,58 @@
+"""The three roles as groups with their permissions: sales, manager, administrator.
+
+Created by the migration chain/0003_roles, and checked again after every `migrate` and
+`flush` (see apps.py), because a flush empties the groups table while the permissions
+come back by themselves.
+"""
+
+CHAIN_PARTS = ["chain", "stage", "chainlink", "contact", "influence", "worksheetanswer"]
+CATALOGS = ["actorkind", "actor", "successfactor", "team"]
+VERBS = ("view", "add", "change", "delete")
+
+ROLES = {
+    # Works on its own teams' chains; reads the customer analysis.
+    "sales": [
+        *(f"chain.{verb}_{model}" for model in CHAIN_PARTS for verb in VERBS),
+        "chain.view_actor",
+        "chain.add_actor",
+        "chain.view_reviewcomment",
+        "chain.change_reviewcomment",
+        "chain.view_chainsnapshot",
+        "customers.view_customer",
+        "customers.view_assessment",
+    ],
+    # Sees every chain, reviews it, imports customer data, sees the dashboards.
+    "manager": [
+        "chain.view_chain",
+        "chain.view_all_chains",
+        "chain.review_chain",
+        "chain.view_reviewcomment",
+        "chain.add_reviewcomment",
+        "chain.change_reviewcomment",
+        "chain.view_chainsnapshot",
+        "chain.add_chainsnapshot",
+        "customers.view_customer",
+        "customers.view_assessment",
+        "customers.import_values",
+    ],
+    # Keeps the catalogs, users and teams in the Django admin (the user also needs is_staff).
+    "administrator": [
+        *(f"chain.{verb}_{model}" for model in CATALOGS for verb in VERBS),
+        *(f"auth.{verb}_{model}" for model in ("user", "group") for verb in VERBS),
+    ],
+}
+
+
+def roles_ensure(apps) -> None:
+    """Create the groups that are missing, with their permissions (`apps`: an app registry)."""
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, perms in ROLES.items():
+        group, created = Group.objects.get_or_create(name=name)
+        if not created:
+            continue  # administrators may have adjusted an existing group: leave it
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            group.permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
