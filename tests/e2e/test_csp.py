@@ -76,9 +76,7 @@ def _log_in(page, base: str, username: str, password: str) -> None:
     expect(page).to_have_url(f"{base}/chains/")
 
 
-# Serialized rollback: the other browser test's flush removed the roles (groups) that a
-# migration creates; this reloads them first.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_app_works_under_its_content_security_policy(live_server, page, problems):
     call_command("demo_data", stdout=StringIO())
     chain = Chain.objects.get(scope_name=SCOPE)

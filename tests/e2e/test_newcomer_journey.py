@@ -50,9 +50,7 @@ def _stage_ids(page) -> list[str]:
     return page.locator("#board .stages > .stage").evaluate_all("els => els.map(e => e.id)")
 
 
-# Serialized rollback: the other browser test's flush removed the roles (groups) that a
-# migration creates; this reloads them first.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_newcomer_maps_the_demo_chain(live_server, page, tmp_path: Path):
     call_command("demo_data", stdout=StringIO())
     chain = Chain.objects.get(scope_name=SCOPE)
