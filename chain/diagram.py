@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from html import escape
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from customers.models import ValueType
 from customers.palette import TYPE_COLOURS
@@ -138,7 +139,7 @@ def _box(box: Box, scheme: str, interactive: bool, editable: bool) -> str:
     own = actor.is_own_company
     stroke = "#111827" if own else "#6b7280"
     width = 3 if own else 1
-    name_lines = _wrap(actor.name, 21)
+    name_lines = _wrap(actor.name, 19)  # fits the box in DejaVu Sans Bold too
     coverage = Coverage(link.coverage)
     types = getattr(link, "value_types", [])
     tooltip = escape(
@@ -245,9 +246,9 @@ def _legend(scheme: str, y: float, types_shown: list[str]) -> tuple[str, float]:
         (Coverage.KNOWN, Coverage.KNOWN.label),
         (Coverage.NOBODY, Coverage.NOBODY.label),
     ]
-    parts.append(
-        f'<text x="{MARGIN}" y="{y + 12}" class="d-small d-strong">{escape(_("Icon"))}:</text>'
-    )
+    # Outside the f-string, so that makemessages finds the words.
+    icon_heading = escape(pgettext("diagram legend", "Icon"))
+    parts.append(f'<text x="{MARGIN}" y="{y + 12}" class="d-small d-strong">{icon_heading}:</text>')
     x = MARGIN + 60
     for coverage, label in icons:
         parts.append(_coverage_icon(coverage, x + 7, y + 7))
@@ -255,9 +256,9 @@ def _legend(scheme: str, y: float, types_shown: list[str]) -> tuple[str, float]:
         x += 30 + 6.2 * len(str(label))
     y += LEGEND_ROW
     if types_shown:
+        stripe_heading = escape(pgettext("diagram legend", "Stripe"))
         parts.append(
-            f'<text x="{MARGIN}" y="{y + 12}" class="d-small d-strong">'
-            f"{escape(_('Stripe'))}:</text>"
+            f'<text x="{MARGIN}" y="{y + 12}" class="d-small d-strong">{stripe_heading}:</text>'
         )
         x = MARGIN + 60
         for code in types_shown:
