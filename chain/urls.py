@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_export, views_import
 
 app_name = "chain"
 urlpatterns = [
@@ -11,6 +11,17 @@ urlpatterns = [
     path("<int:pk>/edit/", views.chain_edit, name="edit"),
     path("<int:pk>/delete/", views.chain_delete, name="delete"),
     path("<int:pk>/diagram.svg", views.chain_svg, name="svg"),
+    # --- exports (views_export) ---
+    path("<int:pk>/diagram.png", views_export.chain_png, name="png"),
+    path("<int:pk>/report.pdf", views_export.chain_report_pdf, name="report-pdf"),
+    path("<int:pk>/workbook.xlsx", views_export.chain_workbook, name="workbook"),
+    # --- import of actors and contacts (views_import) ---
+    path("<int:pk>/import/", views_import.import_upload, name="import"),
+    path("<int:pk>/import/mapping/", views_import.import_mapping, name="import-mapping"),
+    path("<int:pk>/import/preview/", views_import.import_preview, name="import-preview"),
+    path("<int:pk>/import/confirm/", views_import.import_confirm, name="import-confirm"),
+    path("<int:pk>/import/cancel/", views_import.import_cancel, name="import-cancel"),
+    # --- end ---
     path("<int:pk>/stages/add/", views.stage_add, name="stage-add"),
     path("<int:pk>/stages/reorder/", views.stage_reorder, name="stage-reorder"),
     path("<int:pk>/links/add/", views.link_add, name="link-add"),
