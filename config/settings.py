@@ -4,7 +4,6 @@ Safe defaults for a first run on a laptop: DEBUG on, an SQLite file, a throwaway
 secret key. Production sets DATABASE_URL, SECRET_KEY, DEBUG=0 and ALLOWED_HOSTS.
 """
 
-import importlib.util
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -56,6 +55,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that it times everything below and logs the responses they make too.
+    "config.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -150,11 +151,9 @@ FORMAT_MODULE_PATH = ["config.formats"]
 CURRENCY = env_str("CURRENCY", "EUR")
 
 STATIC_URL = "static/"
-# plotly.js comes with the plotly package: served from there, never from a CDN.
-STATICFILES_DIRS = [
-    BASE_DIR / "static",
-    ("plotly", Path(importlib.util.find_spec("plotly").origin).parent / "package_data"),
-]
+# Vendored scripts (htmx comes with django-htmx; plotly.js and Sortable.js are in static/js):
+# served by the app itself, never from a CDN.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -176,6 +175,8 @@ SECURE_HSTS_SECONDS = int(env_str("HSTS_SECONDS", "31536000")) if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+# Container health checks call the app directly over plain HTTP: no redirect for them.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 
 # Content-Security-Policy (django-csp): only the app's own scripts, styles and images, no
 # inline code, so injected markup can neither run script nor restyle the page. Charts are
@@ -214,9 +215,32 @@ CUSTOMER_ANALYSIS = {
 # A chain nobody changed for this many days is marked stale on the managers' dashboard.
 CHAIN_STALE_DAYS = int(env_str("CHAIN_STALE_DAYS", "90"))
 
+# Logs go to stdout: JSON lines in production (one object per record, for log collectors;
+# config/logging.py), readable text in development. gunicorn logs the same way
+# (config/gunicorn.conf.py); every request is one line from config.middleware.
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "formatters": {
+        "json": {"()": "config.logging.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Django's own records reach the root handler only (its default handler would print
+        # them a second time in development).
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        # WeasyPrint and fontTools report every font and step of a PDF at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

@@ -5,6 +5,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
+from config.health import health
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="chain:list"), name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
@@ -21,6 +23,8 @@ urlpatterns = [
     ),
     # Public so that the language can be switched on the login page.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    # Public: for container health checks and load balancers (see config/health.py).
+    path("health/", health, name="health"),
     path("admin/", admin.site.urls),
     path("chains/", include("chain.urls")),
     path("customers/", include("customers.urls")),

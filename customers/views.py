@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 import uuid
 from pathlib import Path
 
@@ -10,23 +11,26 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.db.models import F, Q
+from django.db.models import Count, F, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
+from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
+from openpyxl.drawing.image import Image
+from openpyxl.styles import Font
 
 from chain.templatetags.chain_urls import pk_url
 
-from . import charts, guidance
+from . import charts, export_chart, guidance
 from .forms import ActorLinkForm, UploadForm
-from .models import Assessment, Customer, ImportBatch, ValueType
+from .models import AnalysisRun, Assessment, Customer, ImportBatch, ValueType
 from .selectors import assessment_list, latest_run
 from .tasks import analyse_task, import_task
-from .templatetags.money import currency_affixes, plotly_separators
+from .templatetags.money import currency_affixes, money, number, plotly_separators
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -172,8 +176,7 @@ def focus(request: HtmxHttpRequest) -> HttpResponse:
 EXPORT_COLUMNS = ["customer_number", "customer_name", "value_type", "current_value", "future_value"]
 
 
-def _export_frame() -> pd.DataFrame:
-    run = latest_run()
+def _export_frame(run: AnalysisRun | None) -> pd.DataFrame:
     if not run:
         return pd.DataFrame(columns=EXPORT_COLUMNS)
     rows = []
@@ -196,7 +199,7 @@ def _export_frame() -> pd.DataFrame:
 @require_GET
 @permission_required("customers.view_customer", raise_exception=True)
 def export_csv(request: HttpRequest) -> HttpResponse:
-    frame = _export_frame()
+    frame = _export_frame(latest_run())
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="customer-assessments.csv"'
     frame.to_csv(response, index=False, quoting=csv.QUOTE_MINIMAL)
@@ -217,14 +220,97 @@ def _xlsx_number_formats(sheet, columns: list[str]) -> None:
                 cell.number_format = number_format
 
 
+def _portfolio_summary(run: AnalysisRun) -> list[dict]:
+    """Customers and summed current and future value per value type, every type in order.
+
+    Summed by the database over the stored values, not over the export's rounded cents.
+    """
+    sums = {
+        row["value_type"]: row
+        for row in Assessment.objects.filter(run=run)
+        .order_by()
+        .values("value_type")
+        .annotate(n=Count("pk"), current=Sum("current_value"), future=Sum("future_value"))
+    }
+    return [
+        {
+            "code": code,
+            "label": str(capfirst(label)),
+            "n": sums.get(code, {}).get("n", 0),
+            "current": sums.get(code, {}).get("current") or 0.0,
+            "future": sums.get(code, {}).get("future") or 0.0,
+        }
+        for code, label in ValueType.choices
+    ]
+
+
+def _portfolio_chart(frame: pd.DataFrame, summary: list[dict]) -> bytes:
+    """The portfolio chart as PNG, its texts in the active language."""
+    labels = {
+        # Translators: a legend entry of the portfolio chart: value type (number of customers).
+        row["code"]: _("%(type)s (%(count)s)") % {"type": row["label"], "count": number(row["n"])}
+        for row in summary
+    }
+    return export_chart.portfolio_png(
+        frame[export_chart.PORTFOLIO_COLUMNS],
+        labels=labels,
+        axis={
+            "current": _("Current value (last 12 periods)"),
+            "future": _("Future value"),
+            "no_change": _("No change"),
+            "log": _("Logarithmic scale"),
+        },
+        money=lambda value: money(value, 0),
+    )
+
+
+def _portfolio_sheet(sheet, run: AnalysisRun | None, frame: pd.DataFrame) -> None:
+    """Sums per value type, then the portfolio chart as a picture below them."""
+    if not run:
+        sheet["A1"] = _("No analysis yet.")
+        return
+    sheet["A1"] = _("Analysis as of %(as_of)s") % {"as_of": date_format(run.as_of, "F Y")}
+    sheet["A1"].font = Font(bold=True, size=13)
+    sheet.append([])
+    sheet.append([_("Value type"), _("Customers"), _("Current value"), _("Future value")])
+    summary = _portfolio_summary(run)
+    for row in summary:
+        sheet.append([row["label"], row["n"], row["current"], row["future"]])
+    sheet.append(
+        [
+            _("Total"),
+            sum(row["n"] for row in summary),
+            sum(row["current"] for row in summary),
+            sum(row["future"] for row in summary),
+        ]
+    )
+    header, total = 3, sheet.max_row
+    for cell in (*sheet[header], *sheet[total]):
+        cell.font = Font(bold=True)
+    for count, *values in sheet.iter_rows(min_row=header + 1, min_col=2, max_col=4):
+        count.number_format = XLSX_FORMATS["int"]
+        for cell in values:
+            cell.number_format = XLSX_FORMATS["money"]
+    for column, width in zip("ABCD", (30, 12, 20, 20), strict=True):
+        sheet.column_dimensions[column].width = width
+    if not frame.empty:  # a run over no customers has nothing to draw
+        picture = Image(io.BytesIO(_portfolio_chart(frame, summary)))
+        sheet.add_image(picture, f"A{total + 2}")
+
+
 @require_GET
 @permission_required("customers.view_customer", raise_exception=True)
 def export_xlsx(request: HttpRequest) -> HttpResponse:
-    frame = _export_frame()
+    """The assessments (machine-stable column names), then the portfolio with its chart."""
+    run = latest_run()
+    frame = _export_frame(run)
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         frame.to_excel(writer, index=False, sheet_name="assessments")
         _xlsx_number_formats(writer.sheets["assessments"], list(frame.columns))
+        # Sheet names are at most 31 characters and some signs are not allowed in them.
+        title = re.sub(r"[\\[\]:*?/]", "", _("Portfolio"))[:31]
+        _portfolio_sheet(writer.book.create_sheet(title), run, frame)
     response = HttpResponse(
         buffer.getvalue(),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

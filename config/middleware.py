@@ -1,0 +1,62 @@
+"""One log line per request, instead of gunicorn's access log."""
+
+import logging
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse
+
+logger = logging.getLogger("chainmap.request")
+
+# Health checks come every few seconds: logged at DEBUG, so they don't drown the log.
+QUIET_PATHS = ("/health/",)
+
+
+class RequestLogMiddleware:
+    """Logs method, path, status, duration and user of every request to chainmap.request.
+
+    First in MIDDLEWARE, so that the duration covers all other middleware and responses
+    made by middleware (the HTTPS redirect) are logged too; the user is read after the
+    response, when AuthenticationMiddleware has put it on the request. Static files are
+    not logged.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.static_prefix = "/" + settings.STATIC_URL.lstrip("/")
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        response = self.get_response(request)
+        if request.path.startswith(self.static_prefix):
+            return response
+        duration_ms = round((time.perf_counter() - started) * 1000, 1)
+        level = logging.DEBUG if request.path in QUIET_PATHS else logging.INFO
+        logger.log(
+            level,
+            "%s %s %s %.1f ms",
+            request.method,
+            request.path,
+            response.status_code,
+            duration_ms,
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": duration_ms,
+                "user_id": _user_id(request),
+            },
+        )
+        return response
+
+
+def _user_id(request: HttpRequest) -> int | None:
+    """The signed-in user's id; None when anonymous or when the session can't be read."""
+    user = getattr(request, "user", None)
+    try:
+        return user.pk if user is not None and user.is_authenticated else None
+    except DatabaseError:
+        # A session cookie on a public page when the database is down (the health check).
+        return None

@@ -1,0 +1,195 @@
+"""The XLSX export: the assessments sheet, and the portfolio sheet with sums and chart."""
+
+import datetime
+import io
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from django.db.models import Count, Sum
+from PIL import Image as PillowImage
+
+from customers.export_chart import log_threshold, portfolio_png
+from customers.models import AnalysisRun, Assessment
+from customers.services import analysis_run_create, value_records_load
+from customers.synthetic import generate
+from customers.value_types import ValueType
+
+URL = "/customers/export.xlsx"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def analysed(db):
+    """A few dozen synthetic customers of every type, loaded and analysed."""
+    history, _types, _future = generate(60, seed=7, as_of=pd.Timestamp("2026-06-01"))
+    history = history.assign(customer_name="Firma " + history["customer_id"].astype(str))
+    value_records_load(history=history)
+    return analysis_run_create()
+
+
+def _workbook(client, **headers) -> openpyxl.Workbook:
+    response = client.get(URL, **headers)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    return openpyxl.load_workbook(io.BytesIO(response.content))
+
+
+def _summary_rows(sheet) -> dict[str, tuple]:
+    """Label -> (customers, current, future), from the table under the header row 3."""
+    return {
+        label: (n, current, future)
+        for label, n, current, future in sheet.iter_rows(min_row=4, max_col=4, values_only=True)
+        if label is not None
+    }
+
+
+@pytest.mark.django_db
+def test_it_keeps_the_assessments_sheet_first(client_owner, analysed):
+    book = _workbook(client_owner)
+
+    assert book.sheetnames == ["assessments", "Portfolio"]
+    sheet = book["assessments"]
+    assert book.active.title == "assessments"
+    assert [cell.value for cell in sheet[1]][:5] == [
+        "customer_number",
+        "customer_name",
+        "value_type",
+        "current_value",
+        "future_value",
+    ]
+    assert sheet.max_row == Assessment.objects.filter(run=analysed).count() + 1
+
+
+@pytest.mark.django_db
+def test_it_embeds_the_portfolio_chart_as_png(client_owner, analysed):
+    sheet = _workbook(client_owner)["Portfolio"]
+
+    assert len(sheet._images) == 1
+    data = sheet._images[0]._data()
+    assert data.startswith(PNG_SIGNATURE)
+    picture = PillowImage.open(io.BytesIO(data))
+    assert picture.format == "PNG"
+    assert picture.size == (990, 660)
+    # Below the summary table: anchored in column A, under the total row.
+    anchor = sheet._images[0].anchor._from
+    assert anchor.col == 0 and anchor.row + 1 > 4 + len(ValueType.choices)
+
+
+@pytest.mark.django_db
+def test_the_sums_per_type_match_the_database(client_owner, analysed):
+    sheet = _workbook(client_owner)["Portfolio"]
+
+    assert sheet["A1"].value == f"Analysis as of {analysed.as_of:%B %Y}"
+    assert [cell.value for cell in sheet[3]] == [
+        "Value type",
+        "Customers",
+        "Current value",
+        "Future value",
+    ]
+    rows = _summary_rows(sheet)
+    expected = {
+        row["value_type"]: row
+        for row in Assessment.objects.filter(run=analysed)
+        .order_by()
+        .values("value_type")
+        .annotate(n=Count("pk"), current=Sum("current_value"), future=Sum("future_value"))
+    }
+    assert len(expected) >= 5  # the synthetic customers cover most types
+    for code, label in ValueType.choices:
+        n, current, future = rows[str(label).capitalize()]
+        db = expected.get(code, {"n": 0, "current": 0.0, "future": 0.0})
+        assert n == db["n"]
+        assert current == pytest.approx(db["current"])
+        assert future == pytest.approx(db["future"])
+    total = Assessment.objects.filter(run=analysed).aggregate(
+        n=Count("pk"), current=Sum("current_value"), future=Sum("future_value")
+    )
+    assert rows["Total"] == (
+        total["n"],
+        pytest.approx(total["current"]),
+        pytest.approx(total["future"]),
+    )
+    assert sheet["C4"].number_format == "#,##0.00"
+    assert sheet["B4"].number_format == "#,##0"
+
+
+@pytest.mark.django_db
+def test_the_portfolio_sheet_speaks_the_users_language(client_owner, analysed):
+    book = _workbook(client_owner, HTTP_ACCEPT_LANGUAGE="de")
+
+    assert book.sheetnames == ["assessments", "Kundenportfolio"]
+    sheet = book["Kundenportfolio"]
+    assert sheet["A3"].value == "Kundenwerttyp"
+    assert "Glockenkunde" in _summary_rows(sheet)
+
+
+@pytest.mark.django_db
+def test_without_an_analysis_the_portfolio_sheet_says_so(client_owner):
+    book = _workbook(client_owner)
+
+    assert book["assessments"].max_row == 1
+    sheet = book["Portfolio"]
+    assert sheet["A1"].value == "No analysis yet."
+    assert sheet._images == []
+
+
+@pytest.mark.django_db
+def test_it_keeps_its_query_count(client_owner, analysed, django_assert_max_num_queries):
+    # session, user, permissions (2), latest run, assessments, sums per type
+    with django_assert_max_num_queries(7):
+        client_owner.get(URL)
+
+
+@pytest.mark.django_db
+def test_it_needs_the_view_permission(client, outsider):
+    outsider.user_permissions.clear()
+    outsider.groups.clear()
+    client.force_login(outsider)
+
+    assert client.get(URL).status_code == 403
+
+
+# The chart itself ---------------------------------------------------------------------
+
+
+def test_the_axes_turn_logarithmic_beyond_two_decades():
+    assert log_threshold(np.array([100.0, 500.0, 9000.0])) is None
+    assert log_threshold(np.array([0.0, -50.0, 120.0, 3_000.0, 80_000.0] * 20)) == 10.0
+    assert log_threshold(np.array([0.0, np.nan])) is None
+
+
+def test_the_chart_draws_every_type_and_zero_or_negative_values():
+    frame = pd.DataFrame(
+        {
+            "value_type": ["steady", "burr", "growth", "insufficient_data"] * 25,
+            "current_value": np.tile([10_000.0, -200.0, 500_000.0, 0.0], 25),
+            "future_value": np.tile([11_000.0, -250.0, 900_000.0, 40.0], 25),
+        }
+    )
+
+    data = portfolio_png(
+        frame,
+        labels={"steady": "Steady (25)"},
+        axis={"current": "Now", "future": "Later", "no_change": "Same", "log": "Log"},
+        money=lambda value: f"{value:,.0f} €",
+    )
+
+    picture = PillowImage.open(io.BytesIO(data))
+    assert picture.format == "PNG" and picture.size == (990, 660)
+    # The steady customers' blue is in the picture.
+    colours = {colour for _count, colour in picture.convert("RGB").getcolors(1_000_000)}
+    assert (0x25, 0x63, 0xEB) in colours
+
+
+@pytest.mark.django_db
+def test_a_run_over_no_customers_has_sums_but_no_chart(client_owner):
+    AnalysisRun.objects.create(as_of=datetime.date(2026, 6, 1))
+
+    sheet = _workbook(client_owner)["Portfolio"]
+
+    assert _summary_rows(sheet)["Total"] == (0, 0, 0)
+    assert sheet._images == []
