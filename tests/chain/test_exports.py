@@ -240,7 +240,7 @@ def test_the_workbook_speaks_the_request_language(client_owner, mapped):
     headers = [cell.value for cell in book["Akteure"][1]]
     assert "Größenklasse" in headers and "Wettbewerbsposition" in headers
     nord = next(row for row in _rows(book["Akteure"]) if row[2] == "Baustoff Nord")
-    assert "direkter Kunde" in nord
+    assert "Direktkunde" in nord
 
 
 # Diagram ----------------------------------------------------------------------------------
