@@ -1,6 +1,6 @@
 """Writes that touch several rows or need a transaction."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
@@ -9,7 +9,9 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
+from .history import _current_batch
 from .models import (
     Actor,
     Chain,
@@ -196,6 +198,112 @@ def link_add(*, chain: Chain, stage: Stage, actor: Actor, **fields: object) -> C
     link.save()
     chain_touch(chain=chain)
     return link
+
+
+# Rows per INSERT in the bulk services: one statement per table up to this many rows.
+BULK_BATCH = 1000
+
+
+def _bulk_create(objs: list[models.Model], user: AbstractBaseUser | None) -> list[models.Model]:
+    """Insert the rows and their "+" history rows, as saving each one would.
+
+    `bulk_history_create` sends no `pre_create_historical_record`, so the change batch
+    (see `history.py`) is set here: the rows share the batch of the request, or outside
+    a request one batch per call.
+    """
+    if not objs:
+        return []
+    return bulk_create_with_history(
+        objs,
+        type(objs[0]),
+        batch_size=BULK_BATCH,
+        default_user=user,
+        custom_historical_attrs={"history_batch": _current_batch()},
+    )
+
+
+@transaction.atomic
+def actors_create_bulk(*, actors: Sequence[Actor], user: AbstractBaseUser) -> list[Actor]:
+    """Add new actors to the catalog with a few queries, however many they are.
+
+    Each actor's own values are checked; the kind must be an existing one. A name taken
+    already (unique) is left to the database: the IntegrityError undoes the transaction.
+    """
+    for actor in actors:
+        actor.full_clean(exclude=["kind"], validate_unique=False, validate_constraints=False)
+    return _bulk_create(list(actors), user)
+
+
+@transaction.atomic
+def links_add_bulk(
+    *, chain: Chain, links: Sequence[ChainLink], user: AbstractBaseUser
+) -> list[ChainLink]:
+    """`link_add` for many members at once: unsaved links with stage, actor and fields.
+
+    The same checks as `link_add` and the same positions (each stage's members follow
+    its current last one, in the given order), with a fixed number of queries. The
+    database's constraints are not checked beforehand (that costs queries per link): a
+    violation raises IntegrityError. The caller locks the chain when two such calls must
+    not interleave.
+    """
+    actor_ids = [link.actor_id for link in links]
+    for link in links:
+        if link.stage.chain_id != chain.pk:
+            raise ValidationError(_("That stage belongs to another chain."))
+    present = set(
+        chain.links.filter(actor_id__in=actor_ids).order_by().values_list("actor_id", flat=True)
+    )
+    seen: set[int] = set()
+    for link in links:
+        if link.actor_id in present or link.actor_id in seen:
+            raise ValidationError(_("%(actor)s is already in this chain.") % {"actor": link.actor})
+        seen.add(link.actor_id)
+    next_position = _next_positions({link.stage_id for link in links})
+    for link in links:
+        link.chain = chain
+        link.position = next_position[link.stage_id]
+        next_position[link.stage_id] += 1
+        # Chain, stage and actor are checked above; uniqueness is the database's.
+        link.full_clean(
+            exclude=["chain", "stage", "actor"], validate_unique=False, validate_constraints=False
+        )
+    created = _bulk_create(list(links), user)
+    if created:
+        chain_touch(chain=chain)
+    return created
+
+
+def _next_positions(stage_ids: set[int]) -> dict[int, int]:
+    """The position after each stage's last member (0 for an empty stage), in one query."""
+    last = (
+        ChainLink.objects.filter(stage_id__in=stage_ids)
+        .order_by()  # the default ordering joins the stages, which this does not need
+        .values("stage_id")
+        .annotate(m=Max("position"))
+        .values_list("stage_id", "m")
+    )
+    found = dict(last)
+    return {pk: found[pk] + 1 if found.get(pk) is not None else 0 for pk in stage_ids}
+
+
+@transaction.atomic
+def contacts_add_bulk(
+    *, chain: Chain, contacts: Sequence[Contact], user: AbstractBaseUser
+) -> list[Contact]:
+    """Add many contacts to members of `chain` with a fixed number of queries.
+
+    The field values are checked one by one; the name-or-role rules are left to the
+    database's constraints (checking them here would cost queries per contact).
+    """
+    link_ids = {contact.link_id for contact in contacts}
+    if len(link_ids) != chain.links.filter(pk__in=link_ids).count():
+        raise ValidationError(_("The actor list is out of date. Reload the page and try again."))
+    for contact in contacts:
+        contact.full_clean(exclude=["link", "owner"], validate_constraints=False)
+    created = _bulk_create(list(contacts), user)
+    if created:
+        chain_touch(chain=chain)
+    return created
 
 
 @transaction.atomic

@@ -1,13 +1,18 @@
 """Import of actors and contacts into a chain: reading, mapping, preview, confirmation."""
 
 import io
+import re
 from pathlib import Path
 
 import openpyxl
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from chain import imports
+from chain import imports, services
+from chain.activity import activity_list
 from chain.imports import Mapping, actor_key, catalog_load, guess_mapping, plan_import, read_sheet
 from chain.models import Actor, ActorKind, Chain, ChainLink, Contact
 from tests.factories import make_actor, make_chain, make_contact, make_link
@@ -174,7 +179,7 @@ def test_blank_lines_no_data_rows_and_a_missing_header_are_refused(client_owner,
 def test_it_refuses_files_with_more_rows_than_one_import_takes(client_owner, chain):
     lines = ["Firma"] + [f"Firma {n}" for n in range(imports.MAX_ROWS + 1)]
     body = _upload(client_owner, chain, "long.csv", "\n".join(lines).encode()).content.decode()
-    assert "at most 1000 rows can be imported at once" in body
+    assert f"at most {imports.MAX_ROWS} rows can be imported at once" in body
 
 
 def test_it_refuses_other_file_types_and_big_files(client_owner, chain):
@@ -450,18 +455,13 @@ def test_a_failure_while_writing_leaves_everything_as_it_was(
     chain = german_chain
     _upload(client_owner, chain, "crm_de_cp1252.csv")
     _map(client_owner, chain)
-    written = []
 
-    def failing(planned, link_id, user):
-        if written:
-            from django.core.exceptions import ValidationError
+    def failing(**kwargs):
+        real(**kwargs)  # actors, members and contacts are written, then something fails
+        raise ValidationError("boom")
 
-            raise ValidationError("boom")
-        written.append(planned)
-        return real(planned, link_id, user)
-
-    real = imports._contact_create
-    monkeypatch.setattr(imports, "_contact_create", failing)
+    real = services.contacts_add_bulk
+    monkeypatch.setattr(services, "contacts_add_bulk", failing)
     response = _confirm(client_owner, chain)
     assert response.status_code == 302 and response.url == _url(chain, "preview")
     assert not Actor.objects.filter(name="Müller GmbH").exists()
@@ -617,6 +617,109 @@ def test_the_preview_of_500_rows_needs_few_queries(
         preview = client_owner.get(_url(chain, "preview"))
     counts = preview.context["plan"].counts
     assert (counts.new_actors, counts.reused, counts.new_contacts) == (400, 100, 500)
+
+
+def _import_rows(client, chain: Chain, n: int) -> int:
+    """Import n rows into the chain's third stage: new actors, every fifth one from the
+    catalog, and contacts for a member the chain has already. Returns the number of
+    queries the confirmation took."""
+    kind = ActorKind.objects.get(name="Großhandel")
+    stage = chain.stages.all()[2]
+    prefix = f"C{chain.pk}"
+    make_link(chain, stage, make_actor(f"{prefix} Bestand", kind=kind))
+    for i in range(0, n, 5):
+        make_actor(f"{prefix} Händler {i} GmbH", kind=kind)
+    lines = ["Firma;Art;Stufe;Name;E-Mail"]
+    lines += [
+        f"{prefix} Händler {i} AG;Großhandel;{stage.name};Person {i};p{i}@example.com"
+        for i in range(n)
+    ]
+    lines += [f"{prefix} Bestand;;;Kollege {i};" for i in range(n // 10)]
+    _upload(client, chain, "rows.csv", "\n".join(lines).encode("cp1252"))
+    _map(client, chain)
+    preview = client.get(_url(chain, "preview"))
+    counts = preview.context["plan"].counts
+    assert (counts.new_actors, counts.reused, counts.members) == (n - n // 5, n // 5, 1)
+    data = {"token": _token(client, chain), "expect": counts.fingerprint}
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(_url(chain, "confirm"), data)
+    assert response.status_code == 302 and response.url == chain.get_absolute_url()
+    assert chain.links.count() == n + 1
+    assert Contact.objects.filter(link__chain=chain).count() == n + n // 10
+    return len(queries)
+
+
+@pytest.mark.django_db
+def test_the_confirmation_needs_no_more_queries_for_three_times_the_rows(
+    client_owner, german_chain, owner
+):
+    small = _import_rows(client_owner, german_chain, 60)
+    large = _import_rows(client_owner, make_chain(german_chain.team, owner, "Fugenmörtel"), 180)
+    assert small == large
+    assert large <= 40
+
+
+@pytest.mark.django_db
+def test_imported_rows_are_in_the_history_and_the_feed_as_added_by_the_importer(
+    client_owner, german_chain, owner
+):
+    chain = german_chain
+    handel = chain.stages.get(name="Handel")
+    kind = ActorKind.objects.get(name="Großhandel")
+    before = make_link(chain, handel, make_actor("Bestand KG", kind=kind))
+    _upload(client_owner, chain, "crm_de_cp1252.csv")
+    _map(client_owner, chain)
+    _confirm(client_owner, chain)
+
+    # New members follow the stage's last member, in the order of the file.
+    members = handel.links.order_by("position").values_list("actor__name", "position")
+    assert list(members) == [("Bestand KG", 0), ("Müller GmbH", 1), ("Baustoffe Nord AG", 2)]
+    links = ChainLink.objects.filter(chain=chain).exclude(pk=before.pk)
+    contacts = Contact.objects.filter(link__chain=chain)
+    history = [
+        *Actor.history.filter(id__in=links.values("actor_id")),
+        *ChainLink.history.filter(id__in=links.values("pk")),
+        *Contact.history.filter(id__in=contacts.values("pk")),
+    ]
+    assert len(history) == 3 + 3 + 3
+    assert {(r.history_type, r.history_user) for r in history} == {("+", owner)}
+    # One change batch for the whole import, as one request writes it (see history.py).
+    batches = {r.history_batch for r in history}
+    assert len(batches) == 1 and None not in batches
+    assert ChainLink.history.get(id=before.pk).history_batch not in batches
+    assert {r.version for r in ChainLink.history.filter(id__in=links.values("pk"))} == {1}
+
+    entries, _more = activity_list(chain)
+    added = {(e.kind, e.label) for e in entries if e.action == "+" and e.who == owner}
+    assert {
+        ("link", "Müller GmbH"),
+        ("link", "Fliesen Schäfer e.K."),
+        ("link", "Baustoffe Nord AG"),
+        ("actor", "Müller GmbH"),
+        ("contact", "Jana Böhm (Müller GmbH)"),
+        ("contact", "Sören Schäfer (Fliesen Schäfer e.K.)"),
+    } <= added
+    body = client_owner.get(f"/chains/{chain.pk}/activity/").content.decode()
+    assert re.search(r"alice</strong>\s*added", body) and "Jörg Weiß (Müller GmbH)" in body
+
+
+@pytest.mark.django_db
+def test_the_bulk_service_refuses_what_link_add_refuses(chain, other_team, owner):
+    member = make_link(chain)
+    stage = chain.stages.last()
+    twice = ChainLink(stage=stage, actor=member.actor)
+    with pytest.raises(ValidationError, match="already in this chain"):
+        services.links_add_bulk(chain=chain, links=[twice], user=owner)
+    actor = make_actor("Neu")
+    same = [ChainLink(stage=stage, actor=actor), ChainLink(stage=stage, actor=actor)]
+    with pytest.raises(ValidationError, match="already in this chain"):
+        services.links_add_bulk(chain=chain, links=same, user=owner)
+    foreign = make_chain(other_team, scope_name="Other").stages.first()
+    with pytest.raises(ValidationError, match="another chain"):
+        services.links_add_bulk(
+            chain=chain, links=[ChainLink(stage=foreign, actor=actor)], user=owner
+        )
+    assert list(chain.links.all()) == [member]
 
 
 @pytest.mark.django_db
