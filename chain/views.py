@@ -299,7 +299,9 @@ def chain_svg(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     )
     response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
     filename = slugify(chain.scope_name) or f"chain-{chain.pk}"
-    response["Content-Disposition"] = f'attachment; filename="{filename}.svg"'
+    # The chain page's download link names the file like the other exports.
+    suffix = "-diagram" if request.GET.get("download") == "1" else ""
+    response["Content-Disposition"] = f'attachment; filename="{filename}{suffix}.svg"'
     return response
 
 
@@ -596,9 +598,12 @@ def chain_return(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         )
         return _after_write(request, chain, "review")
     context = {"chain": chain, "form": form, "form_template": "chain/_return_form.html"}
-    return render(
-        request, "chain/_return_form.html" if request.htmx else "chain/edit_page.html", context
-    )
+    if request.htmx:
+        # The form posts into #review; with errors only the form itself is replaced.
+        return retarget(
+            render(request, "chain/_return_form.html", context), "#review form.return-form"
+        )
+    return render(request, "chain/edit_page.html", context)
 
 
 def _chain_for_review(request: HtmxHttpRequest, pk: int) -> Chain:
@@ -626,9 +631,12 @@ def comment_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         )
         return _after_write(request, chain, "review")
     context = {"chain": chain, "form": form, "form_template": "chain/_comment_form.html"}
-    return render(
-        request, "chain/_comment_form.html" if request.htmx else "chain/edit_page.html", context
-    )
+    if request.htmx:
+        # The form posts into #review; with errors only the form itself is replaced.
+        return retarget(
+            render(request, "chain/_comment_form.html", context), "#review form.comment-form"
+        )
+    return render(request, "chain/edit_page.html", context)
 
 
 @require_POST
