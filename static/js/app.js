@@ -90,6 +90,24 @@
   document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });
   document.addEventListener("htmx:load", function (evt) { drawCharts(evt.detail.elt); });
 
+  // A failed htmx request swaps nothing: say so at the top of the page instead.
+  function showError(kind) {
+    var box = document.getElementById("messages");
+    if (!box) { return; }
+    var text = box.getAttribute("data-error-" + kind) || box.getAttribute("data-error-other");
+    var message = document.createElement("div");
+    message.className = "message error";
+    message.setAttribute("role", "alert");
+    message.textContent = text;
+    box.replaceChildren(message);
+    message.scrollIntoView({ block: "nearest" });
+  }
+  document.addEventListener("htmx:responseError", function (evt) {
+    var status = evt.detail.xhr.status;
+    showError(status === 403 || status === 404 ? String(status) : status >= 500 ? "server" : "other");
+  });
+  document.addEventListener("htmx:sendError", function () { showError("network"); });
+
   // Plain forms (no htmx) ask before deleting; htmx forms use hx-confirm instead.
   document.addEventListener("submit", function (evt) {
     var form = evt.target;

@@ -224,3 +224,15 @@ def test_a_customer_import_leads_to_the_portfolio_and_a_customer(
     expect(page.locator(".page-head .badge").first).to_have_text(type_label)
     # Its history chart is drawn from the imported months.
     expect(page.locator(".js-plotly-plot").first).to_be_visible()
+
+
+def test_a_failed_request_is_reported_not_swallowed(live_server, page, demo_chain):
+    base, chain = live_server.url, demo_chain
+    link = chain.links.first()
+    _log_in(page, base, "demo")
+    page.goto(f"{base}/chains/{chain.pk}/")
+    # Somebody else removes the actor while the page is open.
+    ChainLink.objects.filter(pk=link.pk).delete()
+    page.locator(f"#title-{link.pk}").click()
+    alert = page.locator("#messages .message.error[role=alert]")
+    expect(alert).to_have_text("This was not found; somebody may have deleted it. Reload the page.")
