@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: install run test lint migrations-check bench
+.PHONY: install run test lint migrations-check bench bench-load
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -36,3 +36,8 @@ migrations-check: install
 bench: install
 	DEBUG=0 $(BIN)/python bench/chain_page.py
 	$(BIN)/python bench/analysis.py
+
+# 50 simulated users against gunicorn and PostgreSQL for 60 s (bench/load.py says how);
+# needs PostgreSQL: DATABASE_URL, default postgres://postgres@127.0.0.1:5432/benchload.
+bench-load: install
+	$(BIN)/python bench/load.py

@@ -7,11 +7,13 @@ into entries a person reads: "Bob changed Contact Anna Weber: contact level none
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache, lru_cache
+from types import SimpleNamespace
 
 from django.contrib.auth import get_user_model
 from django.db import models
+from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from .models import (
     Actor,
@@ -75,33 +77,67 @@ class Entry:
         return str(KINDS[self.kind][1])
 
 
-def _records(chain: Chain) -> dict[str, list]:
-    link_ids = ChainLink.history.filter(chain_id=chain.pk).values("id")
+@cache
+def _history(model: type[models.Model]) -> models.Manager:
+    """The plain manager of the model's history table, looked up once: `Model.history`
+    builds a new manager class on every access."""
+    return model.history.model._default_manager
+
+
+def _records(chain: Chain) -> dict[str, list[SimpleNamespace]]:
+    """The newest RECENT history rows of each kind, oldest last.
+
+    Read as plain rows with the historical models' attributes (and `history_user`, and for
+    members `factor_ids`) rather than as model instances: building an instance per row
+    made up most of the feed's time, and the feed reloads after every change.
+    """
+    links = _history(ChainLink).filter(chain_id=chain.pk)
     sources = {
-        "chain": Chain.history.filter(id=chain.pk),
-        "stage": Stage.history.filter(chain_id=chain.pk),
-        "link": ChainLink.history.filter(chain_id=chain.pk).prefetch_related(
-            "historicalchainlink_success_factors_set"
-        ),
-        "actor": Actor.history.filter(
-            id__in=ChainLink.history.filter(chain_id=chain.pk).values("actor_id")
-        ),
-        "contact": Contact.history.filter(link_id__in=link_ids),
-        "influence": Influence.history.filter(chain_id=chain.pk),
-        "answer": WorksheetAnswer.history.filter(chain_id=chain.pk),
+        "chain": _history(Chain).filter(id=chain.pk),
+        "stage": _history(Stage).filter(chain_id=chain.pk),
+        "link": links,
+        "actor": _history(Actor).filter(id__in=links.values("actor_id")),
+        "contact": _history(Contact).filter(link_id__in=links.values("id")),
+        "influence": _history(Influence).filter(chain_id=chain.pk),
+        "answer": _history(WorksheetAnswer).filter(chain_id=chain.pk),
     }
-    return {
-        kind: list(
-            qs.select_related("history_user").order_by("-history_date", "-history_id")[:RECENT]
-        )
-        for kind, qs in sources.items()
-    }
+    records = {}
+    for kind, qs in sources.items():
+        columns = [f.attname for f in qs.model._meta.concrete_fields]
+        rows = qs.order_by("-history_date", "-history_id").values(*columns)[:RECENT]
+        records[kind] = [SimpleNamespace(**row) for row in rows]
+    _factors_attach(records["link"])
+    return records
+
+
+def _factors_attach(rows: list[SimpleNamespace]) -> None:
+    """Each member row's catalog success factors as they were then (`factor_ids`)."""
+    factors = _history(ChainLink).model.historicalchainlink_success_factors_set.field.model
+    by_row: dict[int, set[int]] = {row.history_id: set() for row in rows}
+    pairs = factors.objects.filter(history_id__in=list(by_row)).values_list(
+        "history_id", "successfactor_id"
+    )
+    for history_id, factor_id in pairs:
+        by_row[history_id].add(factor_id)
+    for row in rows:
+        row.factor_ids = by_row[row.history_id]
+
+
+def _users_attach(records: dict[str, list[SimpleNamespace]]) -> dict[int, models.Model]:
+    """Who made each change (`history_user`); with the contacts' owners, in one query."""
+    ids = {r.history_user_id for rows in records.values() for r in rows if r.history_user_id}
+    ids |= {r.owner_id for r in records["contact"] if r.owner_id}
+    users = get_user_model().objects.in_bulk(ids)
+    for rows in records.values():
+        for r in rows:
+            r.history_user = users.get(r.history_user_id)
+    return users
 
 
 class _Names:
     """Names for the ids in history rows, loaded once for the whole feed."""
 
-    def __init__(self, records: dict[str, list]):
+    def __init__(self, records: dict[str, list], users: dict[int, models.Model]):
         links = records["link"]
         self.actor_of_link = {r.id: r.actor_id for r in links}
         actor_ids = {r.actor_id for r in links} | {r.id for r in records["actor"]}
@@ -112,9 +148,7 @@ class _Names:
             self.stages.setdefault(r.id, r.name)
         self.kinds = dict(ActorKind.objects.values_list("pk", "name"))
         self.factors = dict(SuccessFactor.objects.values_list("pk", "name"))
-        owner_ids = {r.owner_id for r in records["contact"] if r.owner_id}
-        users = get_user_model().objects.filter(pk__in=owner_ids)
-        self.users = {u.pk: u.get_full_name() or u.get_username() for u in users}
+        self.users = {pk: u.get_full_name() or u.get_username() for pk, u in users.items()}
 
     def link(self, link_id: int | None) -> str:
         return self.actors.get(self.actor_of_link.get(link_id), "?")
@@ -156,23 +190,27 @@ class _Names:
         return f"{question} ({self.link(r.link_id)})" if r.link_id else question
 
 
+@lru_cache(maxsize=64)
+def _shown_fields(model: type[models.Model], language: str) -> list[tuple[models.Field, str]]:
+    """The fields whose changes the feed shows, with their labels in `language` (the
+    active one: the label is translated here once, not for every change)."""
+    return [
+        (f, str(f.verbose_name))
+        for f in model._meta.concrete_fields
+        if f.name not in SKIPPED_FIELDS
+    ]
+
+
 def _changes(model: type[models.Model], old, new, names: _Names) -> list[Change]:
     changes = []
-    for model_field in model._meta.concrete_fields:
-        if model_field.name in SKIPPED_FIELDS:
-            continue
+    for model_field, label in _shown_fields(model, get_language()):
         before, after = getattr(old, model_field.attname), getattr(new, model_field.attname)
         if before != after:
             changes.append(
-                Change(
-                    str(model_field.verbose_name),
-                    names.value(model_field, before),
-                    names.value(model_field, after),
-                )
+                Change(label, names.value(model_field, before), names.value(model_field, after))
             )
     if model is ChainLink:
-        before = {row.successfactor_id for row in old.historicalchainlink_success_factors_set.all()}
-        after = {row.successfactor_id for row in new.historicalchainlink_success_factors_set.all()}
+        before, after = old.factor_ids, new.factor_ids
         if before != after:
             join = lambda ids: ", ".join(sorted(names.factors.get(i, "?") for i in ids)) or "–"  # noqa: E731
             changes.append(Change(_("success factors"), join(before), join(after)))
@@ -204,7 +242,7 @@ def _current_ids(chain: Chain) -> dict[str, set[int]]:
 def activity_list(chain: Chain, *, limit: int = 50) -> tuple[list[Entry], bool]:
     """The newest `limit` entries of the chain's feed, and whether there are more."""
     records = _records(chain)
-    names = _Names(records)
+    names = _Names(records, _users_attach(records))
     current = _current_ids(chain)
     entries: list[Entry] = []
     for kind, rows in records.items():

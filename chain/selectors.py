@@ -17,13 +17,13 @@ from django.db.models import (
     Func,
     IntegerField,
     OuterRef,
-    Prefetch,
     QuerySet,
     Subquery,
 )
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -184,22 +184,112 @@ class Completeness:
 class WhiteSpot:
     link: ChainLink
     reason: str
-    placeholder: Contact | None = None
+    placeholder: "Contact | ContactFacts | None" = None
 
 
-@dataclass
 class ChainBoard:
-    """Everything the chain page shows, loaded with a fixed number of queries."""
+    """Everything the chain page shows, loaded with a fixed number of queries.
 
-    chain: Chain
-    columns: list[Column]
-    links: dict[int, ChainLink]
-    influences: list[Influence]
-    answers: dict[tuple[int | None, str], WorksheetAnswer]
-    completeness: Completeness
-    white_spots: list[WhiteSpot]
-    light: str
-    light_reasons: list[str]
+    Each part loads when it is first asked for, so that a region of the page reloaded on
+    its own pays only for what it shows: the summary needs the members with their
+    contacts and the answers, the influence list the members and the influences, the
+    review region nothing of this. The whole page asks for everything.
+    """
+
+    def __init__(self, chain: Chain) -> None:
+        self.chain = chain
+        self._value_types_loaded = False
+
+    @cached_property
+    def _links(self) -> list[ChainLink]:
+        """The members in (position, pk) order, without their contacts."""
+        links = links_with_factors(ChainLink.objects.filter(chain=self.chain))
+        return list(links.select_related("actor__kind").order_by("position", "pk"))
+
+    @cached_property
+    def _members(self) -> list[ChainLink]:
+        """The members, each with its contacts in card order (`contact_list`)."""
+        links = self._links
+        by_pk = {link.pk: link for link in links}
+        contacts: dict[int, list[Contact]] = {link.pk: [] for link in links}
+        # One query with a join, as a prefetch would do with the members' ids, but cheaper.
+        # The page shows no contact's owner.
+        rows = Contact.objects.filter(link__chain=self.chain).order_by("name", "role", "pk")
+        for contact in rows:
+            Contact.link.field.set_cached_value(contact, by_pk[contact.link_id])
+            contacts[contact.link_id].append(contact)
+        for link in links:
+            link.contact_list = contacts[link.pk]
+        return links
+
+    def _value_types_load(self) -> None:
+        """Give the members the value types of their linked customers (cards, diagram)."""
+        if self._value_types_loaded:
+            return
+        links = self._members
+        types = _value_types([link.actor_id for link in links])
+        for link in links:
+            # The linked customers' value type, the most common one first.
+            link.value_types = types.get(link.actor_id, [])
+        self._value_types_loaded = True
+
+    @cached_property
+    def _columns(self) -> list[Column]:
+        stages = list(self.chain.stages.all())
+        columns = {stage.pk: Column(stage) for stage in stages}
+        for link in self._members:
+            columns[link.stage_id].members.append(link)
+        return [columns[s.pk] for s in stages]
+
+    @cached_property
+    def columns(self) -> list[Column]:
+        """The stages in order with their members, as on the board."""
+        self._value_types_load()
+        return self._columns
+
+    @cached_property
+    def links(self) -> dict[int, ChainLink]:
+        self._value_types_load()
+        return {link.pk: link for link in self._members}
+
+    def members_in_stage_order(self) -> list[ChainLink]:
+        """The members stage by stage, with their contacts but without value types."""
+        return [link for column in self._columns for link in column.members]
+
+    @cached_property
+    def influences(self) -> list[Influence]:
+        influences = list(self.chain.influences.order_by("pk"))
+        by_pk = {link.pk: link for link in self._links}
+        for influence in influences:
+            # Reuse the loaded members instead of a query per arrow.
+            influence.source = by_pk[influence.source_id]
+            influence.target = by_pk[influence.target_id]
+        return influences
+
+    @cached_property
+    def answers(self) -> dict[tuple[int | None, str], WorksheetAnswer]:
+        # The chain's own questions; the per-actor answers load when an actor is opened.
+        return {(None, a.question): a for a in self.chain.answers.filter(link__isnull=True)}
+
+    @cached_property
+    def health(self) -> "Health":
+        return _health(self._members, self.answers)
+
+    @property
+    def completeness(self) -> Completeness:
+        return self.health.completeness
+
+    @property
+    def white_spots(self) -> list[WhiteSpot]:
+        return self.health.white_spots
+
+    @property
+    def light(self) -> str:
+        return self.health.light
+
+    @property
+    def light_reasons(self) -> list[str]:
+        return self.health.light_reasons
 
     def answer(self, question: str, link: ChainLink | None = None) -> str:
         found = self.answers.get((link.pk if link else None, question))
@@ -219,45 +309,7 @@ def links_with_factors(links: QuerySet[ChainLink]) -> QuerySet[ChainLink]:
 
 
 def chain_board(chain: Chain) -> ChainBoard:
-    stages = list(chain.stages.all())
-    links = list(
-        links_with_factors(ChainLink.objects.filter(chain=chain))
-        .select_related("actor__kind")
-        .prefetch_related(
-            # Ordered as on the cards; the page shows no contact's owner.
-            Prefetch("contacts", queryset=Contact.objects.order_by("name", "role", "pk")),
-        )
-        .order_by("position", "pk")
-    )
-    influences = list(chain.influences.order_by("pk"))
-    # The chain's own questions; the per-actor answers load when an actor is opened.
-    answers = {(None, a.question): a for a in chain.answers.filter(link__isnull=True)}
-
-    columns = {stage.pk: Column(stage) for stage in stages}
-    for link in links:
-        columns[link.stage_id].members.append(link)
-    by_pk = {link.pk: link for link in links}
-    for influence in influences:
-        # Reuse the loaded members instead of a query per arrow.
-        influence.source = by_pk[influence.source_id]
-        influence.target = by_pk[influence.target_id]
-
-    health = _health(links, answers)
-    types = _value_types([link.actor_id for link in links])
-    for link in links:
-        # The linked customers' value type, the most common one first.
-        link.value_types = types.get(link.actor_id, [])
-    return ChainBoard(
-        chain=chain,
-        columns=[columns[s.pk] for s in stages],
-        links=by_pk,
-        influences=influences,
-        answers=answers,
-        completeness=health.completeness,
-        white_spots=health.white_spots,
-        light=health.light,
-        light_reasons=health.light_reasons,
-    )
+    return ChainBoard(chain)
 
 
 def _value_types(actor_ids: list[int]) -> dict[int, list[tuple[str, int]]]:
@@ -309,18 +361,38 @@ def _health(
     return Health(completeness, _white_spots(links, coverage), light, reasons)
 
 
+@dataclass(slots=True)
+class ContactFacts:
+    """What the traffic light and the white spots read of a contact person."""
+
+    name: str
+    role: str
+    level: str
+
+    @property
+    def is_placeholder(self) -> bool:
+        return not self.name
+
+
 def chain_health(chains: list[Chain]) -> dict[int, Health]:
-    """Health of many chains at once, with three queries whatever their number."""
+    """Health of many chains at once, with three queries whatever their number.
+
+    The contacts are read as `ContactFacts`, not as model instances: the lists show
+    only the light and the counts, and a page of chains has a thousand contacts.
+    """
     ids = [chain.pk for chain in chains]
-    links = (
-        links_with_factors(ChainLink.objects.filter(chain__in=ids))
-        .select_related("actor")
-        .prefetch_related("contacts")
+    links = list(
+        links_with_factors(ChainLink.objects.filter(chain__in=ids)).select_related("actor")
     )
+    contacts: dict[int, list[ContactFacts]] = {link.pk: [] for link in links}
+    rows = Contact.objects.filter(link__chain__in=ids).order_by("name", "role", "pk")
+    for link_id, name, role, level in rows.values_list("link_id", "name", "role", "level"):
+        contacts[link_id].append(ContactFacts(name, role, level))
     answers = WorksheetAnswer.objects.filter(chain__in=ids, link__isnull=True)
     links_of: dict[int, list[ChainLink]] = {pk: [] for pk in ids}
     answers_of: dict[int, dict] = {pk: {} for pk in ids}
     for link in links:
+        link.contact_list = contacts[link.pk]
         links_of[link.chain_id].append(link)
     for answer in answers:
         answers_of[answer.chain_id][(None, answer.question)] = answer

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -44,10 +45,12 @@ from .models import (
     ChainSnapshot,
     Contact,
     Coverage,
+    Influence,
     Question,
     ReviewComment,
 )
 from .selectors import (
+    ChainBoard,
     DashboardFilters,
     chain_board,
     chain_can_edit,
@@ -135,8 +138,12 @@ def chain_create(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _chain_context(request: HttpRequest, chain: Chain) -> dict:
+    """The chain page's context. A region reloaded alone renders only its part, so the
+    parts that cost queries or work are callables or lazy: the template evaluates only
+    those it renders (and the board loads only what they ask for)."""
     board = chain_board(chain)
     can_edit = chain_can_edit(request.user, chain)
+    can_review = chain_can_review(request.user, chain)
     scheme = request.GET.get("color", "importance")
     if scheme not in COLOR_SCHEMES:
         scheme = "importance"
@@ -146,32 +153,39 @@ def _chain_context(request: HttpRequest, chain: Chain) -> dict:
         "board": board,
         "scheme": scheme,
         "only": only,
-        "filter_choices": _filter_choices(scheme),
-        # A callable: the template renders it only where the diagram is part of the response.
+        "filter_choices": partial(_filter_choices, scheme),
         "svg": partial(render_svg, board, scheme=scheme, only=only, editable=can_edit),
-        "chain_questions": [(q, Question(q).label, board.answer(q)) for q in CHAIN_QUESTIONS],
-        "actor_links": [
-            link
-            for column in board.columns
-            for link in column.members
-            if not link.actor.is_own_company
-        ],
-        "t": _card_labels(),
+        "chain_questions": partial(_chain_questions, board),
+        "actor_links": partial(_actor_links, board),
+        # Read by the member cards and influence rows, which only the board and the
+        # influence list render.
+        "t": SimpleLazyObject(_card_labels),
         "can_edit": can_edit,
-        "can_review": chain_can_review(request.user, chain),
-        # Called by the template only where the review region is part of the response.
-        "review": partial(_review_context, request, chain),
+        "can_review": can_review,
+        "review": partial(_review_context, request, chain, can_review=can_review),
     }
 
 
-def _review_context(request: HttpRequest, chain: Chain) -> dict:
+def _chain_questions(board: ChainBoard) -> list[tuple[str, str, str]]:
+    return [(q, Question(q).label, board.answer(q)) for q in CHAIN_QUESTIONS]
+
+
+def _actor_links(board: ChainBoard) -> list[ChainLink]:
+    """The members in stage order, but our own company: the per-actor questions."""
+    return [link for link in board.members_in_stage_order() if not link.actor.is_own_company]
+
+
+def _review_context(request: HttpRequest, chain: Chain, *, can_review: bool) -> dict:
     comments = list(chain.comments.select_related("author", "link__actor", "resolved_by"))
-    return {
+    context = {
         "open": [c for c in comments if c.is_open],
         "resolved": [c for c in comments if not c.is_open],
-        "comment_form": CommentForm(chain=chain, auto_id="comment_%s"),
-        "return_form": ReturnForm(auto_id="return_%s"),
     }
+    if can_review:
+        # Only reviewers get the forms; the comment form lists every member of the chain.
+        context["comment_form"] = CommentForm(chain=chain, auto_id="comment_%s")
+        context["return_form"] = ReturnForm(auto_id="return_%s")
+    return context
 
 
 def _card_labels() -> dict:
@@ -196,6 +210,11 @@ def _card_labels() -> dict:
         "sizes": {value: str(label) for value, label in Actor.Size.choices},
         "positions": {value: str(label) for value, label in Actor.Position.choices},
         "value_types": {value: str(label) for value, label in ValueType.choices},
+        # The influence list's rows ({% influence_row %}).
+        "edit": _("Edit"),
+        "delete": _("Delete"),
+        "confirm_delete_influence": _("Delete this influence?"),
+        "strengths": {value: str(label) for value, label in Influence.Strength.choices},
     }
 
 
