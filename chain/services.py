@@ -340,12 +340,43 @@ def link_move(*, link: ChainLink, direction: str) -> None:
 
 
 @transaction.atomic
+@transaction.atomic
 def answer_save(
-    *, chain: Chain, question: str, text: str, user: AbstractBaseUser, link: ChainLink | None
+    *,
+    chain: Chain,
+    question: str,
+    text: str,
+    user: AbstractBaseUser,
+    link: ChainLink | None,
+    version: int | None = None,
 ) -> WorksheetAnswer:
-    answer, _created = WorksheetAnswer.objects.update_or_create(
-        chain=chain, link=link, question=question, defaults={"text": text, "updated_by": user}
+    """Save a worksheet answer, unless somebody else saved it since `version` was read.
+
+    `version` is the answer's version when the page was loaded (0: there was no answer);
+    None skips the check. A stale version raises `EditConflict` with the current answer,
+    except when the texts agree anyway.
+    """
+    answer = (
+        WorksheetAnswer.objects.select_for_update()
+        .filter(chain=chain, link=link, question=question)
+        .first()
     )
+    if answer is None:
+        answer = WorksheetAnswer(chain=chain, link=link, question=question)
+    elif version is not None and answer.version != version and answer.text != text:
+        raise EditConflict(answer)
+    else:
+        answer.version += 1
+    answer.text = text
+    answer.updated_by = user
+    try:
+        # A savepoint: two first answers to the same question at the same moment.
+        with transaction.atomic():
+            answer.save()
+    except IntegrityError:
+        raise EditConflict(
+            WorksheetAnswer.objects.get(chain=chain, link=link, question=question)
+        ) from None
     chain_touch(chain=chain)
     return answer
 

@@ -166,8 +166,15 @@ def _chain_context(request: HttpRequest, chain: Chain) -> dict:
     }
 
 
-def _chain_questions(board: ChainBoard) -> list[tuple[str, str, str]]:
-    return [(q, Question(q).label, board.answer(q)) for q in CHAIN_QUESTIONS]
+def _chain_questions(board: ChainBoard) -> list[tuple[str, str, str, int]]:
+    """(code, label, answer, version) per chain question; version 0: not answered yet."""
+    rows = []
+    for q in CHAIN_QUESTIONS:
+        found = board.answers.get((None, q))
+        rows.append(
+            (q, Question(q).label, found.text if found else "", found.version if found else 0)
+        )
+    return rows
 
 
 def _actor_links(board: ChainBoard) -> list[ChainLink]:
@@ -449,8 +456,13 @@ def link_card(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def link_answers(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The per-actor worksheet questions, loaded when the user opens the actor."""
     link = link_get_for_user(request.user, pk)
-    answers = {a.question: a.text for a in link.answers.all()}
-    questions = [(q, Question(q).label, answers.get(q, "")) for q in ACTOR_QUESTIONS]
+    answers = {a.question: a for a in link.answers.all()}
+    questions = [
+        (q, Question(q).label, answers[q].text, answers[q].version)
+        if q in answers
+        else (q, Question(q).label, "", 0)
+        for q in ACTOR_QUESTIONS
+    ]
     context = {"chain": link.chain, "link": link, "questions": questions}
     context["can_edit"] = chain_can_edit(request.user, link.chain)
     if request.htmx:
@@ -550,16 +562,34 @@ def answer_save(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         valid = question in CHAIN_QUESTIONS
     if not valid:
         return HttpResponse(_("Unknown question."), status=400)
-    answer = services.answer_save(
-        chain=chain,
-        question=question,
-        text=request.POST.get("text", ""),
-        user=request.user,
-        link=link,
-    )
+    try:
+        version = int(request.POST["version"]) if request.POST.get("version") else None
+    except ValueError:
+        return HttpResponse(_("Unknown question."), status=400)
+    text = request.POST.get("text", "")
+    field = f"{link.pk}-{question}" if link else question
+    try:
+        answer = services.answer_save(
+            chain=chain,
+            question=question,
+            text=text,
+            user=request.user,
+            link=link,
+            version=version,
+        )
+    except services.EditConflict as conflict:
+        if not request.htmx:
+            messages.error(
+                request, _("Somebody else changed this answer meanwhile; yours was not saved.")
+            )
+            return redirect(chain)
+        # Theirs stays; the page keeps the user's text and now knows the current version,
+        # so typing on (or leaving the field) saves the user's text over theirs knowingly.
+        context = {"answer": conflict.current, "field": field, "conflict": True}
+        return render(request, "chain/_saved.html", context)
     if not request.htmx:
         return redirect(chain)
-    response = render(request, "chain/_saved.html", {"answer": answer})
+    response = render(request, "chain/_saved.html", {"answer": answer, "field": field})
     return trigger_client_event(response, "answers-changed")
 
 

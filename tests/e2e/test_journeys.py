@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 
 from chain.management.commands.demo_data import DEMO_PASSWORD, SCOPE
-from chain.models import Chain, ChainLink, ReviewComment, Team
+from chain.models import Chain, ChainLink, ReviewComment, Team, WorksheetAnswer
 from customers.models import Assessment, Customer
 from customers.synthetic import generate
 from tests.factories import make_user
@@ -236,3 +236,32 @@ def test_a_failed_request_is_reported_not_swallowed(live_server, page, demo_chai
     page.locator(f"#title-{link.pk}").click()
     alert = page.locator("#messages .message.error[role=alert]")
     expect(alert).to_have_text("This was not found; somebody may have deleted it. Reload the page.")
+
+
+def test_autosave_keeps_saving_and_stops_at_another_persons_answer(live_server, page, demo_chain):
+    base, chain = live_server.url, demo_chain
+    _log_in(page, base, "demo")
+    page.goto(f"{base}/chains/{chain.pk}/")
+    answer = page.locator("#worksheet textarea").first
+    question = answer.get_attribute("id").removeprefix("answer-")
+    status = page.locator(f"#status-{question}")
+
+    # Saving twice in a row is no conflict with oneself: each save hands on its version.
+    for text in ("First thought.", "Second thought."):
+        with page.expect_response(lambda r: "/answers/save/" in r.url):
+            answer.fill(text)
+        expect(status).to_contain_text("Saved")
+    saved = WorksheetAnswer.objects.get(chain=chain, link=None, question=question)
+    assert saved.text == "Second thought."
+
+    # Somebody else saves meanwhile: the next save is refused and says what they wrote.
+    WorksheetAnswer.objects.filter(pk=saved.pk).update(text="Theirs.", version=saved.version + 1)
+    with page.expect_response(lambda r: "/answers/save/" in r.url):
+        answer.fill("Third thought.")
+    expect(status.locator(".conflict-note")).to_contain_text("Theirs.")
+    assert WorksheetAnswer.objects.get(pk=saved.pk).text == "Theirs."
+    # Typing on saves over it, knowingly.
+    with page.expect_response(lambda r: "/answers/save/" in r.url):
+        answer.fill("Third thought, final.")
+    expect(status).to_contain_text("Saved")
+    assert WorksheetAnswer.objects.get(pk=saved.pk).text == "Third thought, final."
