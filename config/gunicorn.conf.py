@@ -6,6 +6,13 @@ WEB_THREADS (threads per process), FORWARDED_ALLOW_IPS, LOG_LEVEL, LOG_FORMAT.
 
 import multiprocessing
 import os
+import sys
+from pathlib import Path
+
+# gunicorn reads this file before it changes into the project: make `config` importable.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from config.logging import FORMATTERS, console_handler  # noqa: E402
 
 
 def _env(name: str, default: object) -> str:
@@ -54,17 +61,8 @@ _json = _env("LOG_FORMAT", "text" if _debug else "json") == "json"
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {
-        "json": {"()": "config.logging.JsonFormatter"},
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "stream": "ext://sys.stdout",
-            "formatter": "json" if _json else "text",
-        }
-    },
+    "formatters": FORMATTERS,
+    "handlers": {"console": console_handler("json" if _json else "text")},
     "loggers": {
         "gunicorn.error": {"handlers": ["console"], "level": loglevel.upper(), "propagate": False},
         "gunicorn.access": {"handlers": [], "propagate": False},

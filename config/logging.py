@@ -11,6 +11,23 @@ import json
 import logging
 from datetime import UTC, datetime
 
+# The two ways of writing log lines, shared by Django's LOGGING (config/settings.py) and
+# gunicorn's own log (config/gunicorn.conf.py).
+FORMATTERS = {
+    "json": {"()": "config.logging.JsonFormatter"},
+    "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+}
+
+
+def console_handler(log_format: str) -> dict:
+    """A handler config writing to stdout as `log_format` ("json" or "text") says."""
+    return {
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stdout",
+        "formatter": "json" if log_format == "json" else "text",
+    }
+
+
 # Extra attributes a record may carry (logger.info(..., extra={...})), in output order.
 REQUEST_FIELDS = ("method", "path", "status", "duration_ms", "user_id")
 

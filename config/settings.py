@@ -12,6 +12,8 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
+from config.logging import FORMATTERS, console_handler
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -223,17 +225,8 @@ LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {
-        "json": {"()": "config.logging.JsonFormatter"},
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "stream": "ext://sys.stdout",
-            "formatter": "json" if LOG_FORMAT == "json" else "text",
-        }
-    },
+    "formatters": FORMATTERS,
+    "handlers": {"console": console_handler(LOG_FORMAT)},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # Django's own records reach the root handler only (its default handler would print

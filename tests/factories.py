@@ -66,3 +66,15 @@ def make_influence(source: ChainLink, target: ChainLink, **fields) -> Influence:
 
 def make_success_factor(name: str) -> SuccessFactor:
     return SuccessFactor.objects.get_or_create(name=name)[0]
+
+
+def grow_chain(chain: Chain, actors: int, contacts_each: int) -> None:
+    """Add `actors` members over the chain's stages, each with `contacts_each` regular
+    contacts, and an influence between each member and the next."""
+    stages = list(chain.stages.all())
+    links = [make_link(chain, stages[i % len(stages)], importance=3) for i in range(actors)]
+    for link in links:
+        for j in range(contacts_each):
+            make_contact(link, name=f"P{link.pk}-{j}", level=Contact.Level.REGULAR)
+    for a, b in zip(links, links[1:], strict=False):
+        make_influence(a, b)

@@ -3,7 +3,6 @@
 `manage.py check --deploy` under production settings is tests/test_security.py's.
 """
 
-import importlib.util
 import json
 import logging
 import runpy
@@ -18,7 +17,9 @@ from django.test import RequestFactory, override_settings
 from config.healthcheck import health_request
 from config.healthcheck import main as healthcheck_main
 from config.logging import JsonFormatter
+from tests.settings_env import settings_with
 
+LOG_VARIABLES = ("LOG_FORMAT", "LOG_LEVEL")
 ROOT = Path(__file__).resolve().parents[1]
 HEALTH = "/health/"
 
@@ -179,24 +180,12 @@ def test_health_checks_are_logged_at_debug_and_static_files_not_at_all(client, c
 # Settings -------------------------------------------------------------------------------
 
 
-def _settings_with(monkeypatch, **env):
-    """config/settings.py executed afresh under `env`, without touching the live settings."""
-    for name in ("LOG_FORMAT", "LOG_LEVEL"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    spec = importlib.util.spec_from_file_location(
-        "settings_under_test", ROOT / "config/settings.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_logs_are_json_in_production_and_text_in_development(monkeypatch):
-    production = _settings_with(monkeypatch, DEBUG="0")
-    development = _settings_with(monkeypatch, DEBUG="1")
-    chosen = _settings_with(monkeypatch, DEBUG="0", LOG_FORMAT="text", LOG_LEVEL="warning")
+    production = settings_with(monkeypatch, unset=LOG_VARIABLES, DEBUG="0")
+    development = settings_with(monkeypatch, unset=LOG_VARIABLES, DEBUG="1")
+    chosen = settings_with(
+        monkeypatch, unset=LOG_VARIABLES, DEBUG="0", LOG_FORMAT="text", LOG_LEVEL="warning"
+    )
 
     assert production.LOGGING["handlers"]["console"]["formatter"] == "json"
     assert development.LOGGING["handlers"]["console"]["formatter"] == "text"
@@ -206,7 +195,7 @@ def test_logs_are_json_in_production_and_text_in_development(monkeypatch):
 
 
 def test_the_request_log_comes_first_and_health_skips_the_https_redirect(monkeypatch):
-    production = _settings_with(monkeypatch, DEBUG="0", HTTPS="1")
+    production = settings_with(monkeypatch, unset=LOG_VARIABLES, DEBUG="0", HTTPS="1")
 
     assert production.MIDDLEWARE[0] == "config.middleware.RequestLogMiddleware"
     assert production.SECURE_SSL_REDIRECT

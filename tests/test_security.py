@@ -1,7 +1,6 @@
 """Security settings: CSRF on htmx writes, the Content-Security-Policy, the login lockout,
 password validation and the HTTPS settings."""
 
-import importlib.util
 import os
 import re
 import secrets
@@ -15,6 +14,7 @@ from django.test import Client, override_settings
 
 from chain.models import Stage
 from tests.factories import make_influence, make_link
+from tests.settings_env import settings_with
 
 ROOT = Path(__file__).resolve().parents[1]
 LOGIN = "/accounts/login/"
@@ -276,20 +276,8 @@ HTTPS_SETTINGS = [
 ]
 
 
-def _settings_with(monkeypatch, **env):
-    """config/settings.py executed afresh under `env`, without touching the live settings."""
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    spec = importlib.util.spec_from_file_location(
-        "settings_under_test", ROOT / "config/settings.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_https_turns_on_secure_cookies_redirect_and_hsts(monkeypatch):
-    on = _settings_with(monkeypatch, DEBUG="1", HTTPS="1")
+    on = settings_with(monkeypatch, DEBUG="1", HTTPS="1")
 
     assert on.SESSION_COOKIE_SECURE and on.CSRF_COOKIE_SECURE and on.SECURE_SSL_REDIRECT
     assert on.SECURE_HSTS_SECONDS >= 31536000
@@ -298,7 +286,7 @@ def test_https_turns_on_secure_cookies_redirect_and_hsts(monkeypatch):
 
 
 def test_plain_http_development_keeps_them_off(monkeypatch):
-    off = _settings_with(monkeypatch, DEBUG="1", HTTPS="0")
+    off = settings_with(monkeypatch, DEBUG="1", HTTPS="0")
 
     assert not (off.SESSION_COOKIE_SECURE or off.CSRF_COOKIE_SECURE or off.SECURE_SSL_REDIRECT)
     assert off.SECURE_HSTS_SECONDS == 0
@@ -306,7 +294,7 @@ def test_plain_http_development_keeps_them_off(monkeypatch):
 
 @pytest.mark.django_db
 def test_over_https_responses_carry_hsts_and_secure_cookies(monkeypatch):
-    on = _settings_with(monkeypatch, DEBUG="0", HTTPS="1")
+    on = settings_with(monkeypatch, DEBUG="0", HTTPS="1")
 
     with override_settings(**{name: getattr(on, name) for name in HTTPS_SETTINGS}):
         plain = Client().get(LOGIN)

@@ -3,17 +3,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from chain.models import Contact
-from tests.factories import make_contact, make_influence, make_link
-
-
-def _grow(chain, actors: int, contacts_each: int) -> None:
-    stages = list(chain.stages.all())
-    links = [make_link(chain, stages[i % len(stages)], importance=3) for i in range(actors)]
-    for link in links:
-        for j in range(contacts_each):
-            make_contact(link, name=f"P{link.pk}-{j}", level=Contact.Level.REGULAR)
-    for a, b in zip(links, links[1:], strict=False):
-        make_influence(a, b)
+from tests.factories import grow_chain, make_contact, make_link
 
 
 def _queries(client, url) -> int:
@@ -43,9 +33,9 @@ def test_it_renders_one_region_for_htmx(client_owner, chain, htmx_headers):
 
 @pytest.mark.django_db
 def test_it_keeps_the_query_count_as_the_chain_grows(client_owner, chain):
-    _grow(chain, actors=2, contacts_each=1)
+    grow_chain(chain, actors=2, contacts_each=1)
     small = _queries(client_owner, chain.get_absolute_url())
-    _grow(chain, actors=20, contacts_each=5)
+    grow_chain(chain, actors=20, contacts_each=5)
     large = _queries(client_owner, chain.get_absolute_url())
     assert small == large
 

@@ -11,20 +11,10 @@ from django.test.utils import CaptureQueriesContext
 
 from chain.models import Contact
 from chain.views import REGIONS
-from tests.factories import make_contact, make_influence, make_link
+from tests.factories import grow_chain
 
 # Session, user, the user's permissions (2) and teams, the chain.
 BASE = 6
-
-
-def _grow(chain, actors: int, contacts_each: int) -> None:
-    stages = list(chain.stages.all())
-    links = [make_link(chain, stages[i % len(stages)], importance=3) for i in range(actors)]
-    for link in links:
-        for j in range(contacts_each):
-            make_contact(link, name=f"P{link.pk}-{j}", level=Contact.Level.REGULAR)
-    for a, b in zip(links, links[1:], strict=False):
-        make_influence(a, b)
 
 
 def _queries(client, url: str, headers: dict[str, str] | None = None) -> int:
@@ -40,11 +30,11 @@ def _region(client, chain, region: str) -> int:
 
 @pytest.mark.django_db
 def test_the_page_takes_a_fixed_number_of_queries(client_owner, chain, django_assert_num_queries):
-    _grow(chain, actors=2, contacts_each=1)
+    grow_chain(chain, actors=2, contacts_each=1)
     # Stages, members, contacts, value types, influences, answers, comments.
     with django_assert_num_queries(BASE + 7):
         client_owner.get(chain.get_absolute_url())
-    _grow(chain, actors=20, contacts_each=5)
+    grow_chain(chain, actors=20, contacts_each=5)
     with django_assert_num_queries(BASE + 7):
         client_owner.get(chain.get_absolute_url())
 
@@ -52,15 +42,15 @@ def test_the_page_takes_a_fixed_number_of_queries(client_owner, chain, django_as
 @pytest.mark.django_db
 @pytest.mark.parametrize("region", sorted(REGIONS))
 def test_a_region_takes_a_fixed_number_of_queries(client_owner, chain, region):
-    _grow(chain, actors=2, contacts_each=1)
+    grow_chain(chain, actors=2, contacts_each=1)
     small = _region(client_owner, chain, region)
-    _grow(chain, actors=20, contacts_each=5)
+    grow_chain(chain, actors=20, contacts_each=5)
     assert _region(client_owner, chain, region) == small
 
 
 @pytest.mark.django_db
 def test_a_region_reads_only_what_it_shows(client_owner, chain):
-    _grow(chain, actors=3, contacts_each=2)
+    grow_chain(chain, actors=3, contacts_each=2)
     page = _queries(client_owner, chain.get_absolute_url())
     # The comments only.
     assert _region(client_owner, chain, "review") == BASE + 1
@@ -76,7 +66,7 @@ def test_an_edit_takes_a_fixed_number_of_queries(client_owner, chain, htmx_heade
     """The save answers with the board, re-read from the database."""
     counts = []
     for actors in (2, 20):
-        _grow(chain, actors=actors, contacts_each=3)
+        grow_chain(chain, actors=actors, contacts_each=3)
         contact = Contact.objects.filter(link__chain=chain).first()
         url = f"/chains/contacts/{contact.pk}/edit/"
         data = {

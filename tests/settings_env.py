@@ -1,0 +1,21 @@
+"""config/settings.py read afresh under other environment variables, for tests of what
+the settings make of them."""
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+SETTINGS = Path(__file__).resolve().parents[1] / "config" / "settings.py"
+
+
+def settings_with(monkeypatch, *, unset: tuple[str, ...] = (), **env: str) -> ModuleType:
+    """The settings module executed under `env` (with the variables in `unset` removed),
+    without touching the live settings; monkeypatch restores the environment."""
+    for name in unset:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    spec = importlib.util.spec_from_file_location("settings_under_test", SETTINGS)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
