@@ -38,6 +38,6 @@ bench: install
 	$(BIN)/python bench/analysis.py
 
 # 50 simulated users against gunicorn and PostgreSQL for 60 s (bench/load.py says how);
-# needs PostgreSQL: DATABASE_URL, default postgres://postgres@127.0.0.1:5432/benchload.
+# needs PostgreSQL: BENCH_DATABASE_URL (its own database, dropped by --reseed), default postgres://postgres@127.0.0.1:5432/benchload.
 bench-load: install
 	$(BIN)/python bench/load.py

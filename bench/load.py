@@ -10,12 +10,12 @@ unless --strict. It is not a test: the figures depend on the machine and what el
     .venv/bin/python bench/load.py --reseed --workers 3 --threads 4
     make bench-load
 
-DATABASE_URL names the database (default postgres://postgres@127.0.0.1:5432/benchload);
-BENCH_PORT or --port the port (default 8104).
+BENCH_DATABASE_URL names its own database, never the app's (default
+postgres://postgres@127.0.0.1:5432/benchload); BENCH_PORT or --port the port (default 8104).
 
 What it does, in order:
 
-1. Database: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/benchload) is
+1. Database: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/benchload) is
    created if missing (--reseed drops and recreates it), migrated, and seeded once: 10
    teams of 5 sales users, 2 managers, 60 chains (each user owns one, plus one more per
    team) with 5 stages, 35 actors from a shared catalog, 3-6 contact persons per actor
@@ -1019,7 +1019,7 @@ def report(rec: Recorder, args, command: list[str]) -> bool:
 
 def main() -> None:
     args = parse_args()
-    database_url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE)
+    database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE)
     env = server_env(database_url)
     t = time.perf_counter()
     database_ensure(database_url, reseed=args.reseed)
