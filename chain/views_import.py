@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .imports import (
@@ -242,6 +243,7 @@ def import_upload(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "chain/import.html", context)
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
     """Step 2: which column holds what, with sample values of each column."""
@@ -300,6 +302,8 @@ def _render_preview(
     return render(request, "chain/import_preview.html", context)
 
 
+# Not kept by the browser: going back after the import must not show a live Import button.
+@never_cache
 @require_GET
 def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
     """Step 3: what the import would do, row by row; writes nothing."""
