@@ -130,8 +130,9 @@ def comment_get_for_user(user: User, pk: int) -> ReviewComment:
     return _for_user(comments, user, pk, edit=False)
 
 
-def _count(model, **outer) -> Subquery:
-    """Correlated COUNT(*) subquery: joining several to-many relations would multiply rows."""
+def _count(model) -> Subquery:
+    """Correlated COUNT(*) subquery of `model` rows per chain: joining several to-many
+    relations would multiply rows."""
     rows = model.objects.filter(chain=OuterRef("pk")).order_by().values("chain")
     return Subquery(
         rows.annotate(n=Func(F("pk"), function="COUNT")).values("n"), output_field=IntegerField()
