@@ -7,16 +7,19 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from django.db import connection
 from django.db.models import Count, Sum
+from django.test.utils import CaptureQueriesContext
 from PIL import Image as PillowImage
 
 from customers.export_chart import log_threshold, portfolio_png
-from customers.models import AnalysisRun, Assessment
+from customers.models import AnalysisRun, Assessment, Customer
 from customers.services import analysis_run_create, value_records_load
 from customers.synthetic import generate
 from customers.value_types import ValueType
 
 URL = "/customers/export.xlsx"
+CSV_URL = "/customers/export.csv"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -62,6 +65,59 @@ def test_it_keeps_the_assessments_sheet_first(client_owner, analysed):
         "future_value",
     ]
     assert sheet.max_row == Assessment.objects.filter(run=analysed).count() + 1
+
+
+@pytest.mark.django_db
+def test_the_cells_are_numbers_with_number_formats(client_owner, analysed):
+    sheet = _workbook(client_owner)["assessments"]
+    header = [cell.value for cell in sheet[1]]
+    first = Assessment.objects.filter(run=analysed).order_by("customer__number").first()
+
+    cells = dict(zip(header, sheet[2], strict=True))
+    assert cells["customer_number"].value == first.customer.number
+    assert cells["customer_name"].value == first.customer.name
+    assert cells["value_type"].value == first.value_type
+    assert cells["current_value"].value == round(first.current_value, 2)
+    assert cells["future_value"].value == round(first.future_value, 2)
+    assert cells["hidden_pearl"].value is first.hidden_pearl
+    for column in ("current_value", "future_value", "mean_value"):
+        assert cells[column].number_format == "#,##0.00"
+    assert cells["periods"].value == first.figures["periods"]
+    assert cells["periods"].number_format == "#,##0"
+    assert cells["active_share"].value == pytest.approx(first.figures["active_share"])
+    assert cells["active_share"].number_format == "0.0%"
+    assert cells["trend_r2"].number_format == "0.00"
+    assert cells["forecast_method"].number_format == "General"
+    assert cells["forecast_path"].value == str(first.figures["forecast_path"])
+    # A figure that a customer lacks is an empty cell that keeps the column's format.
+    empty = [
+        cell
+        for column in sheet.iter_cols(min_row=2)
+        for cell in column
+        if cell.value is None and cell.number_format != "General"
+    ]
+    assert empty, "the synthetic customers lack some figures"
+
+
+@pytest.mark.django_db
+def test_the_assessments_sheet_holds_what_the_csv_export_holds(client_owner, analysed):
+    sheet = pd.read_excel(io.BytesIO(client_owner.get(URL).content), sheet_name="assessments")
+    table = pd.read_csv(io.BytesIO(client_owner.get(CSV_URL).content))
+
+    assert len(sheet) == Assessment.objects.filter(run=analysed).count()
+    # The CSV has every float's shortest form, the sheet 16 significant digits.
+    pd.testing.assert_frame_equal(sheet, table, check_exact=False, rtol=1e-15)
+
+
+@pytest.mark.django_db
+def test_names_stay_text(client_owner, analysed):
+    customer = Customer.objects.get(assessments__run=analysed, number="C0000001")
+    customer.name = '=HYPERLINK("http://example.com") & Co'
+    customer.save()
+
+    cell = _workbook(client_owner)["assessments"]["B2"]
+
+    assert cell.value == customer.name and cell.data_type == "s"
 
 
 @pytest.mark.django_db
@@ -118,6 +174,24 @@ def test_the_sums_per_type_match_the_database(client_owner, analysed):
 
 
 @pytest.mark.django_db
+def test_the_portfolio_table_keeps_its_look(client_owner, analysed):
+    sheet = _workbook(client_owner)["Portfolio"]
+    total = 4 + len(ValueType.choices)
+
+    assert sheet["A1"].font.b and sheet["A1"].font.sz == 13
+    assert all(cell.font.b for cell in (*sheet[3], *sheet[total]))
+    assert not any(cell.font.b for cell in sheet[4])
+    assert sheet.cell(total, 1).value == "Total"
+    assert [sheet.cell(total, column).number_format for column in (2, 3, 4)] == [
+        "#,##0",
+        "#,##0.00",
+        "#,##0.00",
+    ]
+    widths = [sheet.column_dimensions[column].width for column in "ABCD"]
+    assert widths == [30, 12, 20, 20]
+
+
+@pytest.mark.django_db
 def test_the_portfolio_sheet_speaks_the_users_language(client_owner, analysed):
     book = _workbook(client_owner, HTTP_ACCEPT_LANGUAGE="de")
 
@@ -142,6 +216,39 @@ def test_it_keeps_its_query_count(client_owner, analysed, django_assert_max_num_
     # session, user, permissions (2), latest run, assessments, sums per type
     with django_assert_max_num_queries(7):
         client_owner.get(URL)
+
+
+def _more_customers(run: AnalysisRun, n: int) -> None:
+    """n more customers in the run, each with a copy of its first assessment."""
+    model = Assessment.objects.filter(run=run).first()
+    customers = Customer.objects.bulk_create(
+        Customer(number=f"X{i:05}", name=f"Firma X{i}") for i in range(n)
+    )
+    Assessment.objects.bulk_create(
+        Assessment(
+            run=run,
+            customer=customer,
+            value_type=model.value_type,
+            current_value=model.current_value,
+            future_value=model.future_value,
+            figures=model.figures,
+        )
+        for customer in customers
+    )
+
+
+@pytest.mark.django_db
+def test_its_query_count_does_not_grow_with_the_customers(
+    client_owner, analysed, django_assert_num_queries
+):
+    with CaptureQueriesContext(connection) as few:
+        client_owner.get(URL)
+    _more_customers(analysed, 300)
+
+    with django_assert_num_queries(len(few)):
+        sheet = _workbook(client_owner)["assessments"]
+
+    assert sheet.max_row == Assessment.objects.filter(run=analysed).count() + 1
 
 
 @pytest.mark.django_db
