@@ -2,6 +2,7 @@
 
 import csv
 import io
+import math
 import re
 import uuid
 from pathlib import Path
@@ -20,15 +21,13 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.drawing.image import Image
-from openpyxl.styles import Font
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from xlsxwriter import Workbook
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from chain.templatetags.chain_urls import pk_url
 
-from . import charts, export_chart, guidance, xlsx
+from . import charts, export_chart, guidance
 from .forms import ActorLinkForm, UploadForm
 from .models import AnalysisRun, Assessment, Customer, ImportBatch, ValueType
 from .selectors import assessment_list, latest_run
@@ -238,6 +237,15 @@ def export_csv(request: HttpRequest) -> HttpResponse:
 # Numbers stay numeric cells; a number format lets the spreadsheet show them grouped, in
 # the reader's own locale (Excel swaps the separators), and fractions as percentages.
 XLSX_FORMATS = {"money": "#,##0.00", "int": "#,##0", "percent": "0.0%", "ratio": "0.00"}
+# Customer names and other texts stay text: never formulas ("=..."), never links.
+XLSX_OPTIONS = {
+    "constant_memory": True,  # each row goes to a temporary file once the next one starts
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+}
+
+# Not allowed in XML; tab, line feed and carriage return are.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def _xlsx_number_format(column: str) -> str | None:
@@ -245,10 +253,50 @@ def _xlsx_number_format(column: str) -> str | None:
     return XLSX_FORMATS.get(kind or guidance.FIGURES.get(column, ("", ""))[1])
 
 
-def _xlsx_styles(sheet: WriteOnlyWorksheet, columns: list[str]) -> list[int | None]:
-    """Each column's cell style (its number format), or None for a plain column."""
-    formats = [_xlsx_number_format(column) for column in columns]
-    return [xlsx.style_index(sheet, format_) if format_ else None for format_ in formats]
+def _xlsx_cell(value: object) -> object:
+    """A record's value as XlsxWriter should write it.
+
+    NaN becomes an empty cell, infinity the text "inf" or "-inf" as pandas writes it in
+    the CSV export, and anything that is not a plain number, truth value or text (a
+    forecast path is a list) its text. Control characters are dropped from texts, as
+    before: XlsxWriter would write them as "_x0007_", which Excel reads back but pandas
+    and openpyxl show as such.
+    """
+    kind = value.__class__
+    if kind is float:
+        if math.isfinite(value):
+            return value
+        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if kind is str:
+        return CONTROL_CHARACTERS.sub("", value)
+    if value is None or kind is int or kind is bool:
+        return value
+    return CONTROL_CHARACTERS.sub("", str(value))
+
+
+def _assessments_sheet(
+    book: Workbook, sheet: Worksheet, columns: list[str], records: list[dict]
+) -> None:
+    """The header row, then one row per customer; each column with its number format.
+
+    A cell without a format of its own takes its column's, so only the empty cells (which
+    XlsxWriter leaves out unless they have a format) get it written with them.
+    """
+    formats: list[Format | None] = []
+    for index, column in enumerate(columns):
+        number_format = _xlsx_number_format(column)
+        formats.append(book.add_format({"num_format": number_format}) if number_format else None)
+        if number_format:
+            sheet.set_column(index, index, None, formats[-1])
+    plain = book.add_format()  # the header keeps the General format of the default style
+    sheet.write_row(0, 0, columns, plain)
+    formatted = [(index, format_) for index, format_ in enumerate(formats) if format_]
+    for row, record in enumerate(records, start=1):
+        values = [_xlsx_cell(record.get(column)) for column in columns]
+        sheet.write_row(row, 0, values)
+        for index, format_ in formatted:
+            if values[index] is None:
+                sheet.write_blank(row, index, None, format_)
 
 
 def _portfolio_summary(run: AnalysisRun) -> list[dict]:
@@ -295,58 +343,45 @@ def _portfolio_chart(frame: pd.DataFrame, summary: list[dict]) -> bytes:
     )
 
 
-def _styled(
-    sheet: WriteOnlyWorksheet, value, *, font: Font | None = None, kind: str = ""
-) -> WriteOnlyCell:
-    """A cell of the portfolio sheet with a font and a number format (XLSX_FORMATS kind)."""
-    cell = WriteOnlyCell(sheet, value)
-    if font:
-        cell.font = font
-    if kind:
-        cell.number_format = XLSX_FORMATS[kind]
-    return cell
-
-
 def _portfolio_sheet(
-    sheet: WriteOnlyWorksheet, run: AnalysisRun | None, frame: pd.DataFrame
+    book: Workbook, sheet: Worksheet, run: AnalysisRun | None, frame: pd.DataFrame
 ) -> None:
-    """Sums per value type, then the portfolio chart as a picture below them.
-
-    A write-only sheet: column widths first, then the rows top to bottom.
-    """
+    """Sums per value type, then the portfolio chart as a picture below them."""
     if not run:
-        sheet.append([_("No analysis yet.")])
+        sheet.write_string(0, 0, _("No analysis yet."))
         return
-    for column, width in zip("ABCD", (30, 12, 20, 20), strict=True):
-        sheet.column_dimensions[column].width = width
+    for column, width in enumerate((30, 12, 20, 20)):
+        sheet.set_column(column, column, width)
     title = _("Analysis as of %(as_of)s") % {"as_of": date_format(run.as_of, "F Y")}
-    sheet.append([_styled(sheet, title, font=Font(bold=True, size=13))])
-    sheet.append([])
-    bold = Font(bold=True)
+    sheet.write_string(0, 0, title, book.add_format({"bold": True, "font_size": 13}))
+    bold = book.add_format({"bold": True})
     headers = [_("Value type"), _("Customers"), _("Current value"), _("Future value")]
-    sheet.append([_styled(sheet, header, font=bold) for header in headers])
+    sheet.write_row(2, 0, headers, bold)
     summary = _portfolio_summary(run)
-    for row in summary:
-        sheet.append(
-            [
-                row["label"],
-                _styled(sheet, row["n"], kind="int"),
-                _styled(sheet, row["current"], kind="money"),
-                _styled(sheet, row["future"], kind="money"),
-            ]
-        )
-    sheet.append(
-        [
-            _styled(sheet, _("Total"), font=bold),
-            _styled(sheet, sum(row["n"] for row in summary), font=bold, kind="int"),
-            _styled(sheet, sum(row["current"] for row in summary), font=bold, kind="money"),
-            _styled(sheet, sum(row["future"] for row in summary), font=bold, kind="money"),
-        ]
-    )
+    body = [None, *(book.add_format({"num_format": XLSX_FORMATS[k]}) for k in ("int", "money"))]
+    for row, line in enumerate(summary, start=3):
+        sheet.write_string(row, 0, line["label"])
+        sheet.write_number(row, 1, line["n"], body[1])
+        sheet.write_number(row, 2, line["current"], body[2])
+        sheet.write_number(row, 3, line["future"], body[2])
+    total = 3 + len(summary)  # title, blank, header, one row per type, then the total
+    sheet.write_string(total, 0, _("Total"), bold)
+    for column, (key, kind) in enumerate((("n", "int"), ("current", "money"), ("future", "money"))):
+        cell_format = book.add_format({"bold": True, "num_format": XLSX_FORMATS[kind]})
+        sheet.write_number(total, column + 1, sum(line[key] for line in summary), cell_format)
     if not frame.empty:  # a run over no customers has nothing to draw
-        total = 4 + len(summary)  # title, blank, header, one row per type, then the total
-        picture = Image(io.BytesIO(_portfolio_chart(frame, summary)))
-        sheet.add_image(picture, f"A{total + 2}")
+        # XlsxWriter sizes a picture by its resolution; shown at its pixel size instead.
+        scale = export_chart.DPI / 96
+        sheet.insert_image(
+            total + 2,
+            0,
+            "portfolio.png",
+            {
+                "image_data": io.BytesIO(_portfolio_chart(frame, summary)),
+                "x_scale": scale,
+                "y_scale": scale,
+            },
+        )
 
 
 @require_GET
@@ -354,27 +389,24 @@ def _portfolio_sheet(
 def export_xlsx(request: HttpRequest) -> HttpResponse:
     """The assessments (machine-stable column names), then the portfolio with its chart.
 
-    openpyxl in write-only mode makes the workbook; the assessments' data rows, 29 cells
-    for each of up to 100,000 customers, are added as text afterwards (see customers.xlsx).
+    XlsxWriter in constant memory mode: 29 cells for each of up to 100,000 customers.
     """
     run = latest_run()
     columns, records = _export_records(run)
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("assessments")
-    styles = _xlsx_styles(sheet, columns)
-    sheet.append(columns)
+    buffer = io.BytesIO()
+    book = Workbook(buffer, XLSX_OPTIONS)
+    sheet = book.add_worksheet("assessments")
+    _assessments_sheet(book, sheet, columns, records)
     chart = pd.DataFrame(
         [[record[column] for column in export_chart.PORTFOLIO_COLUMNS] for record in records],
         columns=export_chart.PORTFOLIO_COLUMNS,
     )
     # Sheet names are at most 31 characters and some signs are not allowed in them.
     title = re.sub(r"[\\[\]:*?/]", "", _("Portfolio"))[:31]
-    _portfolio_sheet(book.create_sheet(title), run, chart)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    rows = [map(record.get, columns) for record in records]
+    _portfolio_sheet(book, book.add_worksheet(title), run, chart)
+    book.close()
     response = HttpResponse(
-        xlsx.rows_insert(buffer.getvalue(), sheet=sheet, rows=rows, styles=styles),
+        buffer.getvalue(),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     response["Content-Disposition"] = 'attachment; filename="customer-assessments.xlsx"'

@@ -7,6 +7,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+import xlsxwriter
 from django.db import connection
 from django.db.models import Count, Sum
 from django.test.utils import CaptureQueriesContext
@@ -17,6 +18,7 @@ from customers.models import AnalysisRun, Assessment, Customer
 from customers.services import analysis_run_create, value_records_load
 from customers.synthetic import generate
 from customers.value_types import ValueType
+from customers.views import XLSX_OPTIONS, _assessments_sheet
 
 URL = "/customers/export.xlsx"
 CSV_URL = "/customers/export.csv"
@@ -120,6 +122,58 @@ def test_names_stay_text(client_owner, analysed):
     assert cell.value == customer.name and cell.data_type == "s"
 
 
+def _sheet_of(records: list[dict], columns: list[str]):
+    """The assessments sheet that the export writes for these records, read back."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, XLSX_OPTIONS)
+    _assessments_sheet(book, book.add_worksheet("assessments"), columns, records)
+    book.close()
+    return openpyxl.load_workbook(buffer)["assessments"]
+
+
+def test_values_are_written_as_before():
+    columns = ["customer_name", "current_value", "active_share", "forecast_path"]
+    records = [
+        {"customer_name": "a", "current_value": float("inf"), "active_share": float("nan")},
+        {"customer_name": "b", "current_value": float("-inf"), "active_share": 0.1 + 0.2},
+        {"customer_name": "c", "current_value": 10**20, "forecast_path": [1.5, 2.0]},
+        {"customer_name": "d", "current_value": 3, "active_share": True},
+    ]
+
+    sheet = _sheet_of(records, columns)
+
+    assert sheet["B2"].value == "inf" and sheet["B3"].value == "-inf"  # pandas' spelling
+    assert sheet["B2"].number_format == "#,##0.00"
+    # NaN and a missing figure are empty cells that keep the column's number format.
+    assert sheet["C2"].value is None and sheet["C2"].number_format == "0.0%"
+    assert sheet["C4"].value is None and sheet["C4"].number_format == "0.0%"
+    assert sheet["C3"].value == 0.3 and sheet["C3"].data_type == "n"
+    assert sheet["B4"].value == 10**20 and sheet["B5"].value == 3
+    assert sheet["C5"].value is True
+    assert sheet["D4"].value == "[1.5, 2.0]"
+    assert sheet["A1"].number_format == sheet["B1"].number_format == "General"
+
+
+def test_text_stays_text():
+    names = [
+        "=SUM(B1:B9)",
+        "http://example.com",
+        "Müller & <Söhne>",
+        "  spaced  ",
+        "bell\x07 ring",
+        "",
+    ]
+
+    sheet = _sheet_of([{"customer_name": name} for name in names], ["customer_name"])
+
+    assert sheet["A2"].value == "=SUM(B1:B9)" and sheet["A2"].data_type == "s"
+    assert sheet["A3"].value == "http://example.com" and not sheet["A3"].hyperlink
+    assert sheet["A4"].value == "Müller & <Söhne>"
+    assert sheet["A5"].value == "  spaced  "
+    assert sheet["A6"].value == "bell ring"  # control characters are dropped
+    assert sheet["A7"].value is None
+
+
 @pytest.mark.django_db
 def test_it_embeds_the_portfolio_chart_as_png(client_owner, analysed):
     sheet = _workbook(client_owner)["Portfolio"]
@@ -187,8 +241,14 @@ def test_the_portfolio_table_keeps_its_look(client_owner, analysed):
         "#,##0.00",
         "#,##0.00",
     ]
-    widths = [sheet.column_dimensions[column].width for column in "ABCD"]
-    assert widths == [30, 12, 20, 20]
+    # Stored as Excel stores a width typed in (30 characters are 30.71 with the padding),
+    # neighbouring columns of one width in one range.
+    widths = {
+        column: int(dimension.width)
+        for dimension in sheet.column_dimensions.values()
+        for column in range(dimension.min, dimension.max + 1)
+    }
+    assert [widths[column] for column in (1, 2, 3, 4)] == [30, 12, 20, 20]
 
 
 @pytest.mark.django_db
