@@ -25,6 +25,7 @@ from customers.models import ValueType
 from . import services, snapshots
 from .activity import RESTORABLE, activity_list
 from .diagram import COLOR_SCHEMES, render_svg
+from .exports import export_filename
 from .forms import (
     ChainForm,
     CommentForm,
@@ -324,10 +325,12 @@ def chain_svg(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         chain_board(chain), scheme=scheme, only=request.GET.get("only", ""), interactive=False
     )
     response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
-    filename = slugify(chain.scope_name) or f"chain-{chain.pk}"
-    # The chain page's download link names the file like the other exports.
-    suffix = "-diagram" if request.GET.get("download") == "1" else ""
-    response["Content-Disposition"] = f'attachment; filename="{filename}{suffix}.svg"'
+    if request.GET.get("download") == "1":
+        # The chain page's download link names the file like the other exports.
+        filename = export_filename(chain, "diagram", "svg")
+    else:
+        filename = f"{slugify(chain.scope_name) or f'chain-{chain.pk}'}.svg"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 

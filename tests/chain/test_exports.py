@@ -264,7 +264,8 @@ def test_the_png_is_the_diagram_at_twice_its_size(client_owner, mapped):
 @pytest.mark.django_db
 def test_the_svg_download_link_names_the_file(client_owner, mapped):
     response = client_owner.get(_url(mapped, "diagram.svg") + "?download=1")
-    assert _filename(response) == "mounting-glue-diagram.svg"
+    today = timezone.localdate().isoformat()
+    assert _filename(response) == f"mounting-glue-{today}-diagram.svg"
     assert _filename(client_owner.get(_url(mapped, "diagram.svg"))) == "mounting-glue.svg"
 
 
