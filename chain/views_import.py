@@ -233,6 +233,10 @@ def import_upload(request: HttpRequest, pk: int) -> HttpResponse:
         state = _store(form.cleaned_data["file"])
         sheet = _sheet(state)
         if sheet.readable:
+            previous = _state(request, chain)
+            if previous and previous.get("mapping") and previous.get("header") == sheet.header:
+                # The same columns again (a corrected file): the mapping chosen stays.
+                state |= {"mapping": previous["mapping"], "header": previous["header"]}
             _drop(request, chain)  # a new file replaces the one of an unfinished import
             request.session[_key(chain)] = state
             return redirect("chain:import-mapping", pk=chain.pk)
@@ -263,7 +267,7 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
         initial |= {code: str(position) for code, position in guess_mapping(sheet.header).items()}
     form = MappingForm(request.POST or None, initial=initial, chain=chain, sheet=sheet)
     if request.method == "POST" and form.is_valid():
-        state["mapping"] = form.mapping().to_session()
+        state |= {"mapping": form.mapping().to_session(), "header": sheet.header}
         request.session[_key(chain)] = state
         return redirect("chain:import-preview", pk=chain.pk)
     context = {

@@ -730,3 +730,25 @@ def test_a_user_from_another_team_cannot_use_an_own_token_here(client, chain, ou
     _upload(client, other_chain, "crm_de_cp1252.csv")
     token = _token(client, other_chain)
     assert client.post(_url(chain, "confirm"), {"token": token}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_corrected_file_with_the_same_columns_keeps_the_chosen_mapping(
+    client_owner, german_chain
+):
+    chain = german_chain
+    _upload(client_owner, chain, "crm_de_cp1252.csv")
+    # The user leaves the notes column out on purpose (the guess had mapped it).
+    guessed = client_owner.get(_url(chain, "mapping")).context["form"].initial
+    assert guessed.get("contact_notes")
+    _map(client_owner, chain, contact_notes=None)
+    chosen = client_owner.session[f"chain-import-{chain.pk}"]["mapping"]
+
+    _upload(client_owner, chain, "crm_de_cp1252.csv")  # the corrected file
+    assert client_owner.session[f"chain-import-{chain.pk}"]["mapping"] == chosen
+    form = client_owner.get(_url(chain, "mapping")).context["form"]
+    assert not form.initial.get("contact_notes")
+
+    # Other columns: the guess again.
+    _upload(client_owner, chain, "crm_en_utf8_bom.csv")
+    assert "mapping" not in client_owner.session[f"chain-import-{chain.pk}"]
