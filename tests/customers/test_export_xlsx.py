@@ -15,23 +15,12 @@ from PIL import Image as PillowImage
 
 from customers.export_chart import log_threshold, portfolio_png
 from customers.models import AnalysisRun, Assessment, Customer
-from customers.services import analysis_run_create, value_records_load
-from customers.synthetic import generate
 from customers.value_types import ValueType
 from customers.views import XLSX_OPTIONS, _assessments_sheet
 
 URL = "/customers/export.xlsx"
 CSV_URL = "/customers/export.csv"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.fixture
-def analysed(db):
-    """A few dozen synthetic customers of every type, loaded and analysed."""
-    history, _types, _future = generate(60, seed=7, as_of=pd.Timestamp("2026-06-01"))
-    history = history.assign(customer_name="Firma " + history["customer_id"].astype(str))
-    value_records_load(history=history)
-    return analysis_run_create()
 
 
 def _workbook(client, **headers) -> openpyxl.Workbook:

@@ -12,15 +12,6 @@ from customers.synthetic import generate
 from tests.factories import make_actor
 
 
-@pytest.fixture
-def analysed(db):
-    """A few dozen synthetic customers of every type, loaded and analysed."""
-    history, _types, _future = generate(60, seed=7, as_of=pd.Timestamp("2026-06-01"))
-    history = history.assign(customer_name="Firma " + history["customer_id"].astype(str))
-    value_records_load(history=history)
-    return analysis_run_create()
-
-
 @pytest.mark.django_db
 def test_pages_show_an_empty_state_before_any_analysis(client_owner):
     for url in ["/customers/", "/customers/portfolio/", "/customers/focus/"]:

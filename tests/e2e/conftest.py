@@ -46,11 +46,11 @@ def browser() -> Iterator:
         browser.close()
 
 
-@pytest.fixture
-def page(browser, request: pytest.FixtureRequest) -> Iterator:
-    # en-US makes LocaleMiddleware pick English, whatever LANGUAGE_CODE says.
+def open_page(browser, request: pytest.FixtureRequest, locale: str) -> Iterator:
+    """A page in a fresh browser context whose browser asks for `locale`; a screenshot of
+    it lands in test-artifacts/ when the test fails."""
     context = browser.new_context(
-        locale="en-US", viewport={"width": 1600, "height": 1000}, accept_downloads=True
+        locale=locale, viewport={"width": 1600, "height": 1000}, accept_downloads=True
     )
     context.set_default_timeout(10_000)
     page = context.new_page()
@@ -60,3 +60,22 @@ def page(browser, request: pytest.FixtureRequest) -> Iterator:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+
+
+@pytest.fixture
+def page(browser, request: pytest.FixtureRequest) -> Iterator:
+    # en-US makes LocaleMiddleware pick English, whatever LANGUAGE_CODE says.
+    yield from open_page(browser, request, "en-US")
+
+
+def log_in(page, base: str, username: str = "demo", password: str | None = None) -> None:
+    """Log in through the form, as a person does (django-axes needs the real login)."""
+    from playwright.sync_api import expect
+
+    from chain.management.commands.demo_data import DEMO_PASSWORD
+
+    page.goto(f"{base}/accounts/login/")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(password or DEMO_PASSWORD)
+    page.locator("#id_password").press("Enter")
+    expect(page).to_have_url(f"{base}/chains/")

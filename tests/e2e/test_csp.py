@@ -14,7 +14,7 @@ from django.core.management import call_command
 from chain.management.commands.demo_data import ADMIN_PASSWORD, DEMO_PASSWORD, SCOPE
 from chain.models import Actor, Chain, ChainLink
 
-from .conftest import CHROMIUM
+from .conftest import CHROMIUM, log_in
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
@@ -68,14 +68,6 @@ def problems(page) -> list[str]:
     return seen
 
 
-def _log_in(page, base: str, username: str, password: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill(password)
-    page.locator(".login-box form button[type=submit]").click()
-    expect(page).to_have_url(f"{base}/chains/")
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_app_works_under_its_content_security_policy(live_server, page, problems):
     call_command("demo_data", stdout=StringIO())
@@ -86,7 +78,7 @@ def test_the_app_works_under_its_content_security_policy(live_server, page, prob
     response = page.goto(f"{base}/accounts/login/")
     policy = response.headers["content-security-policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
-    _log_in(page, base, "demo", DEMO_PASSWORD)
+    log_in(page, base, "demo", DEMO_PASSWORD)
 
     # The chain page: the diagram takes its styles from app.css, not from inline <style>.
     page.goto(f"{base}/chains/{chain.pk}/")
@@ -128,7 +120,7 @@ def test_the_app_works_under_its_content_security_policy(live_server, page, prob
 
     # An administrator's admin: index, a changelist and a change form.
     page.locator("header form[action='/accounts/logout/'] button").click()
-    _log_in(page, base, "admin", ADMIN_PASSWORD)
+    log_in(page, base, "admin", ADMIN_PASSWORD)
     page.goto(f"{base}/admin/")
     expect(page.locator("#site-name")).to_be_visible()
     page.goto(f"{base}/admin/chain/actor/")

@@ -11,12 +11,12 @@ import pytest
 from django.core.management import call_command
 from pypdf import PdfReader
 
-from chain.management.commands.demo_data import DEMO_PASSWORD, SCOPE
+from chain.management.commands.demo_data import SCOPE
 from chain.models import Chain, Contact
 from customers.models import Assessment
 from customers.selectors import latest_run
 
-from .conftest import CHROMIUM
+from .conftest import CHROMIUM, log_in
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
@@ -24,14 +24,6 @@ pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed"),
 ]
-
-
-def _log_in(page, base: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.locator("#id_username").fill("demo")
-    page.locator("#id_password").fill(DEMO_PASSWORD)
-    page.locator("#id_password").press("Enter")
-    expect(page).to_have_url(f"{base}/chains/")
 
 
 def _download(page, link, folder: Path) -> Path:
@@ -51,7 +43,7 @@ def test_each_export_downloads_and_holds_the_chain(live_server, page, tmp_path):
     assert latest_run() is not None  # the demo data brings an analysed customer base
 
     base = live_server.url
-    _log_in(page, base)
+    log_in(page, base)
     page.goto(f"{base}/chains/{chain.pk}/")
     exports = page.locator("#summary nav.exports")
 

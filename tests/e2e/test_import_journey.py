@@ -17,10 +17,10 @@ import openpyxl
 import pytest
 from django.core.management import call_command
 
-from chain.management.commands.demo_data import DEMO_PASSWORD, SCOPE
+from chain.management.commands.demo_data import SCOPE
 from chain.models import Actor, ActorKind, Chain, ChainLink, Contact
 
-from .conftest import ARTIFACTS, CHROMIUM
+from .conftest import CHROMIUM, log_in, open_page
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
@@ -108,15 +108,7 @@ def _crm_export(path: Path, lena_email: str) -> Path:
 @pytest.fixture
 def german_page(browser, request: pytest.FixtureRequest) -> Iterator:
     """A page whose browser asks for German, with a screenshot when the test fails."""
-    context = browser.new_context(locale="de-DE", viewport={"width": 1600, "height": 1000})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    yield page
-    call = getattr(request.node, "rep_call", None)
-    if call is not None and call.failed:
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
+    yield from open_page(browser, request, "de-DE")
 
 
 @pytest.fixture
@@ -126,14 +118,6 @@ def demo_chain(transactional_db, settings, tmp_path) -> Chain:
     kind = ActorKind.objects.get(name="Großhandel/Fachhandel")
     Actor.objects.create(name=CATALOG_ACTOR, kind=kind, size=Actor.Size.MEDIUM)
     return Chain.objects.get(scope_name=SCOPE)
-
-
-def _log_in(page, base: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.locator("#id_username").fill("demo")
-    page.locator("#id_password").fill(DEMO_PASSWORD)
-    page.locator("#id_password").press("Enter")
-    expect(page).to_have_url(f"{base}/chains/")
 
 
 def _upload(page, path: Path) -> None:
@@ -187,7 +171,7 @@ def test_a_crm_export_is_corrected_checked_and_imported(
     before = _db_state(chain)
     stages = {stage.name: stage for stage in chain.stages.all()}
 
-    _log_in(page, base)
+    log_in(page, base)
     page.goto(f"{base}/chains/{chain.pk}/")
     expect(page.locator("html")).to_have_attribute("lang", "de")
     page.get_by_role("link", name="Akteure und Ansprechpartner importieren").click()

@@ -13,13 +13,13 @@ import pandas as pd
 import pytest
 from django.core.management import call_command
 
-from chain.management.commands.demo_data import DEMO_PASSWORD, SCOPE
+from chain.management.commands.demo_data import SCOPE
 from chain.models import Chain, ChainLink, ReviewComment, Team, WorksheetAnswer
 from customers.models import Assessment, Customer
 from customers.synthetic import generate
 from tests.factories import make_user
 
-from .conftest import CHROMIUM
+from .conftest import CHROMIUM, log_in
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
@@ -27,14 +27,6 @@ pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed"),
 ]
-
-
-def _log_in(page, base: str, username: str, password: str = DEMO_PASSWORD) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill(password)
-    page.locator("#id_password").press("Enter")
-    expect(page).to_have_url(f"{base}/chains/")
 
 
 def _second_page(browser, locale: str = "en-US"):
@@ -54,7 +46,7 @@ def test_a_manager_returns_a_submitted_chain_with_comments(live_server, page, br
     link = chain.links.select_related("actor").order_by("stage__position", "position").first()
 
     # The team submits the chain.
-    _log_in(page, base, "demo")
+    log_in(page, base, "demo")
     page.goto(f"{base}/chains/{chain.pk}/")
     page.locator("#review button", has_text="Submit for review").click()
     expect(page.locator("#review .badge")).to_have_text("Submitted")
@@ -62,7 +54,7 @@ def test_a_manager_returns_a_submitted_chain_with_comments(live_server, page, br
     # A manager of no team opens it from the dashboard, comments on an actor, returns it.
     context, manager = _second_page(browser)
     try:
-        _log_in(manager, base, "leitung")
+        log_in(manager, base, "leitung")
         manager.goto(f"{base}/chains/dashboard/")
         manager.locator(f'a[href="/chains/{chain.pk}/"]').first.click()
         expect(manager.locator("#summary h1")).to_contain_text(SCOPE)
@@ -115,10 +107,10 @@ def test_a_conflicting_edit_is_refused_and_explained(live_server, page, browser,
     make_user("jonas", Team.objects.get(chains=chain), first_name="Jonas", last_name="Berg")
     link = chain.links.select_related("actor").first()
 
-    _log_in(page, base, "demo")
+    log_in(page, base, "demo")
     context, other = _second_page(browser)
     try:
-        _log_in(other, base, "jonas", "pw-jonas")
+        log_in(other, base, "jonas", "pw-jonas")
         # Both open the same actor's form.
         for p in (page, other):
             p.goto(f"{base}/chains/{chain.pk}/")
@@ -151,7 +143,7 @@ def test_a_conflicting_edit_is_refused_and_explained(live_server, page, browser,
 
 def test_the_language_switches_and_stays(live_server, page, demo_chain):
     base, chain = live_server.url, demo_chain
-    _log_in(page, base, "demo")
+    log_in(page, base, "demo")
     page.goto(f"{base}/chains/{chain.pk}/")
     expect(page.locator("#review h2")).to_contain_text("Review")
 
@@ -192,7 +184,7 @@ def test_a_customer_import_leads_to_the_portfolio_and_a_customer(
     frame = _history_csv(path)
     Customer.objects.all().delete()  # only the customers of this file
 
-    _log_in(page, base, "demo")
+    log_in(page, base, "demo")
     page.goto(f"{base}/customers/import/")
     page.locator("input[type=file]").set_input_files(str(path))
     page.locator("button", has_text="Upload and import").click()
@@ -229,7 +221,7 @@ def test_a_customer_import_leads_to_the_portfolio_and_a_customer(
 def test_a_failed_request_is_reported_not_swallowed(live_server, page, demo_chain):
     base, chain = live_server.url, demo_chain
     link = chain.links.first()
-    _log_in(page, base, "demo")
+    log_in(page, base, "demo")
     page.goto(f"{base}/chains/{chain.pk}/")
     # Somebody else removes the actor while the page is open.
     ChainLink.objects.filter(pk=link.pk).delete()
@@ -240,7 +232,7 @@ def test_a_failed_request_is_reported_not_swallowed(live_server, page, demo_chai
 
 def test_autosave_keeps_saving_and_stops_at_another_persons_answer(live_server, page, demo_chain):
     base, chain = live_server.url, demo_chain
-    _log_in(page, base, "demo")
+    log_in(page, base, "demo")
     page.goto(f"{base}/chains/{chain.pk}/")
     answer = page.locator("#worksheet textarea").first
     question = answer.get_attribute("id").removeprefix("answer-")

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from chain.management.commands.demo_data import DEMO_PASSWORD, SCOPE
+from chain.management.commands.demo_data import SCOPE
 from chain.models import Chain, ChainLink, Stage
 
-from .conftest import CHROMIUM
+from .conftest import CHROMIUM, log_in
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
@@ -33,14 +33,6 @@ INFLUENCE_TEXT = "Tests adhesives on cold substrates and advises the tilers."
 ANSWER = "ProFix for tilers in southern Germany, checked in the browser."
 
 
-def _log_in(page, base_url: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.locator("#id_username").fill("demo")
-    page.locator("#id_password").fill(DEMO_PASSWORD)
-    page.locator(".login-box form button[type=submit]").click()
-    expect(page).to_have_url(f"{base_url}/chains/")
-
-
 def _board_write(page, url_part: str):
     """Wait for the htmx POST to `url_part` to be answered, so the DB reflects the write."""
     return page.expect_response(lambda r: url_part in r.url and r.request.method == "POST" and r.ok)
@@ -56,7 +48,7 @@ def test_newcomer_maps_the_demo_chain(live_server, page, tmp_path: Path):
     chain = Chain.objects.get(scope_name=SCOPE)
     base = live_server.url
 
-    _log_in(page, base)
+    log_in(page, base)
 
     # The chain list leads to the demo chain.
     page.locator(f'#chain-table a[href="/chains/{chain.pk}/"]').click()
