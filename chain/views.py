@@ -649,12 +649,17 @@ def chain_return(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             request, services.chain_return, chain=chain, user=request.user, comment=comment
         )
         return _after_write(request, chain, "review")
-    context = {"chain": chain, "form": form, "form_template": "chain/_return_form.html"}
+    return _review_form(request, chain, form, "chain/_return_form.html", "#review form.return-form")
+
+
+def _review_form(
+    request: HtmxHttpRequest, chain: Chain, form: forms.Form, template: str, selector: str
+) -> HttpResponse:
+    """A review form with its errors: for htmx in place of itself (`selector`; the form
+    posts into #review, which must stay), else on a page of its own."""
+    context = {"chain": chain, "form": form, "form_template": template}
     if request.htmx:
-        # The form posts into #review; with errors only the form itself is replaced.
-        return retarget(
-            render(request, "chain/_return_form.html", context), "#review form.return-form"
-        )
+        return retarget(render(request, template, context), selector)
     return render(request, "chain/edit_page.html", context)
 
 
@@ -682,13 +687,9 @@ def comment_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             chain=chain, author=request.user, text=form.cleaned_data["text"], **form.target()
         )
         return _after_write(request, chain, "review")
-    context = {"chain": chain, "form": form, "form_template": "chain/_comment_form.html"}
-    if request.htmx:
-        # The form posts into #review; with errors only the form itself is replaced.
-        return retarget(
-            render(request, "chain/_comment_form.html", context), "#review form.comment-form"
-        )
-    return render(request, "chain/edit_page.html", context)
+    return _review_form(
+        request, chain, form, "chain/_comment_form.html", "#review form.comment-form"
+    )
 
 
 @require_POST

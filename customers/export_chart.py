@@ -12,11 +12,6 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import to_rgba_array
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter
 
 from .palette import TYPE_COLOURS
 
@@ -63,6 +58,8 @@ def _drawing_order(codes: np.ndarray) -> np.ndarray:
 
 def _colours(codes: np.ndarray) -> np.ndarray:
     """One RGBA row per customer, looked up by type (faster than a colour name per point)."""
+    from matplotlib.colors import to_rgba_array  # lazily, as in portfolio_png
+
     table = to_rgba_array([*TYPE_COLOURS.values(), OTHER_COLOUR])
     # A code without a colour gets -1, which picks the table's last row: OTHER_COLOUR.
     return table[pd.Categorical(codes, categories=list(TYPE_COLOURS)).codes]
@@ -90,6 +87,13 @@ def portfolio_png(
     The points are rasterised, small, and drawn as one scatter, so that 100,000 customers
     take a fraction of a second.
     """
+    # Imported here: matplotlib takes 0.3 s to import, which every process (the server,
+    # each manage.py command, the tests) would otherwise pay at start-up.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import FuncFormatter
+
     figure = Figure(figsize=SIZE_INCHES, dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
     ax = figure.add_subplot()

@@ -78,3 +78,17 @@ def grow_chain(chain: Chain, actors: int, contacts_each: int) -> None:
             make_contact(link, name=f"P{link.pk}-{j}", level=Contact.Level.REGULAR)
     for a, b in zip(links, links[1:], strict=False):
         make_influence(a, b)
+
+
+def contact_form_data(contact: Contact, version: int | None = None, **fields) -> dict:
+    """What the contact's edit form posts: its main fields, the version it was loaded at
+    (the contact's current one unless given) and `fields` changed."""
+    data = {
+        "name": contact.name,
+        "role": contact.role,
+        "level": contact.level,
+        "attitude": contact.attitude,
+        "relation_now": contact.relation_now,
+        "version": contact.version if version is None else version,
+    }
+    return {**data, **fields}

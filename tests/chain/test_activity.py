@@ -4,21 +4,15 @@ import pytest
 from django.test import Client
 
 from chain.models import ChainLink, Contact, Influence
-from tests.factories import make_contact, make_influence, make_link, make_success_factor
+from tests.factories import (
+    contact_form_data,
+    make_contact,
+    make_influence,
+    make_link,
+    make_success_factor,
+)
 
 HX = {"HX-Request": "true"}
-
-
-def _contact_data(contact: Contact, **fields) -> dict:
-    data = {
-        "name": contact.name,
-        "role": contact.role,
-        "level": contact.level,
-        "attitude": contact.attitude,
-        "relation_now": contact.relation_now,
-        "version": contact.version,
-    }
-    return {**data, **fields}
 
 
 @pytest.mark.django_db
@@ -28,7 +22,7 @@ def test_the_feed_shows_who_changed_what(client_owner, teammate, chain):
     bob.force_login(teammate)
     bob.post(
         f"/chains/contacts/{contact.pk}/edit/",
-        _contact_data(contact, level="regular"),
+        contact_form_data(contact, level="regular"),
         headers=HX,
     )
     body = client_owner.get(f"/chains/{chain.pk}/activity/", headers=HX).content.decode()
@@ -41,9 +35,9 @@ def test_the_feed_shows_who_changed_what(client_owner, teammate, chain):
 def test_edits_in_a_row_read_as_one_entry(client_owner, chain):
     contact = make_contact(make_link(chain), name="Anna Weber")
     url = f"/chains/contacts/{contact.pk}/edit/"
-    client_owner.post(url, _contact_data(contact, role="Buyer"), headers=HX)
+    client_owner.post(url, contact_form_data(contact, role="Buyer"), headers=HX)
     contact.refresh_from_db()
-    client_owner.post(url, _contact_data(contact, role="Head of buying"), headers=HX)
+    client_owner.post(url, contact_form_data(contact, role="Head of buying"), headers=HX)
     body = client_owner.get(f"/chains/{chain.pk}/activity/", headers=HX).content.decode()
     assert body.count("<del>Purchasing</del>") == 1 and "Head of buying" in body
     assert "<del>Buyer</del>" not in body

@@ -5,8 +5,7 @@ import re
 import pytest
 from django.test import Client
 
-from chain.models import Contact
-from tests.factories import make_contact, make_link
+from tests.factories import contact_form_data, make_contact, make_link
 
 HX = {"HX-Request": "true"}
 
@@ -22,18 +21,6 @@ def client_teammate(teammate):
     return client
 
 
-def _contact_data(contact: Contact, version: int, **fields) -> dict:
-    data = {
-        "name": contact.name,
-        "role": contact.role,
-        "level": contact.level,
-        "attitude": contact.attitude,
-        "relation_now": contact.relation_now,
-        "version": version,
-    }
-    return {**data, **fields}
-
-
 @pytest.mark.django_db
 def test_the_second_save_of_a_contact_is_refused_and_can_be_reapplied(
     client_owner, client_teammate, chain
@@ -46,12 +33,12 @@ def test_the_second_save_of_a_contact_is_refused_and_can_be_reapplied(
     assert alice_version == bob_version == 1
 
     saved = client_teammate.post(
-        url, _contact_data(contact, bob_version, role="Head of buying"), headers=HX
+        url, contact_form_data(contact, bob_version, role="Head of buying"), headers=HX
     )
     assert saved.status_code == 200 and 'id="board"' in saved.content.decode()
 
     refused = client_owner.post(
-        url, _contact_data(contact, alice_version, role="Category manager"), headers=HX
+        url, contact_form_data(contact, alice_version, role="Category manager"), headers=HX
     )
     body = refused.content.decode()
     assert refused.status_code == 200 and "<html" not in body
@@ -65,7 +52,7 @@ def test_the_second_save_of_a_contact_is_refused_and_can_be_reapplied(
     # The refused form now carries the current version: saving again applies her value.
     assert _version(body) == 2
     reapplied = client_owner.post(
-        url, _contact_data(contact, _version(body), role="Category manager"), headers=HX
+        url, contact_form_data(contact, _version(body), role="Category manager"), headers=HX
     )
     assert 'id="board"' in reapplied.content.decode()
     contact.refresh_from_db()
@@ -99,7 +86,7 @@ def test_a_stale_scope_form_is_refused_without_htmx_too(client_owner, client_tea
 @pytest.mark.django_db
 def test_a_form_without_a_version_is_refused(client_owner, chain):
     contact = make_contact(make_link(chain))
-    data = _contact_data(contact, 1, role="Buyer")
+    data = contact_form_data(contact, 1, role="Buyer")
     del data["version"]
     client_owner.post(f"/chains/contacts/{contact.pk}/edit/", data, headers=HX)
     contact.refresh_from_db()
