@@ -1,6 +1,7 @@
 """Browser fixtures for the real-browser tests: the system Chromium, driven by Playwright."""
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,20 +47,46 @@ def browser() -> Iterator:
         browser.close()
 
 
-def open_page(browser, request: pytest.FixtureRequest, locale: str) -> Iterator:
-    """A page in a fresh browser context whose browser asks for `locale`; a screenshot of
-    it lands in test-artifacts/ when the test fails."""
+# Requests sent and not yet answered, per browser context (see close_settled).
+_PENDING: dict[int, set] = {}
+
+
+def new_context(browser, locale: str):
+    """A browser context asking for `locale` that keeps track of its open requests."""
     context = browser.new_context(
         locale=locale, viewport={"width": 1600, "height": 1000}, accept_downloads=True
     )
     context.set_default_timeout(10_000)
+    pending: set = set()
+    context.on("request", lambda request: pending.add(request))
+    context.on("requestfinished", lambda request: pending.discard(request))
+    context.on("requestfailed", lambda request: pending.discard(request))
+    _PENDING[id(context)] = pending
+    return context
+
+
+def close_settled(context, page) -> None:
+    """Close the context once the server has answered all its requests. A write makes the
+    page reload its regions; a request still running when the test database is flushed
+    after the test can deadlock the flush."""
+    pending = _PENDING.pop(id(context), set())
+    deadline = time.monotonic() + 10
+    while pending and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    context.close()
+
+
+def open_page(browser, request: pytest.FixtureRequest, locale: str) -> Iterator:
+    """A page in a fresh browser context whose browser asks for `locale`; a screenshot of
+    it lands in test-artifacts/ when the test fails."""
+    context = new_context(browser, locale)
     page = context.new_page()
     yield page
     call = getattr(request.node, "rep_call", None)
     if call is not None and call.failed:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
+    close_settled(context, page)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from customers.models import Assessment, Customer
 from customers.synthetic import generate
 from tests.factories import make_user
 
-from .conftest import CHROMIUM, log_in
+from .conftest import CHROMIUM, close_settled, log_in, new_context
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
@@ -30,8 +30,7 @@ pytestmark = [
 
 
 def _second_page(browser, locale: str = "en-US"):
-    context = browser.new_context(locale=locale, viewport={"width": 1600, "height": 1000})
-    context.set_default_timeout(10_000)
+    context = new_context(browser, locale)
     return context, context.new_page()
 
 
@@ -82,7 +81,7 @@ def test_a_manager_returns_a_submitted_chain_with_comments(live_server, page, br
         return_form.locator("button[type=submit]").click()
         expect(manager.locator("#review .badge").first).to_have_text("Returned")
     finally:
-        context.close()
+        close_settled(context, manager)
 
     chain.refresh_from_db()
     assert chain.status == Chain.Status.RETURNED
@@ -123,7 +122,7 @@ def test_a_conflicting_edit_is_refused_and_explained(live_server, page, browser,
         jonas_form.locator("button[type=submit]").click()
         expect(other.locator(f"form#link-{link.pk}")).to_have_count(0)
     finally:
-        context.close()
+        close_settled(context, other)
 
     # The other save is refused: the form explains who saved what and keeps the input.
     form = page.locator(f"form#link-{link.pk}")
