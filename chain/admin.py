@@ -38,8 +38,8 @@ class SuccessFactorAdmin(admin.ModelAdmin):
 
 @admin.register(Actor)
 class ActorAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "size", "position", "count", "is_own_company"]
-    list_filter = ["kind", "size", "position", "is_own_company"]
+    list_display = ["name", "kind", "size", "is_own_company"]
+    list_filter = ["kind", "size", "is_own_company"]
     search_fields = ["name", "notes"]
     list_select_related = ["kind"]
 

@@ -147,7 +147,7 @@ def _box(box: Box, scheme: str, interactive: bool, editable: bool) -> str:
         + (f" · {link.get_relationship_display()}" if link.relationship else "")
         + "".join(f" · {ValueType(code).label} ×{n}" for code, n in types)
     )
-    count = f"×{actor.count}" if actor.count > 1 else ""
+    count = f"×{link.count}" if link.count > 1 else ""
     body = (
         f"<title>{tooltip}</title>"
         f'<rect x="{box.x}" y="{box.y}" width="{COLUMN_WIDTH}" height="{BOX_HEIGHT}" rx="6" '

@@ -136,16 +136,6 @@ class LinkForm(VersionedForm):
     size = forms.ChoiceField(
         choices=[("", "–"), *Actor.Size.choices], required=False, label=_("Size class")
     )
-    position_ = forms.ChoiceField(
-        choices=[("", "–"), *Actor.Position.choices],
-        required=False,
-        label=_("Competitive position"),
-    )
-    count = forms.IntegerField(
-        min_value=1,
-        label=_("Count"),
-        help_text=_("How many such organisations this box stands for."),
-    )
     importance = forms.TypedChoiceField(
         choices=[("", "–"), *[(i, str(i)) for i in range(1, 6)]],
         coerce=int,
@@ -155,11 +145,13 @@ class LinkForm(VersionedForm):
         help_text=_("1 (low) to 5 (key actor)"),
     )
 
-    field_order = ["kind", "count", "size", "position_", "importance", "relationship"]
+    field_order = ["kind", "count", "size", "competitive_position", "importance", "relationship"]
 
     class Meta:
         model = ChainLink
         fields = [
+            "count",
+            "competitive_position",
             "importance",
             "relationship",
             "success_factors",
@@ -179,18 +171,14 @@ class LinkForm(VersionedForm):
         actor = self.instance.actor
         self.fields["kind"].initial = actor.kind_id
         self.fields["size"].initial = actor.size
-        self.fields["position_"].initial = actor.position
-        self.fields["count"].initial = actor.count
 
     def save(self, commit: bool = True) -> ChainLink:
         link = super().save(commit=commit)
         actor = link.actor
         actor.kind = self.cleaned_data["kind"]
         actor.size = self.cleaned_data["size"]
-        actor.position = self.cleaned_data["position_"]
-        actor.count = self.cleaned_data["count"]
         if commit:
-            actor.save(update_fields=["kind", "size", "position", "count"])
+            actor.save(update_fields=["kind", "size"])
         return link
 
 

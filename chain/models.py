@@ -1,6 +1,7 @@
 """The problem-solving chain: catalogs, chains, stages, links, contacts, influences."""
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -76,8 +77,20 @@ class SuccessFactor(models.Model):
         return self.name
 
 
-class Actor(models.Model):
-    """An organisation, or a group of like organisations, reusable across chains."""
+class CompetitivePosition(models.TextChoices):
+    LEADER = "leader", _("market leader")
+    CHALLENGER = "challenger", _("challenger")
+    FOLLOWER = "follower", _("follower")
+    NICHE = "niche", _("niche player")
+
+
+class Actor(Versioned):
+    """An organisation, or a group of like organisations, reusable across chains.
+
+    Only what describes the organisation itself lives here (name, kind, size class); its
+    place in one chain's market (competitive position, count, importance, ...) belongs to
+    the `ChainLink`, so that one team's chain never changes another's (docs/architecture.md).
+    """
 
     class Size(models.TextChoices):
         MICRO = "micro", _("micro (< 10 staff)")
@@ -86,36 +99,21 @@ class Actor(models.Model):
         LARGE = "large", _("large (250+)")
         GROUP = "group", _("group / corporation")
 
-    class Position(models.TextChoices):
-        LEADER = "leader", _("market leader")
-        CHALLENGER = "challenger", _("challenger")
-        FOLLOWER = "follower", _("follower")
-        NICHE = "niche", _("niche player")
-
     name = models.CharField(_("name"), max_length=160, unique=True)
     kind = models.ForeignKey(
         ActorKind, on_delete=models.PROTECT, related_name="actors", verbose_name=_("kind")
     )
     size = models.CharField(_("size class"), max_length=12, choices=Size.choices, blank=True)
-    position = models.CharField(
-        _("competitive position"), max_length=12, choices=Position.choices, blank=True
-    )
-    count = models.PositiveIntegerField(
-        _("count"), default=1, help_text=_("How many such organisations this box stands for.")
-    )
     is_own_company = models.BooleanField(
         _("our own company"), default=False, help_text=_("Highlighted in every chain.")
     )
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), max_length=5000, blank=True)
     history = _history()
 
     class Meta:
         ordering = ["name"]
         verbose_name = _("actor")
         verbose_name_plural = _("actors")
-        constraints = [
-            models.CheckConstraint(condition=Q(count__gte=1), name="actor_count_positive"),
-        ]
 
     def __str__(self) -> str:
         return self.name
@@ -157,10 +155,30 @@ class Chain(Versioned):
     customer_type = models.CharField(
         _("customer value type"), max_length=16, choices=CHAIN_VALUE_TYPES, blank=True
     )
-    coach_whom = models.TextField(_("customers to coach"), blank=True)
+    coach_whom = models.TextField(_("customers to coach"), max_length=5000, blank=True)
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT
     )
+    # The review's four eyes: who submitted, who approved and when; any change to the chain
+    # or its parts after approval sets `changed_since_approval` (services.chain_touch).
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("submitted by"),
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    changed_since_approval = models.BooleanField(_("changed since approval"), default=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     # Any change to the chain or its parts (services.chain_touch), for "stale" and sorting.
     updated_at = models.DateTimeField(_("last change"), auto_now=True)
@@ -254,12 +272,21 @@ class ChainLink(Versioned):
     relationship = models.CharField(
         _("relationship with us"), max_length=20, choices=Relationship.choices, blank=True
     )
+    competitive_position = models.CharField(
+        _("competitive position"), max_length=12, choices=CompetitivePosition.choices, blank=True
+    )
+    count = models.PositiveIntegerField(
+        _("count"),
+        default=1,
+        validators=[MinValueValidator(1)],
+        help_text=_("How many such organisations this box stands for."),
+    )
     success_factors = models.ManyToManyField(
         SuccessFactor, blank=True, related_name="links", verbose_name=_("success factors")
     )
-    success_factors_text = models.TextField(_("other success factors"), blank=True)
-    problems_needs = models.TextField(_("problems and needs"), blank=True)
-    notes = models.TextField(_("notes"), blank=True)
+    success_factors_text = models.TextField(_("other success factors"), max_length=2000, blank=True)
+    problems_needs = models.TextField(_("problems and needs"), max_length=5000, blank=True)
+    notes = models.TextField(_("notes"), max_length=5000, blank=True)
     history = _history(m2m_fields=[success_factors])
 
     class Meta:
@@ -272,6 +299,7 @@ class ChainLink(Versioned):
                 condition=Q(importance__isnull=True) | Q(importance__gte=1, importance__lte=5),
                 name="importance_1_to_5",
             ),
+            models.CheckConstraint(condition=Q(count__gte=1), name="link_count_positive"),
         ]
 
     def __str__(self) -> str:
@@ -384,7 +412,7 @@ class Contact(Versioned):
         _("relationship we aim for"), max_length=16, choices=Relation.choices, blank=True
     )
     last_contact = models.DateField(_("last contact"), null=True, blank=True)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), max_length=5000, blank=True)
     history = _history()
 
     class Meta:
@@ -425,7 +453,7 @@ class Influence(Versioned):
     target = models.ForeignKey(
         ChainLink, on_delete=models.CASCADE, related_name="influences_in", verbose_name=_("on")
     )
-    description = models.TextField(_("description"))
+    description = models.TextField(_("description"), max_length=2000)
     strength = models.PositiveSmallIntegerField(
         _("strength"), choices=Strength.choices, default=Strength.MEDIUM
     )
@@ -482,7 +510,7 @@ class WorksheetAnswer(Versioned):
         verbose_name=_("actor"),
     )
     question = models.CharField(_("question"), max_length=16, choices=Question.choices)
-    text = models.TextField(_("answer"), blank=True)
+    text = models.TextField(_("answer"), max_length=20000, blank=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
@@ -531,7 +559,16 @@ class ReviewComment(models.Model):
         related_name="+",
         verbose_name=_("author"),
     )
-    text = models.TextField(_("comment"))
+    # A reply belongs to the comment it answers; only top-level comments are resolved.
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="replies",
+        verbose_name=_("reply to"),
+    )
+    text = models.TextField(_("comment"), max_length=5000)
     created_at = models.DateTimeField(_("written"), auto_now_add=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     resolved_by = models.ForeignKey(

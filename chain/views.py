@@ -44,6 +44,7 @@ from .models import (
     Chain,
     ChainLink,
     ChainSnapshot,
+    CompetitivePosition,
     Contact,
     Coverage,
     Influence,
@@ -216,7 +217,7 @@ def _card_labels() -> dict:
         "coverage": {value: str(label) for value, label in Coverage.choices},
         "relationships": {value: str(label) for value, label in ChainLink.Relationship.choices},
         "sizes": {value: str(label) for value, label in Actor.Size.choices},
-        "positions": {value: str(label) for value, label in Actor.Position.choices},
+        "positions": {value: str(label) for value, label in CompetitivePosition.choices},
         "value_types": {value: str(label) for value, label in ValueType.choices},
         # The influence list's rows ({% influence_row %}).
         "edit": _("Edit"),

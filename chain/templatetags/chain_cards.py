@@ -103,8 +103,9 @@ def member_card(context: template.Context, link: ChainLink) -> str:
         facts.append(t["relationships"].get(link.relationship, link.relationship))
     if actor.size:
         facts.append(t["sizes"].get(actor.size, actor.size))
-    if actor.position:
-        facts.append(t["positions"].get(actor.position, actor.position))
+    if link.competitive_position:
+        position = link.competitive_position
+        facts.append(t["positions"].get(position, position))
     if own:
         badge = f'<span class="badge own-badge">{_e(t["us"])}</span>'
     else:
@@ -150,7 +151,7 @@ def member_card(context: template.Context, link: ChainLink) -> str:
             card_class="us" if own else f"coverage-{_e(link.coverage)}",
             title=title,
             tools=tools,
-            count=f' <span class="muted">×{_e(actor.count)}</span>' if actor.count > 1 else "",
+            count=f' <span class="muted">×{_e(link.count)}</span>' if link.count > 1 else "",
             importance_label=_e(t["importance"]),
             importance=importance,
             dots=_e(link.importance_dots),

@@ -12,7 +12,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from chain import exports, services
-from chain.models import Actor, ChainLink, Contact, Influence, ReviewComment
+from chain.models import Actor, ChainLink, CompetitivePosition, Contact, Influence, ReviewComment
 from tests.factories import (
     make_actor,
     make_contact,
@@ -36,7 +36,8 @@ def mapped(chain, owner):
     retailer = make_link(
         chain,
         stages[2],
-        actor=make_actor("Baustoff Nord", kind=make_kind("Retail"), size=Actor.Size.LARGE, count=3),
+        actor=make_actor("Baustoff Nord", kind=make_kind("Retail"), size=Actor.Size.LARGE),
+        count=3,
         importance=5,
         relationship=ChainLink.Relationship.DIRECT_CUSTOMER,
         problems_needs="Short delivery times",
@@ -45,7 +46,8 @@ def mapped(chain, owner):
     crafts = make_link(
         chain,
         stages[3],
-        actor=make_actor("Tilers South", position=Actor.Position.NICHE),
+        actor=make_actor("Tilers South"),
+        competitive_position=CompetitivePosition.NICHE,
         importance=4,
         relationship=ChainLink.Relationship.INDIRECT_CUSTOMER,
     )

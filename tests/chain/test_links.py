@@ -60,7 +60,7 @@ def test_edit_characterises_the_member_and_its_actor(client_owner, chain, htmx_h
             "problems_needs": "Needs fast curing",
             "kind": link.actor.kind_id,
             "size": "large",
-            "position_": "leader",
+            "competitive_position": "leader",
             "count": "3",
         },
         headers=htmx_headers,
@@ -70,7 +70,8 @@ def test_edit_characterises_the_member_and_its_actor(client_owner, chain, htmx_h
     link.actor.refresh_from_db()
     assert (link.importance, link.relationship) == (5, "direct_customer")
     assert link.is_characterised
-    assert (link.actor.size, link.actor.position, link.actor.count) == ("large", "leader", 3)
+    assert link.actor.size == "large"
+    assert (link.competitive_position, link.count) == ("leader", 3)
 
 
 @pytest.mark.django_db

@@ -17,6 +17,7 @@ from chain.models import (
     ActorKind,
     Chain,
     ChainLink,
+    CompetitivePosition,
     Contact,
     Influence,
     Question,
@@ -61,7 +62,7 @@ SUCCESS_FACTORS = [
 ]
 
 Size = Actor.Size
-Position = Actor.Position
+Position = CompetitivePosition
 
 # The actor catalog: (name, kind, size, competitive position, count, notes).
 ACTORS = [
@@ -718,14 +719,12 @@ def _catalogs() -> None:
     for name in SUCCESS_FACTORS:
         SuccessFactor.objects.get_or_create(name=name)
     kinds = {kind.name: kind for kind in ActorKind.objects.filter(name__in=ACTOR_KINDS)}
-    for name, kind, size, position, count, notes in ACTORS:
+    for name, kind, size, _position, _count, notes in ACTORS:
         Actor.objects.get_or_create(
             name=name,
             defaults={
                 "kind": kinds[kind],
                 "size": size,
-                "position": position,
-                "count": count,
                 "is_own_company": name == OWN,
                 "notes": notes,
             },
@@ -752,6 +751,8 @@ def _stages(chain: Chain) -> dict[str, Stage]:
 
 def _members(chain: Chain, stages: dict[str, Stage]) -> dict[str, ChainLink]:
     actors = {actor.name: actor for actor in Actor.objects.filter(name__in=[m[0] for m in MEMBERS])}
+    # The competitive position and count describe the actor in this chain's market.
+    market = {row[0]: {"competitive_position": row[3], "count": row[4]} for row in ACTORS}
     factors = {f.name: f for f in SuccessFactor.objects.all()}
     links = {}
     for name, stage, importance, relationship, factor_names, factors_text, needs in MEMBERS:
@@ -760,6 +761,7 @@ def _members(chain: Chain, stages: dict[str, Stage]) -> dict[str, ChainLink]:
             "relationship": relationship,
             "success_factors_text": factors_text,
             "problems_needs": needs,
+            **market[name],
         }
         link = ChainLink.objects.filter(chain=chain, actor=actors[name]).first()
         if link:  # chain_create already placed the own company
