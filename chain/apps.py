@@ -1,7 +1,10 @@
 from django.apps import AppConfig
 from django.apps import apps as global_apps
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+from lib.db import sqlite_use_variable_limit
 
 
 class ChainConfig(AppConfig):
@@ -10,6 +13,7 @@ class ChainConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_roles_ensure, sender=self)
+        connection_created.connect(sqlite_use_variable_limit, dispatch_uid="sqlite_variable_limit")
 
 
 def _roles_ensure(sender, **kwargs) -> None:
