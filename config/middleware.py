@@ -1,5 +1,6 @@
-"""One log line per request, instead of gunicorn's access log."""
+"""One log line per request, instead of gunicorn's access log; the client's address."""
 
+import ipaddress
 import logging
 import time
 from collections.abc import Callable
@@ -60,3 +61,26 @@ def _user_id(request: HttpRequest) -> int | None:
     except DatabaseError:
         # A session cookie on a public page when the database is down (the health check).
         return None
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The address of the client that sent `request`, as far as the deployment can vouch.
+
+    Directly reached (TRUSTED_PROXY_COUNT = 0), that is REMOTE_ADDR, and X-Forwarded-For is
+    ignored: any client can write one. Behind n trusted proxies each of them appends the
+    address it was reached from to X-Forwarded-For, so the n-th entry from the right is the
+    one the outermost proxy saw; entries left of it come from the client and prove nothing.
+    A header too short or not an address falls back to REMOTE_ADDR (the proxy's address).
+    """
+    remote = request.META.get("REMOTE_ADDR") or None
+    count = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    if count <= 0:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    if len(forwarded) < count:
+        return remote
+    candidate = forwarded[-count]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote

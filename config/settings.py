@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config.logging import FORMATTERS, console_handler
@@ -33,7 +34,16 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", True)
-SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-change-me-in-production")
+# The development default is public (it is in this file): signed cookies and password reset
+# links made with it can be forged, so production must bring its own.
+DEV_SECRET_KEY = "dev-only-insecure-key-change-me-in-production"
+SECRET_KEY = env_str("SECRET_KEY", "") or (DEV_SECRET_KEY if DEBUG else "")
+if not SECRET_KEY:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set. With DEBUG=0 the app needs its own secret key: set "
+        "SECRET_KEY in the environment (or .env) to a long random string, for example the "
+        "output of: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -98,12 +108,40 @@ TEMPLATES = [
 ]
 
 # Embedded SQLite for a first run; PostgreSQL (psycopg 3) when DATABASE_URL names it.
+# Connections are kept for DB_CONN_MAX_AGE seconds and checked before a request reuses
+# one, so that a connection the database (or a restart of it) dropped is replaced instead
+# of failing the next request of every server thread.
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
         conn_max_age=int(env_str("DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Autosave, region reloads and the worker write at the same moment. SQLite's defaults
+    # (a rollback journal, deferred transactions) let a reader block writers and a
+    # transaction that starts reading fail at its first write with "database is locked"
+    # at once. WAL lets readers and one writer work side by side, IMMEDIATE takes the
+    # write lock when a transaction starts (so waiting for it honours the timeout), and
+    # the timeout is how long a write waits for another before it gives up.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": int(env_str("SQLITE_TIMEOUT", "20")),
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A bound on every statement: a runaway query ends with an error after this many
+    # milliseconds instead of holding a server thread (gunicorn's timeout does not stop a
+    # request in a threaded worker). 0 switches it off, e.g. for a long data migration.
+    DB_STATEMENT_TIMEOUT_MS = int(env_str("DB_STATEMENT_TIMEOUT_MS", "30000"))
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    # After any options the DATABASE_URL brings (?options=...), which it keeps.
+    _options["options"] = " ".join(
+        filter(None, [_options.get("options"), f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}"])
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -124,9 +162,16 @@ AUTHENTICATION_BACKENDS = [
 # Unlock early with `python manage.py axes_reset`.
 AXES_FAILURE_LIMIT = int(env_str("LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(env_str("LOGIN_LOCKOUT_MINUTES", "15")))
-# Username and IP together: colleagues behind one office address don't lock each other
-# out, and nobody can lock a user out from another address. The address is REMOTE_ADDR.
+# Username and client address together: the lock falls on the address the failures came
+# from, never on the account, so nobody can lock a user out from another address, and
+# colleagues behind one office address don't lock each other out.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The client address: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT reverse proxies (the TLS
+# proxy) the address the outermost of them put into X-Forwarded-For. Behind a proxy every
+# request comes from the proxy's address, which would lock out everybody at once; without
+# a trusted proxy the header is ignored, since any client can send one.
+TRUSTED_PROXY_COUNT = int(env_str("TRUSTED_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "config.middleware.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # No start-up banner on every manage.py command; failures and lockouts are still logged.

@@ -5,12 +5,15 @@
 
 import json
 import logging
+import os
 import runpy
+import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.db import OperationalError
 from django.test import RequestFactory, override_settings
 
@@ -200,6 +203,62 @@ def test_the_request_log_comes_first_and_health_skips_the_https_redirect(monkeyp
     assert production.MIDDLEWARE[0] == "config.middleware.RequestLogMiddleware"
     assert production.SECURE_SSL_REDIRECT
     assert production.SECURE_REDIRECT_EXEMPT == [r"^health/$"]
+
+
+def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
+    with pytest.raises(ImproperlyConfigured, match="SECRET_KEY is not set"):
+        settings_with(monkeypatch, unset=("SECRET_KEY",), DEBUG="0")
+    with pytest.raises(ImproperlyConfigured, match="SECRET_KEY is not set"):
+        settings_with(monkeypatch, DEBUG="0", SECRET_KEY="")
+
+
+def test_production_runs_on_its_own_secret_key_and_development_on_the_default(monkeypatch):
+    production = settings_with(monkeypatch, DEBUG="0", SECRET_KEY="a-long-random-string")
+    development = settings_with(monkeypatch, unset=("SECRET_KEY",), DEBUG="1")
+
+    assert production.SECRET_KEY == "a-long-random-string"
+    assert development.SECRET_KEY == development.DEV_SECRET_KEY
+
+
+def test_manage_py_says_why_it_does_not_start_without_a_secret_key():
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DJANGO_SETTINGS_MODULE")}
+    env["DEBUG"] = "0"
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: SECRET_KEY is not set" in result.stderr
+
+
+# Database connections -------------------------------------------------------------------
+
+
+def test_sqlite_waits_for_a_writer_instead_of_failing_at_once(monkeypatch):
+    sqlite = settings_with(monkeypatch, unset=("DATABASE_URL",)).DATABASES["default"]
+
+    assert sqlite["ENGINE"] == "django.db.backends.sqlite3"
+    assert sqlite["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert sqlite["OPTIONS"]["timeout"] >= 5
+    assert "PRAGMA journal_mode=WAL" in sqlite["OPTIONS"]["init_command"]
+    assert sqlite["CONN_HEALTH_CHECKS"] is True
+
+
+def test_postgresql_bounds_every_statement(monkeypatch):
+    url = "postgres://chainmap@db:5432/chainmap"
+    default = settings_with(monkeypatch, unset=("DB_STATEMENT_TIMEOUT_MS",), DATABASE_URL=url)
+    chosen = settings_with(monkeypatch, DATABASE_URL=url, DB_STATEMENT_TIMEOUT_MS="5000")
+
+    database = default.DATABASES["default"]
+    assert database["OPTIONS"]["options"] == "-c statement_timeout=30000"
+    assert database["CONN_HEALTH_CHECKS"] is True and database["CONN_MAX_AGE"] > 0
+    assert chosen.DATABASES["default"]["OPTIONS"]["options"] == "-c statement_timeout=5000"
 
 
 # gunicorn -------------------------------------------------------------------------------

@@ -216,6 +216,80 @@ def test_a_successful_login_resets_the_failures(client, owner):
     assert _log_in(client, "alice", "pw-alice").status_code == 302
 
 
+# Behind the TLS proxy every request comes from the proxy's address (REMOTE_ADDR); the
+# proxy appends the client's address to X-Forwarded-For.
+PROXY = "10.0.0.2"
+
+
+def _through_proxy(client: Client, username: str, password: str, client_address: str):
+    return _log_in(
+        client,
+        username,
+        password,
+        REMOTE_ADDR=PROXY,
+        HTTP_X_FORWARDED_FOR=client_address,
+    )
+
+
+@pytest.mark.django_db
+@override_settings(TRUSTED_PROXY_COUNT=1)
+def test_behind_the_proxy_failures_lock_the_attackers_address_not_the_account(client, manager):
+    attacker = "203.0.113.66"
+    for _ in range(5):
+        response = _through_proxy(client, "maria", "wrong", attacker)
+    assert response.status_code == 429
+    assert _through_proxy(Client(), "maria", "pw-maria", attacker).status_code == 429
+
+    # The real user, on another address, through the same proxy.
+    real = _through_proxy(Client(), "maria", "pw-maria", "198.51.100.7")
+
+    assert real.status_code == 302
+
+
+@pytest.mark.django_db
+@override_settings(TRUSTED_PROXY_COUNT=1)
+def test_behind_the_proxy_an_address_the_client_adds_itself_changes_nothing(client, manager):
+    # The client sends its own X-Forwarded-For; the proxy appends the address it saw.
+    for number in range(5):
+        response = _through_proxy(client, "maria", "wrong", f"192.0.2.{number}, 203.0.113.66")
+
+    assert response.status_code == 429
+    assert _through_proxy(Client(), "maria", "pw-maria", "203.0.113.66").status_code == 429
+
+
+@pytest.mark.django_db
+@override_settings(TRUSTED_PROXY_COUNT=2)
+def test_with_two_proxies_the_address_the_outer_one_saw_counts(client, manager):
+    # Client -> CDN -> TLS proxy -> app: the CDN appends the client, the proxy the CDN.
+    for _ in range(5):
+        response = _through_proxy(client, "maria", "wrong", "203.0.113.66, 10.9.9.9")
+
+    assert response.status_code == 429
+    assert (
+        _through_proxy(Client(), "maria", "pw-maria", "198.51.100.7, 10.9.9.9").status_code == 302
+    )
+
+
+@pytest.mark.django_db
+def test_without_a_trusted_proxy_a_forged_forwarded_header_is_ignored(client, manager):
+    # Reached directly: a client that names a new address on every try is still locked.
+    for number in range(5):
+        response = _log_in(client, "maria", "wrong", HTTP_X_FORWARDED_FOR=f"198.51.100.{number}")
+
+    assert response.status_code == 429
+    # Nor can it hide behind the address of somebody else.
+    assert (
+        _log_in(Client(), "maria", "pw-maria", HTTP_X_FORWARDED_FOR="198.51.100.99").status_code
+        == 429
+    )
+    assert _log_in(Client(), "maria", "pw-maria", REMOTE_ADDR="10.1.2.3").status_code == 302
+
+
+def test_the_trusted_proxy_count_comes_from_the_environment(monkeypatch):
+    assert settings_with(monkeypatch, unset=("TRUSTED_PROXY_COUNT",)).TRUSTED_PROXY_COUNT == 0
+    assert settings_with(monkeypatch, TRUSTED_PROXY_COUNT="1").TRUSTED_PROXY_COUNT == 1
+
+
 @pytest.mark.django_db
 @override_settings(AXES_FAILURE_LIMIT=2)
 def test_the_failure_limit_is_a_setting(client, owner):
