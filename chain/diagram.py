@@ -4,31 +4,63 @@ Stages are columns in chain order, members are boxes stacked in their stage, inf
 are arrows. Box colour follows one of three schemes (importance, contact coverage,
 relationship with us); a filter fades everything that does not match instead of removing
 it, so that boxes keep their place while the user switches filters.
+
+Layout: names wrap onto as many lines as they need (boxes and stage headers grow), and
+columns narrow as stages are added so that seven stages fit a 1440 px screen at full
+size. Arrows never cross a box they do not start or end at: between neighbouring stages
+they curve through the gap between the columns; to a stage further away they leave
+through the gap beside their box, run along a lane below all boxes and come up through
+the gap beside the target (docs/architecture.md describes the chain page).
 """
 
-from dataclasses import dataclass
-from html import escape
+import html
+import re
+from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from customers.models import ValueType
 from customers.palette import TYPE_COLOURS
+from lib.text import strip_control
 
 from .models import ChainLink, Coverage, Influence
 from .selectors import ChainBoard
 from .templatetags.chain_urls import pk_url
 
-COLUMN_WIDTH = 180
-COLUMN_GAP = 56  # room for the arrows between columns
-BOX_HEIGHT = 62
+
+# Text cleaning for the SVG (exports' owner): every text reaches the SVG through this one
+# function, so that a control character stored in a name or description (a vertical tab
+# pasted from an office program) can never make the diagram invalid XML, nor break the PNG
+# and PDF drawn from it.
+def escape(text: str) -> str:
+    return html.escape(strip_control(str(text)))
+
+
+# The diagram panel's inner width on a 1440 px wide screen: up to seven stages are drawn
+# at full size within it; more stages shrink with the picture (width 100 % on the page).
+TARGET_WIDTH = 1340
+MAX_COLUMN_WIDTH = 180
+MIN_COLUMN_WIDTH = 120
+COLUMN_GAP = 48  # the arrows' gutter between columns
 BOX_GAP = 14
-HEADER_HEIGHT = 44
 MARGIN = 16
 LEGEND_ROW = 22
+NAME_LINE = 15  # line height of a wrapped actor name
+STAGE_LINE = 17  # line height of a wrapped stage name
+LANE_GAP = 8  # distance between the lanes of long arrows below the boxes
+TRACK_GAP = 5  # distance between arrows that share a gutter
+CORNER = 6  # radius of a routed arrow's corners
+NAME_SIZE = 13  # font size of the actor names (d-name in app.css)
+STAGE_SIZE = 14  # and of the stage names (d-stage)
+MAX_NAME_LINES = 6  # longer names are cut; the box's tooltip holds the whole name
+MAX_STAGE_LINES = 4
 
 COLOR_SCHEMES = ("importance", "coverage", "relationship")
 
+# Our own company in the coverage and relationship colourings: not a white spot, not a
+# customer, but "us".
+US_COLOR = "#c7d2fe"
 IMPORTANCE_COLORS = {
     None: "#e5e7eb",
     1: "#eff6ff",
@@ -61,10 +93,27 @@ class Box:
     x: float
     y: float
     visible: bool
+    width: float = MAX_COLUMN_WIDTH
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def height(self) -> float:
+        return box_height(len(self.lines))
 
     @property
     def mid_y(self) -> float:
-        return self.y + BOX_HEIGHT / 2
+        return self.y + self.height / 2
+
+
+def box_height(lines: int) -> float:
+    """Two name lines' room at least, so that most boxes are alike."""
+    return 32 + NAME_LINE * max(2, lines)
+
+
+def column_width(stages: int) -> float:
+    """As wide as fits TARGET_WIDTH for this many stages, within the readable range."""
+    free = TARGET_WIDTH - 2 * MARGIN - COLUMN_GAP / 2 - (stages - 1) * COLUMN_GAP
+    return max(MIN_COLUMN_WIDTH, min(MAX_COLUMN_WIDTH, free // max(1, stages)))
 
 
 def link_matches(link: ChainLink, scheme: str, value: str) -> bool:
@@ -73,12 +122,17 @@ def link_matches(link: ChainLink, scheme: str, value: str) -> bool:
         return True
     if scheme == "importance":
         return str(link.importance or "") == value
+    if link.actor.is_own_company:
+        # Our company is no white spot, nor our own customer.
+        return False
     if scheme == "coverage":
         return link.coverage == value
     return link.relationship == value
 
 
 def _fill(link: ChainLink, scheme: str) -> str:
+    if scheme != "importance" and link.actor.is_own_company:
+        return US_COLOR
     if scheme == "coverage":
         return COVERAGE_COLORS[link.coverage]
     if scheme == "relationship":
@@ -86,22 +140,61 @@ def _fill(link: ChainLink, scheme: str) -> str:
     return IMPORTANCE_COLORS.get(link.importance, "#e5e7eb")
 
 
-def _truncate(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+# Advance widths in em of DejaVu Sans Bold, the widest font the diagram meets (the PNG
+# export and Linux browsers use it), by classes of characters: enough to break names into
+# lines that fit their box, without font files on the server.
+_NARROW = set("iljI|!.,:;'`")
+_SMALL = set('ftr-()[]{}/ "\u00a0')
+_WIDE = set("mwMW@%")
 
 
-def _wrap(text: str, width: int, lines: int = 2) -> list[str]:
-    """Break a name at spaces into at most `lines` lines; the last one is cut with an ellipsis."""
+def text_width(text: str, size: float) -> float:
+    """Estimated width in pixels of `text` set in bold at `size` pixels."""
+    em = 0.0
+    for char in text:
+        if char in _NARROW:
+            em += 0.35
+        elif char in _SMALL:
+            em += 0.47
+        elif char in _WIDE:
+            em += 1.02
+        elif char.isupper():
+            em += 0.78
+        else:
+            em += 0.70
+    return em * size
+
+
+def _wrap(text: str, width: float, size: float, lines: int = MAX_NAME_LINES) -> list[str]:
+    """Break a name at spaces into lines no wider than `width` pixels.
+
+    A word wider than a line is split with a hyphen. Only a name that needs more than
+    `lines` lines is cut, with an ellipsis.
+    """
+    words: list[str] = []
+    # A compound's own hyphens are the first places to break it ("Fliesenleger-Betriebe").
+    pieces = [p for word in text.split() for p in re.split(r"(?<=\w-)(?=\w)", word)]
+    for word in pieces:
+        while text_width(word, size) > width and len(word) > 1:
+            cut = 1
+            while text_width(word[: cut + 1] + "-", size) <= width:
+                cut += 1
+            words.append(word[:cut] + "-")
+            word = word[cut:]
+        words.append(word)
     out: list[str] = []
-    rest = text.split()
-    while rest and len(out) < lines - 1:
-        line = rest.pop(0)
-        while rest and len(line) + 1 + len(rest[0]) <= width:
-            line += " " + rest.pop(0)
-        out.append(_truncate(line, width))
-    if rest:
-        out.append(_truncate(" ".join(rest), width))
-    return out
+    for word in words:
+        joined = out[-1] + ("" if out and out[-1].endswith("-") else " ") + word if out else ""
+        if out and text_width(joined, size) <= width:
+            out[-1] = joined
+        else:
+            out.append(word)
+    if len(out) > lines:
+        rest = " ".join(out[lines - 1 :])
+        while len(rest) > 1 and text_width(rest + "…", size) > width:
+            rest = rest[:-1]
+        out = out[: lines - 1] + [rest + "…"]
+    return out or [""]
 
 
 def _coverage_icon(coverage: str, x: float, y: float) -> str:
@@ -139,39 +232,42 @@ def _box(box: Box, scheme: str, interactive: bool, editable: bool) -> str:
     own = actor.is_own_company
     stroke = "#111827" if own else "#6b7280"
     width = 3 if own else 1
-    name_lines = _wrap(actor.name, 19)  # fits the box in DejaVu Sans Bold too
     coverage = Coverage(link.coverage)
     types = getattr(link, "value_types", [])
     tooltip = escape(
-        f"{actor.name} · {_('importance')}: {link.importance or '–'} · {coverage.label}"
+        f"{actor.name} · {_('importance')}: {link.importance or '–'} · "
+        + (str(_("our company")) if own else str(coverage.label))
         + (f" · {link.get_relationship_display()}" if link.relationship else "")
         + "".join(f" · {ValueType(code).label} ×{n}" for code, n in types)
     )
     count = f"×{link.count}" if link.count > 1 else ""
+    bottom = box.y + box.height - 12  # the row of dots, count and icon
+    right = box.x + box.width
     body = (
         f"<title>{tooltip}</title>"
-        f'<rect x="{box.x}" y="{box.y}" width="{COLUMN_WIDTH}" height="{BOX_HEIGHT}" rx="6" '
+        f'<rect x="{box.x}" y="{box.y}" width="{box.width}" height="{box.height}" rx="6" '
         f'fill="{_fill(link, scheme)}" stroke="{stroke}" stroke-width="{width}"/>'
         + "".join(
-            f'<text x="{box.x + 10}" y="{box.y + 17 + 15 * i}" class="d-name">{escape(line)}</text>'
-            for i, line in enumerate(name_lines)
+            f'<text x="{box.x + 10}" y="{box.y + 17 + NAME_LINE * i}" class="d-name">'
+            f"{escape(line)}</text>"
+            for i, line in enumerate(box.lines)
         )
-        + _importance_dots(link.importance, box.x + 14, box.y + 50)
+        + _importance_dots(link.importance, box.x + 14, bottom)
         + (
-            f'<text x="{box.x + 70}" y="{box.y + 54}" class="d-small">{escape(count)}</text>'
+            f'<text x="{box.x + 64}" y="{bottom + 4}" class="d-small">{escape(count)}</text>'
             if count
             else ""
         )
         + (
-            f'<text x="{box.x + 130}" y="{box.y + 54}" class="d-small d-own">'
+            f'<text x="{right - 10}" y="{bottom + 4}" text-anchor="end" class="d-small d-own">'
             f"{escape(_('us'))}</text>"
             if own
             else ""
         )
-        + ("" if own else _coverage_icon(coverage, box.x + COLUMN_WIDTH - 14, box.y + 50))
+        + ("" if own else _coverage_icon(coverage, right - 14, bottom))
         + (
             # A stripe on the left edge: the most common value type of the linked customers.
-            f'<rect x="{box.x + 1}" y="{box.y + 6}" width="5" height="{BOX_HEIGHT - 12}" '
+            f'<rect x="{box.x + 1}" y="{box.y + 6}" width="5" height="{box.height - 12}" '
             f'rx="2" fill="{TYPE_COLOURS[types[0][0]]}" class="value-type" '
             f'data-type="{types[0][0]}"/>'
             if types
@@ -180,38 +276,106 @@ def _box(box: Box, scheme: str, interactive: bool, editable: bool) -> str:
     )
     opacity = "" if box.visible else ' opacity="0.18"'
     attrs = f'id="box-{link.pk}" class="box" data-link="{link.pk}"{opacity}'
+    # The card is on the board tab: without JavaScript the link opens that tab.
+    href = f"?tab=board#link-{link.pk}"
     if interactive and not editable:
-        return f'<a href="#link-{link.pk}" {attrs}>{body}</a>'
+        return f'<a href="{href}" {attrs}>{body}</a>'
     if interactive:
-        # Clicking a box opens the member's edit form in its card below the diagram.
+        # Clicking a box opens the member's edit form in its card on the board.
         edit_url = pk_url("chain:link-edit", link.pk)
         return (
-            f'<a href="#link-{link.pk}" {attrs} hx-get="{edit_url}" '
+            f'<a href="{href}" {attrs} hx-get="{edit_url}" '
             f'hx-target="#link-{link.pk}" hx-swap="outerHTML show:#link-{link.pk}:top">'
             f"{body}</a>"
         )
     return f"<g {attrs}>{body}</g>"
 
 
-def _arrow(influence: Influence, boxes: dict[int, Box], column_of: dict[int, int]) -> str:
+class _Router:
+    """Where the arrows run: tracks in the gutters, lanes below the boxes.
+
+    Gutter g lies between column g and g + 1 (gutter -1 is the left margin). Arrows that
+    share a gutter get tracks side by side; long arrows whose spans overlap get lanes of
+    their own, those that do not overlap share one.
+    """
+
+    def __init__(self, cw: float, lanes_top: float) -> None:
+        self.cw = cw
+        self.lanes_top = lanes_top
+        self.tracks: dict[int, int] = {}
+        self.lanes: list[list[tuple[int, int]]] = []
+
+    def gutter_x(self, gutter: int) -> float:
+        return MARGIN + gutter * (self.cw + COLUMN_GAP) + self.cw + COLUMN_GAP / 2
+
+    def track(self, gutter: int) -> float:
+        """The next free track in a gutter: the middle first, then alternately right and left."""
+        n = self.tracks.get(gutter, 0)
+        self.tracks[gutter] = n + 1
+        offset = (n + 1) // 2 * TRACK_GAP * (1 if n % 2 else -1)
+        room = COLUMN_GAP / 2 - 4  # never into a box
+        offset = max(-room, min(room, offset))
+        return self.gutter_x(gutter) + offset
+
+    def lane(self, first: int, last: int) -> float:
+        for i, taken in enumerate(self.lanes):
+            if all(last < a or first > b for a, b in taken):
+                taken.append((first, last))
+                return self.lanes_top + LANE_GAP * (i + 1)
+        self.lanes.append([(first, last)])
+        return self.lanes_top + LANE_GAP * len(self.lanes)
+
+    @property
+    def bottom(self) -> float:
+        return self.lanes_top + LANE_GAP * len(self.lanes)
+
+
+def _rounded(points: list[tuple[float, float]]) -> str:
+    """A polyline through `points` with rounded corners."""
+    path = [f"M{points[0][0]:g},{points[0][1]:g}"]
+    for (px, py), (x, y), (nx, ny) in zip(points, points[1:], points[2:], strict=False):
+        before = abs(x - px) + abs(y - py)
+        after = abs(nx - x) + abs(ny - y)
+        r = min(CORNER, before / 2, after / 2)
+        ax = x - (x - px) / before * r if before else x
+        ay = y - (y - py) / before * r if before else y
+        bx = x + (nx - x) / after * r if after else x
+        by = y + (ny - y) / after * r if after else y
+        path.append(f"L{ax:g},{ay:g} Q{x:g},{y:g} {bx:g},{by:g}")
+    path.append(f"L{points[-1][0]:g},{points[-1][1]:g}")
+    return " ".join(path)
+
+
+def _arrow(
+    influence: Influence, boxes: dict[int, Box], column_of: dict[int, int], router: _Router
+) -> str:
     src, dst = boxes[influence.source_id], boxes[influence.target_id]
     cs, cd = column_of[influence.source_id], column_of[influence.target_id]
     # Rightward arrows run a little lower, leftward ones higher: A→B and B→A stay apart.
     shift = 6 if cs <= cd else -6
     sy, dy = src.mid_y + shift, dst.mid_y + shift
-    if cs < cd:
-        x1, x2 = src.x + COLUMN_WIDTH, dst.x
+    if cs == cd:
+        # Same stage: an arc out into the gutter right of the column.
+        x = src.x + src.width
+        out = min(COLUMN_GAP - 12, 24 + abs(dst.y - src.y) / 8)
+        path = f"M{x},{sy} C{x + out},{sy} {x + out},{dy} {x},{dy}"
+    elif abs(cs - cd) == 1:
+        # Neighbouring stages: a curve within the gutter between them.
+        x1, x2 = (src.x + src.width, dst.x) if cs < cd else (src.x, dst.x + dst.width)
         bend = (x2 - x1) / 2
         path = f"M{x1},{sy} C{x1 + bend},{sy} {x2 - bend},{dy} {x2},{dy}"
-    elif cs > cd:
-        x1, x2 = src.x, dst.x + COLUMN_WIDTH
-        bend = (x1 - x2) / 2
-        path = f"M{x1},{sy} C{x1 - bend},{sy} {x2 + bend},{dy} {x2},{dy}"
+    elif cs < cd:
+        # Down the gutter after the source's stage, along a lane below all boxes, up the
+        # gutter before the target's stage.
+        t1, t2 = router.track(cs), router.track(cd - 1)
+        lane = router.lane(cs, cd - 1)
+        x1, x2 = src.x + src.width, dst.x
+        path = _rounded([(x1, sy), (t1, sy), (t1, lane), (t2, lane), (t2, dy), (x2, dy)])
     else:
-        # Same stage: an arc out to the right of the column.
-        x = src.x + COLUMN_WIDTH
-        out = 24 + abs(dst.y - src.y) / 8
-        path = f"M{x},{sy} C{x + out},{sy} {x + out},{dy} {x},{dy}"
+        t1, t2 = router.track(cs - 1), router.track(cd)
+        lane = router.lane(cd, cs - 1)
+        x1, x2 = src.x, dst.x + dst.width
+        path = _rounded([(x1, sy), (t1, sy), (t1, lane), (t2, lane), (t2, dy), (x2, dy)])
     fade = "" if src.visible and dst.visible else ' opacity="0.1"'
     title = escape(f"{src.link.actor.name} → {dst.link.actor.name}: {influence.description}")
     return (
@@ -222,61 +386,86 @@ def _arrow(influence: Influence, boxes: dict[int, Box], column_of: dict[int, int
     )
 
 
-def _legend(scheme: str, y: float, types_shown: list[str]) -> tuple[str, float]:
+class _Flow:
+    """Legend entries left to right, on to a new row where the picture ends."""
+
+    def __init__(self, y: float, right: float) -> None:
+        self.y, self.right = y, right
+        self.parts: list[str] = []
+        self.x = MARGIN
+
+    def heading(self, text: str) -> None:
+        self.x = MARGIN
+        self.parts.append(
+            f'<text x="{self.x}" y="{self.y + 12}" class="d-small d-strong">{escape(text)}:</text>'
+        )
+        self.x = MARGIN + 60
+
+    def entry(self, symbol, label: str, width: float) -> None:
+        if self.x + width > self.right and self.x > MARGIN + 60:
+            self.y += LEGEND_ROW
+            self.x = MARGIN + 60
+        self.parts.append(symbol(self.x, self.y))
+        self.parts.append(
+            f'<text x="{self.x + 19}" y="{self.y + 12}" class="d-small">{escape(label)}</text>'
+        )
+        self.x += width
+
+    def newline(self) -> None:
+        self.y += LEGEND_ROW
+
+
+def _swatch(color: str):
+    return lambda x, y: (
+        f'<rect x="{x}" y="{y}" width="14" height="14" fill="{color}" stroke="#6b7280"/>'
+    )
+
+
+def _legend(scheme: str, y: float, width: float, types_shown: list[str]) -> tuple[str, float]:
     if scheme == "coverage":
-        entries = [(COVERAGE_COLORS[c], c.label) for c in Coverage]
+        entries = [(COVERAGE_COLORS[c], str(c.label)) for c in Coverage]
     elif scheme == "relationship":
-        entries = [(RELATIONSHIP_COLORS[r], r.label) for r in ChainLink.Relationship]
+        entries = [(RELATIONSHIP_COLORS[r], str(r.label)) for r in ChainLink.Relationship]
     else:
         entries = [(IMPORTANCE_COLORS[i], _("importance %(n)s") % {"n": i}) for i in range(1, 6)]
         entries.append((IMPORTANCE_COLORS[None], _("not rated")))
-    colour = escape(_("Colour"))
-    parts = [f'<text x="{MARGIN}" y="{y + 12}" class="d-small d-strong">{colour}:</text>']
-    x = MARGIN + 60
+    if scheme != "importance":
+        entries.append((US_COLOR, str(_("our company"))))
+    flow = _Flow(y, width - MARGIN)
+    flow.heading(_("Colour"))
     for color, label in entries:
-        parts.append(
-            f'<rect x="{x}" y="{y}" width="14" height="14" fill="{color}" stroke="#6b7280"/>'
-            f'<text x="{x + 19}" y="{y + 12}" class="d-small">{escape(str(label))}</text>'
-        )
-        x += 30 + 6.2 * len(str(label))
-    y += LEGEND_ROW
-    icons = [
-        (Coverage.REGULAR, Coverage.REGULAR.label),
-        (Coverage.DIRECT, Coverage.DIRECT.label),
-        (Coverage.KNOWN, Coverage.KNOWN.label),
-        (Coverage.NOBODY, Coverage.NOBODY.label),
-    ]
+        flow.entry(_swatch(color), label, 30 + text_width(label, 11))
+    flow.newline()
     # Outside the f-string, so that makemessages finds the words.
-    icon_heading = escape(pgettext("diagram legend", "Icon"))
-    parts.append(f'<text x="{MARGIN}" y="{y + 12}" class="d-small d-strong">{icon_heading}:</text>')
-    x = MARGIN + 60
-    for coverage, label in icons:
-        parts.append(_coverage_icon(coverage, x + 7, y + 7))
-        parts.append(f'<text x="{x + 19}" y="{y + 12}" class="d-small">{escape(str(label))}</text>')
-        x += 30 + 6.2 * len(str(label))
-    y += LEGEND_ROW
-    if types_shown:
-        stripe_heading = escape(pgettext("diagram legend", "Stripe"))
-        parts.append(
-            f'<text x="{MARGIN}" y="{y + 12}" class="d-small d-strong">{stripe_heading}:</text>'
+    flow.heading(pgettext("diagram legend", "Icon"))
+    for coverage in Coverage:
+        label = str(coverage.label)
+        flow.entry(
+            lambda x, y, c=coverage: _coverage_icon(c, x + 7, y + 7),
+            label,
+            30 + text_width(label, 11),
         )
-        x = MARGIN + 60
+    flow.newline()
+    if types_shown:
+        flow.heading(pgettext("diagram legend", "Stripe"))
         for code in types_shown:
             label = str(ValueType(code).label)
-            parts.append(
-                f'<rect x="{x}" y="{y}" width="6" height="14" fill="{TYPE_COLOURS[code]}"/>'
-                f'<text x="{x + 11}" y="{y + 12}" class="d-small">{escape(label)}</text>'
+            flow.entry(
+                lambda x, y, code=code: (
+                    f'<rect x="{x}" y="{y}" width="6" height="14" fill="{TYPE_COLOURS[code]}"/>'
+                ),
+                label,
+                24 + text_width(label, 11),
             )
-            x += 24 + 6.2 * len(label)
-        y += LEGEND_ROW
-    parts.append(
-        f'<text x="{MARGIN}" y="{y + 12}" class="d-small">'
+        flow.newline()
+    flow.parts.append(
+        f'<text x="{MARGIN}" y="{flow.y + 12}" class="d-small">'
         + escape(
             _("●●●○○ importance · thick border: our company · arrow width: strength of influence")
         )
         + "</text>"
     )
-    return "".join(parts), y + LEGEND_ROW
+    return "".join(flow.parts), flow.y + LEGEND_ROW
 
 
 # Only for the downloaded file: on the page the same rules come from static/css/app.css,
@@ -303,28 +492,48 @@ def render_svg(
     """Render the chain as an SVG document (standalone when not interactive)."""
     if scheme not in COLOR_SCHEMES:
         scheme = "importance"
+    columns = board.columns
+    cw = column_width(len(columns))
+    stage_lines = [
+        _wrap(column.stage.name, cw - 8, STAGE_SIZE, MAX_STAGE_LINES) for column in columns
+    ]
+    header = 18 + STAGE_LINE * max((len(lines) for lines in stage_lines), default=1)
     boxes: dict[int, Box] = {}
     column_of: dict[int, int] = {}
-    parts: list[str] = []
-    tallest = max((len(col.members) for col in board.columns), default=0)
-    body_height = max(1, tallest) * (BOX_HEIGHT + BOX_GAP)
-    for i, column in enumerate(board.columns):
-        x = MARGIN + i * (COLUMN_WIDTH + COLUMN_GAP)
-        own = column.stage.is_own
-        parts.append(
-            f'<rect x="{x - 8}" y="{MARGIN}" width="{COLUMN_WIDTH + 16}" '
-            f'height="{HEADER_HEIGHT + body_height}" rx="8" '
-            f'fill="{"#fef3c7" if own else "#f9fafb"}" stroke="#e5e7eb"/>'
-            f'<text x="{x + COLUMN_WIDTH / 2}" y="{MARGIN + 27}" text-anchor="middle" '
-            f'class="d-stage">{escape(_truncate(column.stage.name, 24))}</text>'
-        )
-        for j, link in enumerate(column.members):
-            y = MARGIN + HEADER_HEIGHT + j * (BOX_HEIGHT + BOX_GAP)
-            boxes[link.pk] = Box(link, x, y, link_matches(link, scheme, only))
+    body_height = box_height(2) + BOX_GAP
+    for i, column in enumerate(columns):
+        x = MARGIN + i * (cw + COLUMN_GAP)
+        y = MARGIN + header
+        for link in column.members:
+            box = Box(
+                link,
+                x,
+                y,
+                link_matches(link, scheme, only),
+                cw,
+                _wrap(link.actor.name, cw - 18, NAME_SIZE),
+            )
+            boxes[link.pk] = box
             column_of[link.pk] = i
-    width = MARGIN * 2 + max(1, len(board.columns)) * (COLUMN_WIDTH + COLUMN_GAP) - COLUMN_GAP
+            y += box.height + BOX_GAP
+        body_height = max(body_height, y - MARGIN - header)
+    parts: list[str] = []
+    for i, column in enumerate(columns):
+        x = MARGIN + i * (cw + COLUMN_GAP)
+        parts.append(
+            f'<rect x="{x - 8}" y="{MARGIN}" width="{cw + 16}" height="{header + body_height}" '
+            f'rx="8" fill="{"#fef3c7" if column.stage.is_own else "#f9fafb"}" stroke="#e5e7eb"/>'
+        )
+        for j, line in enumerate(stage_lines[i]):
+            parts.append(
+                f'<text x="{x + cw / 2}" y="{MARGIN + 25 + STAGE_LINE * j}" '
+                f'text-anchor="middle" class="d-stage">{escape(line)}</text>'
+            )
+    # Room on the right for the arcs between members of the last stage.
+    width = MARGIN * 2 + max(1, len(columns)) * (cw + COLUMN_GAP) - COLUMN_GAP + COLUMN_GAP / 2
+    router = _Router(cw, MARGIN + header + body_height)
     arrows = [
-        _arrow(inf, boxes, column_of)
+        _arrow(inf, boxes, column_of, router)
         for inf in board.influences
         if inf.source_id in boxes and inf.target_id in boxes
     ]
@@ -336,15 +545,15 @@ def render_svg(
             if (types := getattr(link, "value_types", []))
         }
     )
-    legend, bottom = _legend(scheme, MARGIN * 2 + HEADER_HEIGHT + body_height, types_shown)
+    legend, bottom = _legend(scheme, router.bottom + MARGIN, width, types_shown)
     height = bottom + MARGIN
     title = escape(str(board.chain.scope_name))
     head = '<?xml version="1.0" encoding="UTF-8"?>\n' if not interactive else ""
     # On the page the diagram shrinks to the panel's width (app.css); the download keeps its size.
     style = "" if interactive else STYLE
     return (
-        f'{head}<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" aria-label="{title}" class="diagram">'
+        f'{head}<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:g} {height:g}" '
+        f'width="{width:g}" height="{height:g}" role="img" aria-label="{title}" class="diagram">'
         f"<title>{title}</title>{style}"
         # Fixed-size arrowheads: scaled with the stroke, strong influences got huge heads.
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" '
