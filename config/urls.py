@@ -1,11 +1,26 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
 from config.health import health
+
+
+@require_GET
+@login_not_required
+@cache_control(max_age=86400, public=True)
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on their own, also for pages without our <head>
+    (the admin, error pages): point them to the icon that base.html links."""
+    return redirect(static("favicon.svg"))
+
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="chain:list"), name="home"),
@@ -25,6 +40,7 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     # Public: for container health checks and load balancers (see config/health.py).
     path("health/", health, name="health"),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("chains/", include("chain.urls")),
     path("customers/", include("customers.urls")),

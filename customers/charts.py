@@ -1,5 +1,8 @@
 """Plotly figures from analysis frames; no Django here (labels come in as arguments)."""
 
+from collections.abc import Callable
+
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -19,6 +22,16 @@ def _money_axis(currency: tuple[str, str]) -> dict:
     return {"tickformat": ",.0f", "tickprefix": prefix, "ticksuffix": suffix}
 
 
+def not_positive(frame: pd.DataFrame) -> pd.Series:
+    """Customers a logarithmic axis cannot place: a current or future value of zero or less."""
+    return (frame["current_value"] <= 0) | (frame["future_value"] <= 0)
+
+
+# Marker of a customer drawn at an edge of the logarithmic chart: pointing to where the
+# value really is (left: current value, down: future value, both: the corner).
+_EDGE_SYMBOLS = {(True, False): "triangle-left", (False, True): "triangle-down"}
+
+
 def portfolio(
     frame: pd.DataFrame,
     *,
@@ -26,14 +39,24 @@ def portfolio(
     axis: dict[str, str],
     separators: str = ".,",
     currency: tuple[str, str] = ("", ""),
+    money: Callable[[float], str] = "{:,.0f}".format,
 ) -> go.Figure:
     """Current against future value, one trace per type; each point links to its customer.
 
     `frame` columns: customer (display name), url, value_type, current_value, future_value.
-    `axis` holds the axis titles and the labels of the linear/logarithmic switch (values
-    of a few large customers would otherwise squeeze everyone else into a corner).
+    `axis` holds the axis titles ("current", "future"), the labels of the scale switch
+    ("log", "linear") and "edge", the legend entry of the customers drawn at an edge.
     `separators` is plotly's decimal then thousands separator (",." for German, ".," for
-    English); `currency` the (prefix, suffix) around an amount, e.g. ("", " €").
+    English); `currency` the (prefix, suffix) around an amount, e.g. ("", " €"); `money`
+    formats an amount for the hover text of the edge points, e.g. -1000 -> "−1.000 €".
+
+    The chart starts on logarithmic axes: values span several powers of ten, and on
+    linear axes a few large customers squeeze everybody else into the lower left corner.
+    A logarithmic axis cannot show zero or less (burr customers can be worth less than
+    nothing), so those customers are drawn again, as triangles, at the left or bottom
+    edge, in a trace of their own that only the logarithmic view shows; the type traces
+    keep their true values for the linear view. Without a positive value at all the
+    chart starts linear.
     """
     prefix, suffix = currency
     hover = f"%{{text}}<br>{prefix}%{{x:,.0f}}{suffix} → {prefix}%{{y:,.0f}}{suffix}<extra></extra>"
@@ -54,24 +77,84 @@ def portfolio(
                 hovertemplate=hover,
             )
         )
-    top = float(max(frame["current_value"].max(), frame["future_value"].max(), 1.0))
-    low = float(min(frame["current_value"].min(), frame["future_value"].min(), 0.0))
+    values = pd.concat([frame["current_value"], frame["future_value"]])
+    positive = values[values > 0]
+    logarithmic = not positive.empty
+    # Half a power of ten below the smallest positive value: left of and below every point.
+    edge = float(positive.min()) / 3 if logarithmic else 1.0
+    outside = frame[not_positive(frame)]
+    edge_trace = None
+    if logarithmic and not outside.empty:
+        edge_trace = len(figure.data)
+        left = (outside["current_value"] <= 0).to_numpy()
+        down = (outside["future_value"] <= 0).to_numpy()
+        figure.add_trace(
+            go.Scattergl(
+                x=outside["current_value"].where(~left, edge),
+                y=outside["future_value"].where(~down, edge),
+                mode="markers",
+                name=axis["edge"],
+                marker={
+                    "color": [TYPE_COLOURS.get(code, "#6b7280") for code in outside["value_type"]],
+                    "symbol": [
+                        _EDGE_SYMBOLS.get((a, b), "diamond")
+                        for a, b in zip(left, down, strict=True)
+                    ],
+                    "size": 9,
+                    "opacity": 0.85,
+                    "line": {"color": "#374151", "width": 1},
+                },
+                text=[
+                    f"{name}<br>{money(now)} → {money(later)}"
+                    for name, now, later in zip(
+                        outside["customer"],
+                        outside["current_value"],
+                        outside["future_value"],
+                        strict=True,
+                    )
+                ],
+                customdata=outside["url"],
+                hovertemplate="%{text}<extra></extra>",
+            )
+        )
+    top = float(max(values.max(), 1.0))
+    low = float(min(values.min(), 0.0))
+    # Through the edge as well: a logarithmic axis drops the point at `low` (zero or less).
+    diagonal = sorted({low, edge, top}) if logarithmic else [low, top]
     figure.add_trace(
         go.Scatter(
-            x=[low, top],
-            y=[low, top],
+            x=diagonal,
+            y=diagonal,
             mode="lines",
             line={"color": "#9ca3af", "dash": "dot", "width": 1},
             hoverinfo="skip",
             showlegend=False,
         )
     )
+
+    # Over four powers of ten, labels at 1, 2 and 5 of each ("D2") crowd into each other:
+    # then label the powers of ten only. None leaves the linear axis its own ticks.
+    decades = float(np.log10(top / edge)) if logarithmic else 0.0
+    ticks = {"log": 1 if decades > 4 else "D2", "linear": None}
+
+    def view(scale: str) -> list[dict]:
+        """The switch's arguments: the edge trace only on logarithmic axes."""
+        shown = [i != edge_trace or scale == "log" for i in range(len(figure.data))]
+        layout = {
+            f"{a}.{key}": value
+            for a in ("xaxis", "yaxis")
+            for key, value in (("type", scale), ("dtick", ticks[scale]))
+        }
+        return [{"visible": shown}, layout]
+
+    scales = ["log", "linear"] if logarithmic else ["linear"]
+    start = {"type": scales[0], "dtick": ticks[scales[0]], **_money_axis(currency)}
     figure.update_layout(
         **_LAYOUT,
         height=520,
         separators=separators,
-        xaxis={"title": axis["current"], **_money_axis(currency)},
-        yaxis={"title": axis["future"], **_money_axis(currency)},
+        xaxis={"title": axis["current"], **start},
+        yaxis={"title": axis["future"], **start},
         updatemenus=[
             {
                 "type": "buttons",
@@ -79,22 +162,25 @@ def portfolio(
                 "x": 0,
                 "y": 1.12,
                 "xanchor": "left",
+                "active": 0,
                 "buttons": [
-                    {
-                        "label": axis["linear"],
-                        "method": "relayout",
-                        "args": [{"xaxis.type": "linear", "yaxis.type": "linear"}],
-                    },
-                    {
-                        "label": axis["log"],
-                        "method": "relayout",
-                        "args": [{"xaxis.type": "log", "yaxis.type": "log"}],
-                    },
+                    {"label": axis[scale], "method": "update", "args": view(scale)}
+                    for scale in scales
                 ],
             }
         ],
     )
     return figure
+
+
+def _month_ticks(periods: pd.Series) -> list[pd.Timestamp]:
+    """Months to label on a time axis: every month for a year, then every 3, 6 or 12."""
+    months = pd.Series(periods.dropna().unique()).sort_values()
+    if months.empty:
+        return []
+    span = len(pd.period_range(months.iloc[0], months.iloc[-1], freq="M"))
+    step = next((s for limit, s in ((12, 1), (36, 3), (72, 6)) if span <= limit), 12)
+    return [p for p in months if (p.month - 1) % step == 0]
 
 
 def history(
@@ -104,14 +190,17 @@ def history(
     labels: dict[str, str],
     separators: str = ".,",
     currency: tuple[str, str] = ("", ""),
+    month: Callable[[pd.Timestamp], str] = "{:%Y-%m}".format,
 ) -> go.Figure:
     """The value per period, and the forecast continuing it.
 
     `past` columns: period, value; `forecast` columns: period, value. `separators` and
-    `currency` as for `portfolio`.
+    `currency` as for `portfolio`. `month` names a period in the reader's language
+    ("Dez. 2023", "Dec 2023") on the axis and in the hover text: plotly.js would name
+    the months in English.
     """
     prefix, suffix = currency
-    hover = f"%{{x|%Y-%m}}: {prefix}%{{y:,.0f}}{suffix}<extra>%{{fullData.name}}</extra>"
+    hover = f"%{{customdata}}: {prefix}%{{y:,.0f}}{suffix}<extra>%{{fullData.name}}</extra>"
     figure = go.Figure()
     figure.add_trace(
         go.Bar(
@@ -119,6 +208,7 @@ def history(
             y=past["value"],
             name=labels["past"],
             marker_color="#60a5fa",
+            customdata=[month(p) for p in past["period"]],
             hovertemplate=hover,
         )
     )
@@ -130,13 +220,16 @@ def history(
                 name=labels["forecast"],
                 mode="lines+markers",
                 line={"color": "#f59e0b", "dash": "dash"},
+                customdata=[month(p) for p in forecast["period"]],
                 hovertemplate=hover,
             )
         )
+    ticks = _month_ticks(pd.concat([past["period"], forecast["period"]]))
     figure.update_layout(
         **_LAYOUT,
         height=340,
         separators=separators,
+        xaxis={"tickmode": "array", "tickvals": ticks, "ticktext": [month(p) for p in ticks]},
         yaxis={"title": labels["value"], **_money_axis(currency)},
         bargap=0.15,
     )

@@ -395,5 +395,6 @@ def history_chart(customer: Customer, records: pd.DataFrame, latest: Assessment 
         labels={"past": _("value"), "forecast": _("forecast"), "value": _("value per period")},
         separators=plotly_separators(),
         currency=currency_affixes(),
+        month=lambda period: date_format(period.date(), "YEAR_MONTH_FORMAT"),
     )
     return chart_data(figure, "history-chart")

@@ -113,10 +113,14 @@ def portfolio(request: HtmxHttpRequest) -> HttpResponse:
                 "future": _("Future value"),
                 "linear": _("Linear scale"),
                 "log": _("Logarithmic scale"),
+                "edge": _("Zero or less: at the edge"),
             },
             separators=plotly_separators(),
             currency=currency_affixes(),
+            money=lambda value: money(value, 0),
         )
+        # A logarithmic axis cannot place them: the page says where they went.
+        context["at_edge"] = int(charts.not_positive(frame).sum())
         # Clicking a point opens its customer: the URL is the point's customdata.
         context["chart"] = guidance.chart_data(figure, "portfolio-chart", link_points=True)
         context["types"] = guidance.type_summary(frame)

@@ -849,7 +849,10 @@ class Command(BaseCommand):
         status = "Demo data created." if created else "Demo chain exists already, left as it is."
         if customers:
             status += f" {customers} demo customers analysed."
+        # The same logins as the README's list.
         self.stdout.write(
-            f"{status} Log in at {LOGIN_URL} as demo / {DEMO_PASSWORD} "
-            f"(manager of no team: leitung / {DEMO_PASSWORD}; admin: admin / {ADMIN_PASSWORD})."
+            f"{status} Log in at {LOGIN_URL} as demo / {DEMO_PASSWORD} (leads the sales team); "
+            f"leitung / {DEMO_PASSWORD} (a manager of no team); "
+            f"kollege / {DEMO_PASSWORD} (sales in another team, sees no chain); "
+            f"admin / {ADMIN_PASSWORD} (administrator)."
         )

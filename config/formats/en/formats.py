@@ -13,3 +13,4 @@ TIME_FORMAT = "H:i"  # 14:30
 DATETIME_FORMAT = "j F Y, H:i"  # 28 November 2026, 14:30
 SHORT_DATETIME_FORMAT = "j M Y, H:i"  # 28 Nov 2026, 14:30
 FIRST_DAY_OF_WEEK = 1  # Monday, as in the rest of Europe
+YEAR_MONTH_FORMAT = "M Y"  # Dec 2026: a month of the customer values, short for axes
