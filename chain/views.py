@@ -74,6 +74,22 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
+# What a write changed, told to the page as an event (HX-Trigger): each region of the chain
+# page reloads only on the events that change what it shows (its hx-trigger in
+# templates/chain/detail.html). "chain-changed" may mean anything (the scope, a restore):
+# every region listens to it.
+EVENT_OF_REGION = {
+    "board": "links-changed",
+    "influences": "influences-changed",
+    "review": "review-changed",
+}
+STAGES_CHANGED = "stages-changed"  # added, renamed, removed, our stage: the diagram's columns
+ORDER_CHANGED = "order-changed"  # stages or members moved
+CONTACTS_CHANGED = "contacts-changed"
+
+# The chain page's tabs, in their order; the first is where a chain with members opens.
+TABS = ("diagram", "board", "worksheet", "review", "activity")
+
 # Regions of the chain page that htmx may ask for by target id.
 REGIONS = {
     "summary",
@@ -164,6 +180,7 @@ def _chain_context(request: HttpRequest, chain: Chain) -> dict:
         "t": SimpleLazyObject(_card_labels),
         "can_edit": can_edit,
         "can_review": can_review,
+        "tab": partial(_tab, request, board),
         "review": partial(_review_context, request, chain, can_review=can_review),
     }
 
@@ -182,6 +199,14 @@ def _chain_questions(board: ChainBoard) -> list[tuple[str, str, str, int]]:
 def _actor_links(board: ChainBoard) -> list[ChainLink]:
     """The members in stage order, but our own company: the per-actor questions."""
     return [link for link in board.members_in_stage_order() if not link.actor.is_own_company]
+
+
+def _tab(request: HttpRequest, board: ChainBoard) -> str:
+    """The open tab: as asked (?tab=), else the diagram, or the board while it is empty."""
+    tab = request.GET.get("tab", "")
+    if tab in TABS:
+        return tab
+    return "diagram" if board.links else "board"
 
 
 def _review_context(request: HttpRequest, chain: Chain, *, can_review: bool) -> dict:
@@ -243,20 +268,22 @@ def _render_chain(request: HtmxHttpRequest, chain: Chain, region: str = "") -> H
 
 
 def _after_write(
-    request: HtmxHttpRequest, chain: Chain, region: str, *, swap_into: str = ""
+    request: HtmxHttpRequest, chain: Chain, region: str, *, swap_into: str = "", event: str = ""
 ) -> HttpResponse:
     """A plain request goes back to the chain page; htmx gets the fresh region.
 
     The region replaces the element with its id, or `swap_into` when the form that was
-    posted stands in the region's place (the scope form replaces the summary).
+    posted stands in the region's place (the scope form replaces the summary). `event`
+    says what changed (by default what the region shows), so that only the regions that
+    show it reload.
     """
     if not request.htmx:
         return redirect(chain)
     chain.refresh_from_db()
     response = _render_chain(request, chain, region)
     response = retarget(response, swap_into or f"#{region}")
-    # The other regions listen for this and reload themselves.
-    return trigger_client_event(response, "chain-changed")
+    # The other regions that show what changed listen for this and reload themselves.
+    return trigger_client_event(response, event or EVENT_OF_REGION.get(region, "chain-changed"))
 
 
 def _edit(
@@ -267,6 +294,7 @@ def _edit(
     template: str,
     region: str,
     swap_into: str = "",
+    event: str = "",
     **context: object,
 ) -> HttpResponse:
     """The inline-edit pattern shared by the chain's parts.
@@ -284,7 +312,7 @@ def _edit(
         except services.EditConflict as error:
             conflict = _conflict(form, error.current)
         else:
-            return _after_write(request, chain, region, swap_into=swap_into)
+            return _after_write(request, chain, region, swap_into=swap_into, event=event)
     context = {"chain": chain, "form": form, "form_template": template, **context}
     context["conflict"] = conflict
     return render(request, template if request.htmx else "chain/edit_page.html", context)
@@ -304,11 +332,13 @@ def _conflict(form: VersionedForm, current: models.Model | None) -> dict:
     }
 
 
-def _delete(request: HtmxHttpRequest, obj: models.Model, chain: Chain, region: str) -> HttpResponse:
+def _delete(
+    request: HtmxHttpRequest, obj: models.Model, chain: Chain, region: str, event: str = ""
+) -> HttpResponse:
     with transaction.atomic():
         obj.delete()
         services.chain_touch(chain=chain)
-    return _after_write(request, chain, region)
+    return _after_write(request, chain, region, event=event)
 
 
 @require_GET
@@ -365,7 +395,7 @@ def stage_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     form = StageForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.stage_add(chain=chain, name=form.cleaned_data["name"])
-        return _after_write(request, chain, "board")
+        return _after_write(request, chain, "board", event=STAGES_CHANGED)
     template = "chain/_stage_form.html" if request.htmx else "chain/edit_page.html"
     return render(
         request, template, {"chain": chain, "form": form, "form_template": "chain/_stage_form.html"}
@@ -376,8 +406,10 @@ def stage_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def stage_rename(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     stage = stage_get_for_user(request.user, pk, edit=True)
     form = StageForm(request.POST or None, instance=stage)
-    template = "chain/_stage_form.html"
-    return _edit(request, form, stage.chain, template=template, region="board", stage=stage)
+    template, event = "chain/_stage_form.html", STAGES_CHANGED
+    return _edit(
+        request, form, stage.chain, template=template, region="board", event=event, stage=stage
+    )
 
 
 @require_POST
@@ -387,7 +419,7 @@ def stage_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         services.stage_delete(stage=stage)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-    return _after_write(request, stage.chain, "board")
+    return _after_write(request, stage.chain, "board", event=STAGES_CHANGED)
 
 
 @require_POST
@@ -395,14 +427,14 @@ def stage_move(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     stage = stage_get_for_user(request.user, pk, edit=True)
     offset = -1 if request.POST.get("direction") == "left" else 1
     services.stage_move(stage=stage, offset=offset)
-    return _after_write(request, stage.chain, "board")
+    return _after_write(request, stage.chain, "board", event=ORDER_CHANGED)
 
 
 @require_POST
 def stage_set_own(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     stage = stage_get_for_user(request.user, pk, edit=True)
     services.stage_set_own(stage=stage)
-    return _after_write(request, stage.chain, "board")
+    return _after_write(request, stage.chain, "board", event=STAGES_CHANGED)
 
 
 @require_POST
@@ -413,7 +445,7 @@ def stage_reorder(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         services.stage_reorder(chain=chain, stage_pks=pks)
     except (ValueError, ValidationError):
         messages.error(request, _("The stage list is out of date. Reload the page and try again."))
-    return _after_write(request, chain, "board")
+    return _after_write(request, chain, "board", event=ORDER_CHANGED)
 
 
 # Members (chain links) --------------------------------------------------------------------
@@ -447,7 +479,7 @@ def link_reorder(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         services.link_reorder(chain=chain, stage=stage, link_pks=pks)
     except (ValueError, ValidationError, chain.stages.model.DoesNotExist):
         messages.error(request, _("The actor list is out of date. Reload the page and try again."))
-    return _after_write(request, chain, "board")
+    return _after_write(request, chain, "board", event=ORDER_CHANGED)
 
 
 @require_GET
@@ -489,7 +521,7 @@ def link_move(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     direction = request.POST.get("direction", "")
     if direction in {"up", "down", "left", "right"}:
         services.link_move(link=link, direction=direction)
-    return _after_write(request, link.chain, "board")
+    return _after_write(request, link.chain, "board", event=ORDER_CHANGED)
 
 
 @require_POST
@@ -507,8 +539,10 @@ def contact_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     link = link_get_for_user(request.user, pk, edit=True)
     form = ContactForm(request.POST or None, chain=link.chain, initial={"owner": request.user.pk})
     form.instance.link = link
-    template = "chain/_contact_form.html"
-    return _edit(request, form, link.chain, template=template, region="board", link=link)
+    template, event = "chain/_contact_form.html", CONTACTS_CHANGED
+    return _edit(
+        request, form, link.chain, template=template, region="board", event=event, link=link
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -516,14 +550,16 @@ def contact_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     contact = contact_get_for_user(request.user, pk, edit=True)
     link = contact.link
     form = ContactForm(request.POST or None, instance=contact, chain=link.chain)
-    template = "chain/_contact_form.html"
-    return _edit(request, form, link.chain, template=template, region="board", link=link)
+    template, event = "chain/_contact_form.html", CONTACTS_CHANGED
+    return _edit(
+        request, form, link.chain, template=template, region="board", event=event, link=link
+    )
 
 
 @require_POST
 def contact_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     contact = contact_get_for_user(request.user, pk, edit=True)
-    return _delete(request, contact, contact.link.chain, "board")
+    return _delete(request, contact, contact.link.chain, "board", event=CONTACTS_CHANGED)
 
 
 # Influences -----------------------------------------------------------------------------
@@ -738,7 +774,8 @@ def restore(request: HtmxHttpRequest, pk: int, kind: str, history_pk: int) -> Ht
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("“%(name)s” is back.") % {"name": obj})
-    return _after_write(request, chain, "board")
+    # Anything may be back: every region reloads.
+    return _after_write(request, chain, "board", event="chain-changed")
 
 
 # Snapshots ------------------------------------------------------------------------------

@@ -115,4 +115,128 @@
       evt.preventDefault();
     }
   });
+  // Tabs of the chain page (templates/chain/detail.html). Each tab is a link to ?tab=…, so
+  // the page works without JavaScript; here they switch in place, by click or arrow keys.
+  function tabOf(panel) {
+    return document.querySelector('[role=tab][aria-controls="' + panel.id + '"]');
+  }
+
+  function showTab(tab, focus) {
+    var list = tab.closest("[role=tablist]");
+    list.querySelectorAll("[role=tab]").forEach(function (other) {
+      var selected = other === tab;
+      other.setAttribute("aria-selected", selected ? "true" : "false");
+      other.tabIndex = selected ? 0 : -1;
+      var panel = document.getElementById(other.getAttribute("aria-controls"));
+      if (panel) panel.hidden = !selected;
+    });
+    if (focus) tab.focus();
+    var url = new URL(window.location.href);
+    url.searchParams.set("tab", tab.dataset.tab);
+    url.hash = "";
+    history.replaceState(history.state, "", url);
+    refreshStale(document.getElementById(tab.getAttribute("aria-controls")));
+  }
+
+  document.addEventListener("click", function (evt) {
+    var tab = evt.target.closest && evt.target.closest("[role=tablist] [role=tab]");
+    if (!tab || evt.ctrlKey || evt.metaKey || evt.shiftKey || evt.button !== 0) return;
+    evt.preventDefault();
+    showTab(tab, false);
+  });
+
+  document.addEventListener("keydown", function (evt) {
+    var tab = evt.target.closest && evt.target.closest("[role=tablist] [role=tab]");
+    if (!tab) return;
+    var tabs = Array.from(tab.closest("[role=tablist]").querySelectorAll("[role=tab]"));
+    var i = tabs.indexOf(tab);
+    var next = {
+      ArrowRight: tabs[(i + 1) % tabs.length],
+      ArrowLeft: tabs[(i - 1 + tabs.length) % tabs.length],
+      Home: tabs[0],
+      End: tabs[tabs.length - 1],
+    }[evt.key];
+    if (evt.key === " ") next = tab;
+    if (!next) return;
+    evt.preventDefault();
+    showTab(next, true);
+  });
+
+  // A link to something in another tab (a white spot's card, a diagram box, a comment's
+  // actor) opens that tab first.
+  function revealTarget(id) {
+    var el = id && document.getElementById(id);
+    var panel = el && el.closest("[role=tabpanel]");
+    if (panel && panel.hidden && tabOf(panel)) showTab(tabOf(panel), false);
+    return el;
+  }
+  document.addEventListener("click", function (evt) {
+    var link = evt.target.closest && evt.target.closest("a[href*='#']");
+    if (!link || link.closest("[role=tablist]")) return;
+    var href = link.getAttribute("href") || link.getAttribute("xlink:href") || "";
+    var url = new URL(href, window.location.href);
+    if (url.pathname !== window.location.pathname || !url.hash) return;
+    var el = revealTarget(decodeURIComponent(url.hash.slice(1)));
+    // htmx handles the diagram's boxes for editors (it opens the form and shows it).
+    if (!el || evt.defaultPrevented) return;
+    evt.preventDefault();
+    el.scrollIntoView({ block: "start" });
+  });
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    // A form opened from another tab (a diagram box opens the actor's card on the board).
+    var target = evt.detail.target;
+    var elt = evt.detail.requestConfig && evt.detail.requestConfig.elt;
+    if (!target || !target.id || !elt || elt === target) return;
+    // Not for what a hidden tab sends itself (an autosave finishing after a tab switch).
+    var from = elt.closest && elt.closest("[role=tabpanel]");
+    if (!from || !from.hidden) revealTarget(target.id);
+  });
+
+  // Regions in a hidden tab do not reload on every change: they are marked stale and
+  // reload when their tab opens. Only reads wait; a write (an autosave) is never held back.
+  document.addEventListener("htmx:confirm", function (evt) {
+    var elt = evt.detail.elt;
+    var panel = elt.closest && elt.closest("[role=tabpanel]");
+    if (!panel || !panel.hidden || evt.detail.verb !== "get") return;
+    evt.preventDefault();
+    elt.setAttribute("data-stale", "");
+  });
+  function refreshStale(panel) {
+    if (!panel) return;
+    panel.querySelectorAll("[data-stale]").forEach(function (region) {
+      region.removeAttribute("data-stale");
+      htmx.ajax("GET", region.getAttribute("hx-get"), {
+        source: region,
+        target: region,
+        swap: region.getAttribute("hx-swap") || "outerHTML",
+      });
+    });
+  }
+
+  // Moving an actor or a stage with its arrow buttons re-renders the board: focus goes back
+  // to the same button of the moved item, so that pressing it again moves it on.
+  var moved = null;
+  document.addEventListener("click", function (evt) {
+    var button = evt.target.closest && evt.target.closest("button[name=direction]");
+    if (!button) return;
+    var item = button.closest(".link-card, .stage");
+    var tools = button.closest(".card-tools, .stage-tools");
+    if (item && tools) moved = { id: item.id, tools: tools.className, value: button.value };
+  });
+  document.addEventListener("htmx:afterSettle", function (evt) {
+    if (!moved) return;
+    var item = document.getElementById(moved.id);
+    // Another region may settle first: wait for the swap that brought the moved item.
+    if (item && !evt.target.contains(item)) return;
+    var selector = "." + moved.tools.split(" ")[0] + " button[name=direction]";
+    var value = moved.value;
+    moved = null;
+    if (!item) return;
+    var buttons = Array.from(item.querySelectorAll(selector)).filter(function (b) {
+      return b.closest(".link-card, .stage") === item;
+    });
+    var target = buttons.find(function (b) { return b.value === value && !b.disabled; });
+    target = target || buttons.find(function (b) { return !b.disabled; });
+    if (target) target.focus();
+  });
 })();

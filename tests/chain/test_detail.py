@@ -1,3 +1,5 @@
+import json
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -66,3 +68,103 @@ def test_it_colours_and_filters_the_diagram(client_owner, chain):
 def test_an_outsider_gets_404(client, chain, outsider):
     client.force_login(outsider)
     assert client.get(chain.get_absolute_url()).status_code == 404
+
+
+def _panel(body: str, name: str) -> str:
+    """The opening tag of a tab panel."""
+    start = body.index(f'id="panel-{name}"')
+    return body[body.rindex("<", 0, start) : body.index(">", start)]
+
+
+@pytest.mark.django_db
+def test_it_opens_on_the_diagram_with_every_tab_in_the_page(client_owner, chain):
+    make_link(chain)
+    body = client_owner.get(chain.get_absolute_url()).content.decode()
+    assert body.count('role="tab"') == 5
+    assert 'id="tab-diagram" data-tab="diagram" href="?tab=diagram"' in body
+    assert "hidden" not in _panel(body, "diagram")
+    for name in ("board", "worksheet", "review", "activity"):
+        # Behind their tabs, but in the page: no request needed to switch.
+        assert "hidden" in _panel(body, name)
+    for region in ("board", "worksheet", "review", "white-spots", "influences", "activity"):
+        assert f'id="{region}"' in body
+
+
+@pytest.mark.django_db
+def test_the_tab_parameter_opens_its_tab_without_javascript(client_owner, chain):
+    make_link(chain)
+    body = client_owner.get(chain.get_absolute_url() + "?tab=worksheet").content.decode()
+    assert "hidden" not in _panel(body, "worksheet")
+    assert "hidden" in _panel(body, "diagram")
+    tab = body[body.index('id="tab-worksheet"') :]
+    assert tab[: tab.index(">")].count('aria-selected="true"') == 1
+    # An unknown tab is the default one.
+    body = client_owner.get(chain.get_absolute_url() + "?tab=nonsense").content.decode()
+    assert "hidden" not in _panel(body, "diagram")
+
+
+@pytest.mark.django_db
+def test_a_chain_without_actors_opens_on_the_board(client_owner, chain):
+    body = client_owner.get(chain.get_absolute_url()).content.decode()
+    assert "hidden" not in _panel(body, "board")
+    assert "hidden" in _panel(body, "diagram")
+
+
+def _listens(body: str, region: str) -> set[str]:
+    import re
+
+    tag = re.search(rf'<\w+ id="{region}"[^>]*>', body).group(0)
+    trigger = re.search(r'hx-trigger="([^"]*)"', tag).group(1)
+    return {part.strip().removesuffix(" from:body") for part in trigger.split(",")}
+
+
+@pytest.mark.django_db
+def test_each_region_reloads_only_on_the_changes_it_shows(client_owner, chain):
+    make_link(chain)
+    body = client_owner.get(chain.get_absolute_url()).content.decode()
+    # Every region reloads when anything may have changed (a restore, the scope).
+    regions = ["summary", "review", "diagram", "white-spots", "influence-list"]
+    regions += ["actor-questions", "activity"]
+    for region in regions:
+        assert "chain-changed" in _listens(body, region)
+    # An influence shows in the diagram, not in the figures or the white spots.
+    assert "influences-changed" in _listens(body, "diagram")
+    assert "influences-changed" not in _listens(body, "summary")
+    assert "influences-changed" not in _listens(body, "white-spots")
+    # A contact changes the coverage: figures, colours, white spots; not the influences.
+    for region in ("summary", "diagram", "white-spots", "actor-questions"):
+        assert "contacts-changed" in _listens(body, region)
+    assert "contacts-changed" not in _listens(body, "influence-list")
+    # A moved actor changes no figure.
+    assert "order-changed" in _listens(body, "diagram")
+    assert "order-changed" not in _listens(body, "summary")
+    # An answer changes the figures only.
+    assert "answers-changed" in _listens(body, "summary")
+    assert "answers-changed" not in _listens(body, "diagram")
+
+
+@pytest.mark.django_db
+def test_each_write_tells_what_it_changed(client_owner, chain, htmx_headers):
+    from tests.factories import make_influence
+
+    a, b = make_link(chain), make_link(chain)
+    stage = chain.stages.first()
+    contact = make_contact(a)
+    writes = {
+        f"/chains/stages/{stage.pk}/move/": ({"direction": "right"}, "order-changed"),
+        f"/chains/links/{a.pk}/move/": ({"direction": "down"}, "order-changed"),
+        f"/chains/{chain.pk}/stages/add/": ({"name": "Planners"}, "stages-changed"),
+        f"/chains/contacts/{contact.pk}/delete/": ({}, "contacts-changed"),
+        f"/chains/{chain.pk}/influences/add/": (
+            {"source": a.pk, "target": b.pk, "strength": 2, "description": "Specifies"},
+            "influences-changed",
+        ),
+        f"/chains/{chain.pk}/submit/": ({}, "review-changed"),
+    }
+    for url, (data, event) in writes.items():
+        response = client_owner.post(url, data, headers=htmx_headers)
+        assert response.status_code == 200, url
+        assert json.loads(response.headers["HX-Trigger"]) == {event: {}}, url
+    influence = make_influence(b, a)
+    response = client_owner.post(f"/chains/influences/{influence.pk}/delete/", headers=htmx_headers)
+    assert json.loads(response.headers["HX-Trigger"]) == {"influences-changed": {}}

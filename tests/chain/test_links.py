@@ -15,7 +15,7 @@ def test_add_creates_a_new_catalog_actor(client_owner, chain, htmx_headers):
     )
     assert response.status_code == 200
     assert response["HX-Retarget"] == "#board"
-    assert "chain-changed" in response["HX-Trigger"]
+    assert "links-changed" in response["HX-Trigger"]
     link = chain.links.get(actor__name="Tile Trade Ltd")
     assert link.stage == stage
     assert f'id="link-{link.pk}"' in response.content.decode()

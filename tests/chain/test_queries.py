@@ -80,7 +80,7 @@ def test_an_edit_takes_a_fixed_number_of_queries(client_owner, chain, htmx_heade
         }
         with CaptureQueriesContext(connection) as ctx:
             response = client_owner.post(url, data, headers=htmx_headers)
-        assert "chain-changed" in response.headers["HX-Trigger"]
+        assert "contacts-changed" in response.headers["HX-Trigger"]
         counts.append(len(ctx.captured_queries))
     contact.refresh_from_db()
     assert contact.notes == "Called 20"
