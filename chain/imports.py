@@ -3,7 +3,9 @@
 Four steps, each a function here; the views only store the file and the mapping:
 
 1. ``read_sheet``: the file as a table of text cells, with the CSV/XLSX reading of the
-   customer import (encoding and delimiter detection, Excel row numbers, file errors).
+   customer import (encoding and delimiter detection, Excel row numbers, file errors,
+   bounds on rows, columns and cells), control characters removed. It runs once, at
+   the upload; the later steps read the sheet kept as JSON (``sheet_to_json``).
 2. ``guess_mapping``: which file column holds which target field, guessed from the
    headings (German and English); the user corrects it in a form.
 3. ``catalog_load`` then ``plan_import``: every row checked against the actor catalog,
@@ -44,6 +46,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from customers.reading import (
     CSV_EXTENSIONS,
     XLSX_EXTENSIONS,
+    Limits,
     RowError,
     _column_letter,
     _csv_table,
@@ -53,6 +56,8 @@ from customers.reading import (
     _Table,
     _xlsx_table,
 )
+from customers.templatetags.money import number
+from lib.text import strip_control
 
 from . import services
 from .models import Actor, ActorKind, Chain, ChainLink, Contact, Stage
@@ -67,6 +72,10 @@ SAMPLES = 3
 # for 5,000 rows. That is more actors and contacts than one chain holds; larger exports
 # are to be filtered first.
 MAX_ROWS = 5000
+# Read at the upload, in the web request: an XLSX is refused before parsing when its
+# sheet is larger (a 500 KB file can unpack to 16 million cells), and while streaming
+# (about 70,000 cells a second). Blank rows count, so rows leave room above MAX_ROWS.
+LIMITS = Limits(rows=2 * MAX_ROWS, columns=200, cells=400_000, unpacked_bytes=100 << 20)
 
 
 # --- targets ---------------------------------------------------------------------------------
@@ -250,18 +259,12 @@ def read_sheet(source, *, filename: str) -> Sheet:
     log = _ErrorLog()
     sheet = Sheet(filename=name)
     if extension not in EXTENSIONS:
-        log.add_file(
-            _(
-                "The file type %(extension)s is not supported. Upload a CSV file (.csv, "
-                ".txt) or an Excel workbook (.xlsx)."
-            )
-            % {"extension": extension or _("(none)")}
-        )
+        log.add_file("file_type", {"extension": extension or None})
         sheet.errors = log.finish(MAX_ERRORS)
         return sheet
     data = source if isinstance(source, bytes) else _read_bytes(source)
     reader = _csv_table if extension in CSV_EXTENSIONS else _xlsx_table
-    table = reader(data, name, log)
+    table = reader(data, name, log, LIMITS)
     if table is not None:
         _fill_sheet(sheet, table, log)
     # Reading errors come first in the plan's list; all are kept so that none is lost.
@@ -270,13 +273,15 @@ def read_sheet(source, *, filename: str) -> Sheet:
 
 
 def _fill_sheet(sheet: Sheet, table: _Table, log: _ErrorLog) -> None:
-    header = [str(h).replace("\ufeff", "").strip() for h in table.header]
-    rows = [[str(v) for v in row] for row in table.cells.itertuples(index=False, name=None)]
+    # Control characters (a vertical tab pasted from Office) would break every export of
+    # the chain later: they go here, before anything is checked or stored.
+    header = [strip_control(str(h)).replace("\ufeff", "").strip() for h in table.header]
+    rows = [
+        [strip_control(str(v)) for v in row]
+        for row in table.cells.itertuples(index=False, name=None)
+    ]
     if not rows:
-        log.add_file(
-            _("The file %(filename)s has a header row but no data rows.")
-            % {"filename": sheet.filename}
-        )
+        log.add_file("no_data_rows", {"filename": sheet.filename})
         return
     if len(rows) > MAX_ROWS:
         log.add_file(
@@ -285,7 +290,7 @@ def _fill_sheet(sheet: Sheet, table: _Table, log: _ErrorLog) -> None:
                 "at once. Keep only the rows for this chain (filter the export), or split the "
                 "file."
             )
-            % {"filename": sheet.filename, "rows": len(rows), "max": MAX_ROWS}
+            % {"filename": sheet.filename, "rows": number(len(rows)), "max": number(MAX_ROWS)}
         )
         return
     # No CRM heading holds an email address, and a row of nothing but numbers is data.
@@ -306,6 +311,27 @@ def _fill_sheet(sheet: Sheet, table: _Table, log: _ErrorLog) -> None:
     sheet.header = header
     sheet.rows = rows
     sheet.rownum = [int(n) for n in table.rownum]
+
+
+def sheet_to_json(sheet: Sheet) -> dict:
+    """A readable sheet as it is kept between the steps (as JSON beside the upload)."""
+    return {
+        "filename": sheet.filename,
+        "header": sheet.header,
+        "rows": sheet.rows,
+        "rownum": sheet.rownum,
+        "errors": [error.to_json() for error in sheet.errors],
+    }
+
+
+def sheet_from_json(data: dict) -> Sheet:
+    return Sheet(
+        filename=data["filename"],
+        header=list(data["header"]),
+        rows=[list(row) for row in data["rows"]],
+        rownum=list(data["rownum"]),
+        errors=[RowError.from_json(error) for error in data["errors"]],
+    )
 
 
 def _is_number(text: str) -> bool:
@@ -651,10 +677,7 @@ def plan_import(sheet: Sheet, mapping: Mapping, catalog: Catalog) -> Plan:
     """Check every row and say what the import would do; no queries, no writes."""
     log = _ErrorLog()
     for error in sheet.errors:
-        if error.row is None:
-            log.add_file(error.message)
-        else:
-            log.add_row(error.row, error.message, column=error.column)
+        log.add_error(error)
     checker = _Checker(sheet, mapping, log)
     levels = _level_words()
     rows = [_read_row(sheet, mapping, index, checker, levels) for index in range(len(sheet.rows))]

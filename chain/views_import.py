@@ -1,12 +1,15 @@
 """Import of actors and contacts into a chain from a CSV or XLSX file, in four steps:
 upload, column mapping, preview (no writes), confirmation (one transaction).
 
-The uploaded file waits under ``MEDIA_ROOT/chain-imports/<token><suffix>``; the token and
-the mapping live in the user's session, one entry per chain. Forms post the token back
-only so that a stale tab or another chain's form is refused: the path is always built
-from the session, never from what the client sends.
+The uploaded file is read once, at the upload (bounded: chain.imports.LIMITS); its
+cells wait under ``MEDIA_ROOT/chain-imports/<token>.json`` for the later steps, which
+only load that JSON; the upload itself is not kept. The token and the mapping live in
+the user's session, one entry per chain. Forms post the token back only so that a stale
+tab or another chain's form is refused: the path is always built from the session, never
+from what the client sends.
 """
 
+import json
 import re
 import time
 import uuid
@@ -24,6 +27,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from customers.templatetags.money import number
+
 from .imports import (
     EXTENSIONS,
     PREVIEW_ROWS,
@@ -38,6 +43,8 @@ from .imports import (
     import_apply,
     plan_import,
     read_sheet,
+    sheet_from_json,
+    sheet_to_json,
 )
 from .models import ActorKind, Chain, Stage
 from .selectors import chain_get_for_user
@@ -158,7 +165,8 @@ def _state(request: HttpRequest, chain: Chain) -> dict | None:
 
 
 def _path(state: dict) -> Path:
-    return Path(settings.MEDIA_ROOT) / FOLDER / f"{state['token']}{state['suffix']}"
+    """Where the sheet read at the upload waits for the later steps."""
+    return Path(settings.MEDIA_ROOT) / FOLDER / f"{state['token']}.json"
 
 
 def _drop(request: HttpRequest, chain: Chain) -> None:
@@ -179,7 +187,8 @@ def _remove_stale_files(folder: Path) -> None:
             continue  # removed by another request meanwhile
 
 
-def _store(upload) -> dict:
+def _store(upload) -> tuple[dict, Sheet]:
+    """Read the upload once; a readable sheet is kept as JSON for the later steps."""
     folder = Path(settings.MEDIA_ROOT) / FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     _remove_stale_files(folder)
@@ -188,17 +197,19 @@ def _store(upload) -> dict:
         "suffix": Path(upload.name).suffix.lower(),
         "filename": Path(upload.name).name,
     }
-    with _path(state).open("wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
-    return state
+    upload.seek(0)
+    sheet = read_sheet(upload, filename=state["filename"])
+    if sheet.readable:
+        _path(state).write_text(json.dumps(sheet_to_json(sheet)), encoding="utf-8")
+    return state, sheet
 
 
 def _sheet(state: dict, path: Path | None = None) -> Sheet | None:
     path = path or _path(state)
-    if not path.exists():
-        return None
-    return read_sheet(path.read_bytes(), filename=state["filename"])
+    try:
+        return sheet_from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        return None  # gone (done, cancelled, expired), or not written by this version
 
 
 def _lost(request: HttpRequest, chain: Chain) -> HttpResponse:
@@ -230,8 +241,7 @@ def import_upload(request: HttpRequest, pk: int) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
     errors = []
     if request.method == "POST" and form.is_valid():
-        state = _store(form.cleaned_data["file"])
-        sheet = _sheet(state)
+        state, sheet = _store(form.cleaned_data["file"])
         if sheet.readable:
             previous = _state(request, chain)
             if previous and previous.get("mapping") and previous.get("header") == sheet.header:
@@ -241,7 +251,6 @@ def import_upload(request: HttpRequest, pk: int) -> HttpResponse:
             request.session[_key(chain)] = state
             return redirect("chain:import-mapping", pk=chain.pk)
         errors = sheet.errors
-        _path(state).unlink(missing_ok=True)
     context = {"chain": chain, "form": form, "errors": errors, "step": 1, "max_mb": MAX_UPLOAD_MB}
     context["open_import"] = _state(request, chain)
     return render(request, "chain/import.html", context)
@@ -324,7 +333,8 @@ def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    """Step 4: read and check the file again, then write it all or nothing."""
+    """Step 4: check the sheet again (the catalog may have changed), then write it all or
+    nothing."""
     chain = chain_get_for_user(request.user, pk, edit=True)
     state = _state(request, chain)
     if not _posted_token_ok(request, state):
@@ -380,10 +390,10 @@ def _confirm(request: HttpRequest, chain: Chain, state: dict, claimed: Path) -> 
             "contacts: %(contacts)s, duplicates skipped: %(skipped)s."
         )
         % {
-            "new": counts.new_actors,
-            "reused": counts.reused,
-            "contacts": counts.new_contacts,
-            "skipped": counts.skipped,
+            "new": number(counts.new_actors),
+            "reused": number(counts.reused),
+            "contacts": number(counts.new_contacts),
+            "skipped": number(counts.skipped),
         },
     )
     return redirect(chain)

@@ -245,13 +245,17 @@ CONTENT_SECURITY_POLICY = {
 
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 
-# Imports and analyses run in the background: `python manage.py db_worker` runs them.
+# Imports and analyses run in the background: `python manage.py worker` runs them.
 TASKS = {
     "default": {
         "BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
         "QUEUES": ["default"],
     }
 }
+# A running import writes a heartbeat this often; one silent for IMPORT_STALE_SECONDS lost
+# its worker and is finished with a message (customers.services.import_batches_recover).
+IMPORT_HEARTBEAT_SECONDS = int(env_str("IMPORT_HEARTBEAT_SECONDS", "10"))
+IMPORT_STALE_SECONDS = int(env_str("IMPORT_STALE_SECONDS", "120"))
 
 # Customer-value analysis: thresholds that override customers.analysis.Thresholds.
 CUSTOMER_ANALYSIS = {

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from chain.models import Actor
 
+from .reading import RowError, Text, message_text
 from .value_types import ValueType
 
 
@@ -60,9 +61,23 @@ class ImportBatch(models.Model):
     periods = models.PositiveIntegerField(_("periods"), default=0)
     first_period = models.DateField(_("first period"), null=True, blank=True)
     last_period = models.DateField(_("last period"), null=True, blank=True)
-    # [{"row": 2, "column": "Umsatz", "message": "..."}] — at most the reader's limit.
+    # The first errors, up to the reader's limit, as codes and arguments put into words
+    # in the reader's language when shown: [{"row": 2, "column": "Umsatz", "code":
+    # "bad_number", "params": {...}}]. Imports before codes stored {"message": "..."}.
     errors = models.JSONField(_("errors"), default=list, blank=True)
+    error_count = models.PositiveIntegerField(_("errors in all"), default=0)
+    # How it went, as {"code": ..., "params": {...}} (see OUTCOMES); older imports kept the
+    # sentence in ``message``.
+    outcome = models.JSONField(_("outcome"), default=dict, blank=True)
     message = models.TextField(_("message"), blank=True)
+    # The job's lease: the worker ("host:pid") writes heartbeat_at every few seconds while
+    # it runs the job; a running import whose heartbeat is older than
+    # settings.IMPORT_STALE_SECONDS lost its worker (see services.import_batches_recover).
+    worker = models.CharField(_("worker"), max_length=100, blank=True)
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    task_id = models.CharField(_("task"), max_length=64, blank=True)
+    # The uploaded file while it waits for the worker; removed once loaded or given up.
+    upload = models.CharField(_("uploaded file"), max_length=255, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -72,6 +87,64 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return self.file_name
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def message_text(self) -> str:
+        """How it went, in the active language (older imports: as stored)."""
+        code = (self.outcome or {}).get("code")
+        if code:
+            return message_text(code, self.outcome.get("params") or {}, OUTCOMES)
+        return self.message
+
+    @property
+    def error_list(self) -> list[RowError]:
+        return [RowError.from_json(error) for error in self.errors or []]
+
+    @property
+    def total_errors(self) -> int:
+        # Imports before the count was kept: the errors stored are all that is known.
+        return max(self.error_count, len(self.errors or []))
+
+    @property
+    def more_errors(self) -> bool:
+        return self.error_count > len(self.errors or [])
+
+
+# What an import's outcome says, by code (ImportBatch.outcome).
+OUTCOMES: dict[str, Text] = {
+    "has_errors": Text(_("The file has errors; nothing was imported.")),
+    "done": Text(
+        _(
+            "%(rows)s rows imported for %(customers)s customers (%(new)s new); "
+            "customers analysed again."
+        ),
+        ("rows", "customers", "new"),
+    ),
+    "failed": Text(_("The import failed: %(error)s")),
+    "interrupted": Text(
+        _(
+            "The import was interrupted: the background worker stopped while it loaded the "
+            "file. Nothing was imported. Upload the file again."
+        )
+    ),
+    "analysis_restarted": Text(
+        _(
+            "%(rows)s rows imported for %(customers)s customers. The analysis was "
+            "interrupted when the background worker stopped; it has been started again."
+        ),
+        ("rows", "customers"),
+    ),
+    "job_lost": Text(
+        _(
+            "The background job of this import ended without importing the file. Upload the "
+            "file again."
+        )
+    ),
+}
 
 
 class ValueRecord(models.Model):

@@ -33,24 +33,30 @@ Decisions a reader may ask about:
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import io
 import math
 import os
 import re
 import warnings
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Literal
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy
+
+from lib.text import strip_control
 
 Source = str | os.PathLike[str] | BinaryIO
 Kind = Literal["period", "transaction"]
@@ -148,6 +154,213 @@ _UMLAUTS = (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss"))
 _BAD_LINE = re.compile(r"line (\d+): expected (\d+) fields, saw (\d+)")
 
 
+# The limits of the database columns the values go into (customers.models: Customer.number
+# and name, ValueRecord.revenue and margin as numeric(16,2)); a test keeps them in step.
+NUMBER_MAX_LENGTH = 64
+NAME_MAX_LENGTH = 200
+# numeric(16, 2) holds 14 digits before the decimal point.
+AMOUNT_LIMIT = 10**14
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much of a file is read at most, so that one upload cannot occupy a worker for
+    minutes or fill its memory (an XLSX of 500 KB can unpack to a sheet of 16 million
+    cells). ``columns`` applies to CSV and XLSX; the others to XLSX, where they are
+    checked before parsing (zip sizes, the sheet's declared dimension) and again while
+    streaming the rows. A CSV's size is bounded by the upload limit alone."""
+
+    rows: int
+    columns: int
+    cells: int
+    unpacked_bytes: int
+
+
+# A value history has five columns; 1,048,576 rows is Excel's own maximum. Streaming
+# reads some 70,000 cells a second, so 6 million cells take about a minute and a half.
+VALUE_LIMITS = Limits(rows=1_048_576, columns=50, cells=6_000_000, unpacked_bytes=1 << 30)
+
+
+# Every message the reader gives, by code. Errors are kept as code and arguments
+# ({"row": .., "column": .., "code": .., "params": {..}}) and put into words when shown,
+# so that an English reader sees English whoever uploaded the file. ``counts`` names the
+# arguments shown as grouped numbers in the reader's language (1,080 / 1.080).
+@dataclass(frozen=True)
+class Text:
+    text: Promise
+    counts: tuple[str, ...] = ()
+
+
+MESSAGES: dict[str, Text] = {
+    "file_type": Text(
+        gettext_lazy(
+            "The file type %(extension)s is not supported. Upload a CSV file (.csv, "
+            ".txt) or an Excel workbook (.xlsx)."
+        )
+    ),
+    "empty": Text(gettext_lazy("The file %(filename)s is empty.")),
+    "xlsx_as_csv": Text(
+        gettext_lazy(
+            "The file %(filename)s is an Excel workbook, not a CSV file. Save it with "
+            "the extension .xlsx, or save it from Excel as CSV."
+        )
+    ),
+    "encoding": Text(
+        gettext_lazy(
+            "The file %(filename)s has the wrong encoding: it is neither UTF-8 nor "
+            "Windows (cp1252) text. Save it from Excel as CSV (UTF-8) and upload it again."
+        )
+    ),
+    "csv_unreadable": Text(
+        gettext_lazy("The file %(filename)s could not be read as CSV: %(detail)s")
+    ),
+    "row_width": Text(
+        gettext_lazy("The row has %(found)s values, but the header has %(expected)s columns."),
+        ("found", "expected"),
+    ),
+    "not_xlsx": Text(
+        gettext_lazy(
+            "The file %(filename)s is not a valid Excel workbook (.xlsx). Open it in "
+            "Excel and save it again as .xlsx, or save it as CSV."
+        )
+    ),
+    "unpacked_too_large": Text(
+        gettext_lazy(
+            "The workbook %(filename)s unpacks to %(size)s MB; at most %(max)s MB are "
+            "read. Save only the sheet with the data, or save it as CSV."
+        ),
+        ("size", "max"),
+    ),
+    "sheet_too_wide": Text(
+        gettext_lazy(
+            "The sheet has %(columns)s columns; at most %(max)s are read. Delete the "
+            "columns you do not need (also empty ones that are formatted), or copy the data "
+            "into a new workbook."
+        ),
+        ("columns", "max"),
+    ),
+    "sheet_too_long": Text(
+        gettext_lazy(
+            "The sheet has %(rows)s rows; at most %(max)s are read. Split the file, or "
+            "delete the empty rows below the data."
+        ),
+        ("rows", "max"),
+    ),
+    "sheet_too_many_cells": Text(
+        gettext_lazy(
+            "The sheet has %(cells)s cells; at most %(max)s are read. Leave out the "
+            "columns you do not need, split the file, or save it as CSV."
+        ),
+        ("cells", "max"),
+    ),
+    "sheet_more_rows": Text(
+        gettext_lazy(
+            "The sheet has more than %(max)s rows; at most %(max)s are read. Split the "
+            "file, or delete the empty rows below the data."
+        ),
+        ("max",),
+    ),
+    "sheet_more_cells": Text(
+        gettext_lazy(
+            "The sheet has more than %(max)s cells; at most %(max)s are read. Leave out "
+            "the columns you do not need, split the file, or save it as CSV."
+        ),
+        ("max",),
+    ),
+    "csv_too_wide": Text(
+        gettext_lazy(
+            "The file has %(columns)s columns; at most %(max)s are read. Leave out the "
+            "columns you do not need."
+        ),
+        ("columns", "max"),
+    ),
+    "no_data_rows": Text(gettext_lazy("The file %(filename)s has a header row but no data rows.")),
+    "required_empty": Text(gettext_lazy("This value is empty, but the column is required.")),
+    "bad_month": Text(
+        gettext_lazy(
+            'Not a valid month: "%(value)s" (expected for example 2024-03, 03.2024 or 03/2024).'
+        )
+    ),
+    "bad_date": Text(
+        gettext_lazy(
+            'Not a valid date: "%(value)s" (expected for example 2024-01-31 or 31.01.2024).'
+        )
+    ),
+    "date_outside": Text(
+        gettext_lazy('The date "%(value)s" is outside the years %(first)s to %(last)s.')
+    ),
+    "bad_number": Text(
+        gettext_lazy('Not a number: "%(value)s" (expected for example %(example)s).')
+    ),
+    "number_too_large": Text(
+        gettext_lazy('The amount "%(value)s" is too large: amounts must stay below %(max)s.'),
+        ("max",),
+    ),
+    "month_too_large": Text(
+        gettext_lazy(
+            'The amounts of customer "%(customer)s" in %(period)s add up to more than '
+            "%(max)s, too much for one month."
+        ),
+        ("max",),
+    ),
+    "too_long": Text(
+        gettext_lazy("The value is too long: %(length)s characters, at most %(max)s are allowed."),
+        ("length", "max"),
+    ),
+    "duplicate": Text(
+        gettext_lazy(
+            'Customer "%(customer)s" appears twice for %(period)s: rows %(first_row)s and %(row)s.'
+        )
+    ),
+    "period_and_date": Text(
+        gettext_lazy(
+            'The file has both a period column ("%(period)s") and a date column '
+            '("%(date)s"). Keep only one: the period for values per month, the date '
+            "for single transactions."
+        )
+    ),
+    "no_period_or_date": Text(
+        gettext_lazy(
+            "The file needs a period column (values per customer and month) or a date "
+            "column (single transactions). Columns found: %(found)s. Accepted "
+            "columns: %(accepted)s."
+        )
+    ),
+    "no_heading": Text(gettext_lazy("Column %(letter)s has values but no heading.")),
+    "unknown_column": Text(
+        gettext_lazy('Unknown column "%(column)s". Accepted columns: %(accepted)s.')
+    ),
+    "same_field": Text(
+        gettext_lazy('The columns "%(first)s" and "%(second)s" both mean %(field)s. Keep one.')
+    ),
+    "missing_columns": Text(
+        gettext_lazy("Required columns are missing: %(missing)s. Columns found: %(found)s.")
+    ),
+}
+
+
+def message_text(code: str, params: dict, messages: dict[str, Text] | None = None) -> str:
+    """The message ``code`` with ``params``, in the active language.
+
+    An argument of None reads "(none)"; the counts of the message are grouped numbers.
+    An unknown code (from a later version, say) shows as the code and its arguments rather
+    than failing the page.
+    """
+    from customers.templatetags.money import number  # templatetags load Django settings
+
+    spec = (MESSAGES if messages is None else messages).get(code)
+    if spec is None:
+        return f"{code} {params}"
+    values = {key: _("(none)") if value is None else value for key, value in (params or {}).items()}
+    for key in spec.counts:
+        if isinstance(values.get(key), int | float):
+            values[key] = number(values[key])
+    try:
+        return str(spec.text) % values
+    except (KeyError, TypeError, ValueError):
+        return f"{code} {params}"
+
+
 @dataclass(frozen=True)
 class RowError:
     """One problem in the file.
@@ -155,17 +368,46 @@ class RowError:
     ``row`` is the row number as Excel shows it (the header is row 1, the first data row
     row 2), or None for problems with the whole file (encoding, not a workbook, empty).
     ``column`` is the column name as written in the file, or "" when no single column is
-    at fault. ``message`` is already translated into the active language.
+    at fault. ``code`` and ``params`` say what is wrong (see ``MESSAGES``); ``message``
+    puts them into words in the active language. Errors found elsewhere (the chain
+    import's checks) and errors stored before codes existed carry their ``text`` instead.
     """
 
     row: int | None
     column: str
-    message: str
+    code: str = ""
+    params: dict = field(default_factory=dict, compare=True, hash=False)
+    text: str = ""
+
+    @property
+    def message(self) -> str:
+        return message_text(self.code, self.params) if self.code else self.text
 
     def __str__(self) -> str:
         where = [f"row {self.row}"] if self.row else []
         where += [f"column {self.column}"] if self.column else []
         return f"{', '.join(where)}: {self.message}" if where else self.message
+
+    def to_json(self) -> dict:
+        if self.code:
+            return {
+                "row": self.row,
+                "column": self.column,
+                "code": self.code,
+                "params": self.params,
+            }
+        return {"row": self.row, "column": self.column, "message": self.text}
+
+    @classmethod
+    def from_json(cls, data: dict) -> RowError:
+        """A stored error: with code and arguments, or (stored before) with its text."""
+        return cls(
+            row=data.get("row"),
+            column=data.get("column") or "",
+            code=data.get("code") or "",
+            params=data.get("params") or {},
+            text=data.get("message") or "",
+        )
 
 
 @dataclass
@@ -179,15 +421,17 @@ class ReadResult:
     customer and period.
     ``transactions``: for transaction files only, the single transactions with
     ``TRANSACTION_COLUMNS`` (date as datetime64[ns]).
-    Both are None when there are errors. ``rows`` counts the data rows read (blank rows
-    skipped); ``customers`` and ``periods`` count the distinct customers and months of a
-    file without errors (0 otherwise).
+    Both are None when there are errors. ``errors`` lists the first errors (up to the
+    reader's limit), ``error_count`` counts them all. ``rows`` counts the data rows read
+    (blank rows skipped); ``customers`` and ``periods`` count the distinct customers and
+    months of a file without errors (0 otherwise).
     """
 
     history: pd.DataFrame | None = None
     transactions: pd.DataFrame | None = None
     kind: Kind | None = None
     errors: list[RowError] = field(default_factory=list)
+    error_count: int = 0
     rows: int = 0
     customers: int = 0
     periods: int = 0
@@ -197,33 +441,29 @@ class ReadResult:
         return not self.errors
 
 
-def read_history(source: Source, *, filename: str, max_errors: int = 50) -> ReadResult:
+def read_history(
+    source: Source, *, filename: str, max_errors: int = 50, limits: Limits = VALUE_LIMITS
+) -> ReadResult:
     """Read and check a value-history file; see the module docstring for the rules.
 
     ``source`` is a path or a binary file-like object (an uploaded file); ``filename``
     (the name the user knows) decides CSV or XLSX by its extension. At most
-    ``max_errors`` errors are listed, followed by one saying how many more there are.
+    ``max_errors`` errors are listed; ``error_count`` says how many there are in all.
     """
     name = Path(filename).name
     extension = Path(filename).suffix.lower()
     log = _ErrorLog()
     if extension not in CSV_EXTENSIONS | XLSX_EXTENSIONS:
-        log.add_file(
-            _(
-                "The file type %(extension)s is not supported. Upload a CSV file (.csv, "
-                ".txt) or an Excel workbook (.xlsx)."
-            )
-            % {"extension": extension or _("(none)")}
-        )
-        return ReadResult(errors=log.finish(max_errors))
+        log.add_file("file_type", {"extension": extension or None})
+        return log.result(max_errors)
 
     data = _read_bytes(source)
     if extension in CSV_EXTENSIONS:
-        table = _csv_table(data, name, log)
+        table = _csv_table(data, name, log, limits)
     else:
-        table = _xlsx_table(data, name, log)
+        table = _xlsx_table(data, name, log, limits)
     if table is None:
-        return ReadResult(errors=log.finish(max_errors))
+        return log.result(max_errors)
     return _read_table(table, name, log, max_errors)
 
 
@@ -248,8 +488,29 @@ def _read_bytes(source: Source) -> bytes:
     return data.encode() if isinstance(data, str) else data
 
 
+# A character that only UTF-8 writes this way: a lead byte and its continuation bytes.
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+
+
+def _cp1252_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
+    """Decode the bytes that are not UTF-8 as Windows text (cp1252)."""
+    bad = error.object[error.start : error.end]
+    return bad.decode("cp1252"), error.end
+
+
+codecs.register_error("chainmap-cp1252", _cp1252_fallback)
+
+
 def _decode(data: bytes) -> tuple[str, str] | None:
-    """Return (text, encoding) or None when the bytes are no text we know."""
+    """Return (text, encoding) or None when the bytes are no text we know.
+
+    A file that mixes UTF-8 and Windows text (two exports pasted into one) is decoded
+    character by character: what is valid UTF-8 as UTF-8, every other byte as cp1252
+    ("mixed"). German text in cp1252 is never valid UTF-8 by accident (an umlaut byte is
+    followed by a plain letter), so both parts come out right.
+    """
     if data.startswith(b"\xef\xbb\xbf"):
         candidates = ["utf-8-sig"]
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -263,7 +524,11 @@ def _decode(data: bytes) -> tuple[str, str] | None:
         try:
             return data.decode(encoding), encoding
         except UnicodeDecodeError:
-            continue
+            if encoding.startswith("utf-8") and _UTF8_SEQUENCE.search(data):
+                try:
+                    return data.decode(encoding, errors="chainmap-cp1252"), "mixed"
+                except UnicodeDecodeError:
+                    return None  # a byte that cp1252 leaves undefined: no text
     return None
 
 
@@ -274,31 +539,30 @@ def _sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def _csv_table(data: bytes, name: str, log: _ErrorLog) -> _Table | None:
+def _csv_table(
+    data: bytes, name: str, log: _ErrorLog, limits: Limits = VALUE_LIMITS
+) -> _Table | None:
     if not data.strip():
-        log.add_file(_("The file %(filename)s is empty.") % {"filename": name})
+        log.add_file("empty", {"filename": name})
         return None
     if data.startswith(b"PK\x03\x04"):
-        log.add_file(
-            _(
-                "The file %(filename)s is an Excel workbook, not a CSV file. Save it with "
-                "the extension .xlsx, or save it from Excel as CSV."
-            )
-            % {"filename": name}
-        )
+        log.add_file("xlsx_as_csv", {"filename": name})
         return None
     decoded = _decode(data)
     if decoded is None:
-        log.add_file(
-            _(
-                "The file %(filename)s has the wrong encoding: it is neither UTF-8 nor "
-                "Windows (cp1252) text. Save it from Excel as CSV (UTF-8) and upload it again."
-            )
-            % {"filename": name}
-        )
+        log.add_file("encoding", {"filename": name})
         return None
     text, encoding = decoded
     delimiter = _sniff_delimiter(text)
+    header = next((line for line in text[:1_000_000].splitlines() if line.strip()), "")
+    if header.count(delimiter) >= limits.columns:
+        # Checked on the heading line, before the parser builds a column per separator.
+        log.add_file(
+            "csv_too_wide", {"columns": header.count(delimiter) + 1, "max": limits.columns}
+        )
+        return None
+    if encoding == "mixed":
+        data, encoding = text.encode("utf-8"), "utf-8"
     del text  # read_csv decodes the bytes itself, faster than from a str
 
     frame = _fast_csv_frame(data, delimiter, encoding)
@@ -326,10 +590,7 @@ def _csv_table(data: bytes, name: str, log: _ErrorLog) -> _Table | None:
                 engine="c",
             )
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-            log.add_file(
-                _("The file %(filename)s could not be read as CSV: %(detail)s")
-                % {"filename": name, "detail": error}
-            )
+            log.add_file("csv_unreadable", {"filename": name, "detail": str(error)})
             return None
 
     # Rows with too many values were dropped by the parser: report them, and put their
@@ -339,11 +600,7 @@ def _csv_table(data: bytes, name: str, log: _ErrorLog) -> _Table | None:
         for match in _BAD_LINE.finditer(str(warning.message)):
             row, expected, found = (int(group) for group in match.groups())
             skipped.append(row)
-            log.add_row(
-                row,
-                _("The row has %(found)s values, but the header has %(expected)s columns.")
-                % {"found": found, "expected": expected},
-            )
+            log.add_row(row, "row_width", {"found": found, "expected": expected})
     lines = np.arange(1, len(frame) + len(skipped) + 1)
     if skipped:
         lines = lines[~np.isin(lines, skipped)]
@@ -405,29 +662,97 @@ def _fast_csv_frame(data: bytes, delimiter: str, encoding: str) -> pd.DataFrame 
     )
 
 
-def _xlsx_table(data: bytes, name: str, log: _ErrorLog) -> _Table | None:
-    try:
-        raw = pd.read_excel(io.BytesIO(data), engine="openpyxl", header=None, dtype=object)
-    # openpyxl fails in many ways on a file that is not a workbook (zip, XML, key errors).
-    except Exception:
-        log.add_file(
-            _(
-                "The file %(filename)s is not a valid Excel workbook (.xlsx). Open it in "
-                "Excel and save it again as .xlsx, or save it as CSV."
-            )
-            % {"filename": name}
-        )
+def _xlsx_table(
+    data: bytes, name: str, log: _ErrorLog, limits: Limits = VALUE_LIMITS
+) -> _Table | None:
+    rows = _xlsx_rows(data, name, log, limits)
+    if rows is None:
         return None
-    if raw.empty:
-        log.add_file(_("The file %(filename)s is empty.") % {"filename": name})
+    width = max((len(row) for row in rows), default=0)
+    if not width:
+        log.add_file("empty", {"filename": name})
         return None
-    raw.columns = range(raw.shape[1])
+    padded = [(*row, *(None,) * (width - len(row))) for row in rows]
+    raw = pd.DataFrame.from_records(padded, columns=range(width))
     frame = pd.DataFrame({column: raw[column].map(_cell_text) for column in raw.columns})
     frame = frame.astype("str")
     numbers = pd.DataFrame({column: raw[column].map(_cell_number) for column in raw.columns})
-    # read_excel keeps empty sheet rows, so position + 1 is the sheet's row number.
+    # Empty sheet rows are kept, so position + 1 is the sheet's row number.
     lines = np.arange(1, len(frame) + 1)
     return _table_from_frame(frame, lines, ".", name, log, numbers=numbers)
+
+
+def _xlsx_rows(data: bytes, name: str, log: _ErrorLog, limits: Limits) -> list[tuple] | None:
+    """The first sheet's rows as tuples of cell values, each without its trailing empty
+    cells, without the empty rows at the end; None after an error.
+
+    Bounded before parsing (the unpacked size of the zip entries, the sheet's declared
+    dimension) and while streaming (rows, columns and cells as they come), so that a
+    small file that unpacks to millions of cells is refused in a moment.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(entry.file_size for entry in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        log.add_file("not_xlsx", {"filename": name})
+        return None
+    if unpacked > limits.unpacked_bytes:
+        log.add_file(
+            "unpacked_too_large",
+            {"filename": name, "size": unpacked >> 20, "max": limits.unpacked_bytes >> 20},
+        )
+        return None
+    try:
+        book = openpyxl.load_workbook(
+            io.BytesIO(data), read_only=True, data_only=True, keep_links=False
+        )
+    # openpyxl fails in many ways on a file that is not a workbook (zip, XML, key errors).
+    except Exception:
+        log.add_file("not_xlsx", {"filename": name})
+        return None
+    try:
+        if not book.worksheets:
+            log.add_file("empty", {"filename": name})
+            return None
+        sheet = book.worksheets[0]
+        if not _within_limits(sheet.max_row or 0, sheet.max_column or 0, limits, log):
+            return None
+        # Read the cells that are there, not as many as the dimension claims.
+        sheet.reset_dimensions()
+        rows: list[tuple] = []
+        cells = 0
+        for values in sheet.iter_rows(values_only=True):
+            cells += len(values)
+            rows.append(values)
+            if len(values) > limits.columns or len(rows) > limits.rows or cells > limits.cells:
+                _within_limits(len(rows), len(values), limits, log, cells=cells, more=True)
+                return None
+    except Exception:
+        log.add_file("not_xlsx", {"filename": name})
+        return None
+    finally:
+        book.close()
+    while rows and all(value is None or value == "" for value in rows[-1]):
+        rows.pop()
+    return rows
+
+
+def _within_limits(
+    rows: int, columns: int, limits: Limits, log: _ErrorLog, *, cells: int = 0, more: bool = False
+) -> bool:
+    """Whether a sheet of ``rows`` x ``columns`` (or ``cells``) may be read; else the
+    error naming the limit. While streaming (``more``), the sheet has at least as many."""
+    if columns > limits.columns:
+        log.add_file("sheet_too_wide", {"columns": columns, "max": limits.columns})
+    elif rows > limits.rows:
+        code = "sheet_more_rows" if more else "sheet_too_long"
+        log.add_file(code, {"rows": rows, "max": limits.rows})
+    elif max(cells, rows * columns) > limits.cells:
+        code = "sheet_more_cells" if more else "sheet_too_many_cells"
+        log.add_file(code, {"cells": max(cells, rows * columns), "max": limits.cells})
+    else:
+        return True
+    return False
 
 
 def _cell_text(value: object) -> str:
@@ -460,7 +785,7 @@ def _table_from_frame(
 ) -> _Table | None:
     filled = (frame != "").any(axis=1).to_numpy()
     if not filled.any():
-        log.add_file(_("The file %(filename)s is empty.") % {"filename": name})
+        log.add_file("empty", {"filename": name})
         return None
     header_at = int(np.argmax(filled))  # leading blank rows are allowed
     header = frame.iloc[header_at].tolist()
@@ -485,11 +810,9 @@ def _read_table(table: _Table, name: str, log: _ErrorLog, max_errors: int) -> Re
     kind, columns = _map_columns(table, log)
     rows = len(table.cells)
     if rows == 0:
-        log.add_file(
-            _("The file %(filename)s has a header row but no data rows.") % {"filename": name},
-        )
+        log.add_file("no_data_rows", {"filename": name})
     if kind is None or rows == 0:
-        return ReadResult(kind=kind, errors=log.finish(max_errors), rows=rows)
+        return log.result(max_errors, kind=kind, rows=rows)
 
     cells = table.cells
     header = table.header
@@ -501,7 +824,7 @@ def _read_table(table: _Table, name: str, log: _ErrorLog, max_errors: int) -> Re
                 table.rownum,
                 position,
                 header[position],
-                lambda i: _("This value is empty, but the column is required."),
+                "required_empty",
             )
 
     def text(field_name: str) -> pd.Series | None:
@@ -512,8 +835,14 @@ def _read_table(table: _Table, name: str, log: _ErrorLog, max_errors: int) -> Re
         if kind == "period"
         else ("date", "amount", "margin")
     )
-    customer_id = text("customer_id")
-    customer_name = text("customer_name")
+    customer_id = _clean_text(text("customer_id"))
+    customer_name = _clean_text(text("customer_name"), collapse=True)
+    for field_name, series, limit in (
+        ("customer_id", customer_id, NUMBER_MAX_LENGTH),
+        ("customer_name", customer_name, NAME_MAX_LENGTH),
+    ):
+        if series is not None:
+            _check_length(series, limit, columns[field_name], table, log, header)
     when = _parse_when(text(when_field), columns.get(when_field), kind, table, log, header)
     values = _parse_numbers(
         {columns[f]: cells[columns[f]] for f in (value_field, margin_field) if f in columns},
@@ -526,7 +855,7 @@ def _read_table(table: _Table, name: str, log: _ErrorLog, max_errors: int) -> Re
         _check_duplicates(customer_id, when, columns[when_field], table, log, header)
 
     if log.count:
-        return ReadResult(kind=kind, errors=log.finish(max_errors), rows=rows)
+        return log.result(max_errors, kind=kind, rows=rows)
 
     assert customer_id is not None and when is not None  # required columns were present
     names = (
@@ -561,6 +890,9 @@ def _read_table(table: _Table, name: str, log: _ErrorLog, max_errors: int) -> Re
             }
         )
         history = _months_from_transactions(transactions, names)
+        _check_month_totals(history, transactions, columns[value_field], table, log, header)
+        if log.count:
+            return log.result(max_errors, kind=kind, rows=rows)
     return ReadResult(
         history=history,
         transactions=transactions,
@@ -568,6 +900,71 @@ def _read_table(table: _Table, name: str, log: _ErrorLog, max_errors: int) -> Re
         rows=rows,
         customers=int(history["customer_id"].nunique()),
         periods=int(history["period"].nunique()),
+    )
+
+
+def _clean_text(text: pd.Series | None, *, collapse: bool = False) -> pd.Series | None:
+    """Cells without control characters (a vertical tab pasted from Office would break
+    every export later); ``collapse`` also turns line breaks and runs of spaces into one
+    space, as a name is shown on one line. Only the few cells that hold any are touched."""
+    if text is None:
+        return None
+    odd = text.str.contains(_CONTROL_OR_BREAK if collapse else _CONTROL, regex=True).to_numpy()
+    if not odd.any():
+        return text
+    text = text.copy()
+    fixed = text[odd].map(strip_control)
+    text[odd] = fixed.map(lambda value: " ".join(value.split())) if collapse else fixed
+    return text
+
+
+_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+_CONTROL_OR_BREAK = r"[\x00-\x1f\x7f-\x9f]|\s\s"
+
+
+def _check_length(
+    text: pd.Series, limit: int, position: int, table: _Table, log: _ErrorLog, header: list[str]
+) -> None:
+    """Values longer than their database column are errors, never cut silently."""
+    lengths = text.str.len().to_numpy()
+    log.add_cells(
+        lengths > limit,
+        table.rownum,
+        position,
+        header[position],
+        "too_long",
+        lambda i: {"length": int(lengths[i]), "max": limit},
+    )
+
+
+def _check_month_totals(
+    history: pd.DataFrame,
+    transactions: pd.DataFrame,
+    position: int,
+    table: _Table,
+    log: _ErrorLog,
+    header: list[str],
+) -> None:
+    """Each amount fits the database, but a month's sum of them may not: report the
+    month at its customer's first transaction in it."""
+    over = (history["revenue"].abs() >= AMOUNT_LIMIT) | (history["margin"].abs() >= AMOUNT_LIMIT)
+    if not over.any():
+        return
+    months = transactions["date"].to_numpy().astype("datetime64[M]").astype("datetime64[ns]")
+    keys = pd.MultiIndex.from_arrays([transactions["customer_id"], months])
+    bad = pd.MultiIndex.from_frame(history.loc[over, ["customer_id", "period"]])
+    mask = keys.isin(bad) & ~keys.duplicated(keep="first")
+    log.add_cells(
+        mask,
+        table.rownum,
+        position,
+        header[position],
+        "month_too_large",
+        lambda i: {
+            "customer": transactions["customer_id"].iat[i],
+            "period": str(months[i])[:7],
+            "max": AMOUNT_LIMIT,
+        },
     )
 
 
@@ -603,29 +1000,15 @@ def _column_letter(position: int) -> str:
 def _map_columns(table: _Table, log: _ErrorLog) -> tuple[Kind | None, dict[str, int]]:
     header = table.header
     normalised = [_normalise(h) for h in header]
-    found = ", ".join(f'"{h}"' for h in header if h) or _("(none)")
+    found = ", ".join(f'"{h}"' for h in header if h) or None
     periods = [h for h, n in zip(header, normalised, strict=True) if n in _NORMALISED["period"]]
     dates = [h for h, n in zip(header, normalised, strict=True) if n in _NORMALISED["date"]]
     if periods and dates:
-        log.add_row(
-            1,
-            _(
-                'The file has both a period column ("%(period)s") and a date column '
-                '("%(date)s"). Keep only one: the period for values per month, the date '
-                "for single transactions."
-            )
-            % {"period": periods[0], "date": dates[0]},
-        )
+        log.add_row(1, "period_and_date", {"period": periods[0], "date": dates[0]})
         return None, {}
     if not periods and not dates:
         log.add_row(
-            1,
-            _(
-                "The file needs a period column (values per customer and month) or a date "
-                "column (single transactions). Columns found: %(found)s. Accepted "
-                "columns: %(accepted)s."
-            )
-            % {"found": found, "accepted": _describe(("period", "date"))},
+            1, "no_period_or_date", {"found": found, "accepted": _describe(("period", "date"))}
         )
         return None, {}
 
@@ -636,26 +1019,22 @@ def _map_columns(table: _Table, log: _ErrorLog) -> tuple[Kind | None, dict[str, 
         if not normal:
             # Excel writes trailing separators; a nameless column is fine while empty.
             if (table.cells[position] != "").any():
-                log.add_row(
-                    1,
-                    _("Column %(letter)s has values but no heading.")
-                    % {"letter": _column_letter(position)},
-                )
+                log.add_row(1, "no_heading", {"letter": _column_letter(position)})
             continue
         field_name = lookup.get(normal)
         if field_name is None:
             log.add_row(
                 1,
-                _('Unknown column "%(column)s". Accepted columns: %(accepted)s.')
-                % {"column": written, "accepted": _describe(LAYOUT_FIELDS[kind])},
+                "unknown_column",
+                {"column": written, "accepted": _describe(LAYOUT_FIELDS[kind])},
                 column=written,
                 order=position,
             )
         elif field_name in columns:
             log.add_row(
                 1,
-                _('The columns "%(first)s" and "%(second)s" both mean %(field)s. Keep one.')
-                % {"first": header[columns[field_name]], "second": written, "field": field_name},
+                "same_field",
+                {"first": header[columns[field_name]], "second": written, "field": field_name},
                 column=written,
                 order=position,
             )
@@ -666,8 +1045,8 @@ def _map_columns(table: _Table, log: _ErrorLog) -> tuple[Kind | None, dict[str, 
     if missing:
         log.add_row(
             1,
-            _("Required columns are missing: %(missing)s. Columns found: %(found)s.")
-            % {"missing": _describe(tuple(missing)), "found": found},
+            "missing_columns",
+            {"missing": _describe(tuple(missing)), "found": found},
             order=len(header),  # after the unknown columns, which often explain it
         )
     return kind, columns
@@ -713,17 +1092,14 @@ def _parse_when(
         todo &= parsed.isna().to_numpy()
 
     column = header[position]
-    if kind == "period":
-        message = _(
-            'Not a valid month: "%(value)s" (expected for example 2024-03, 03.2024 or 03/2024).'
-        )
-    else:
-        message = _(
-            'Not a valid date: "%(value)s" (expected for example 2024-01-31 or 31.01.2024).'
-        )
     if todo.any():
         log.add_cells(
-            todo[codes], table.rownum, position, column, lambda i: message % {"value": text.iat[i]}
+            todo[codes],
+            table.rownum,
+            position,
+            column,
+            "bad_month" if kind == "period" else "bad_date",
+            lambda i: {"value": text.iat[i]},
         )
 
     years = parsed.dt.year
@@ -734,10 +1110,8 @@ def _parse_when(
             table.rownum,
             position,
             column,
-            lambda i: (
-                _('The date "%(value)s" is outside the years %(first)s to %(last)s.')
-                % {"value": text.iat[i], "first": FIRST_YEAR, "last": LAST_YEAR}
-            ),
+            "date_outside",
+            lambda i: {"value": text.iat[i], "first": FIRST_YEAR, "last": LAST_YEAR},
         )
     parsed[outside] = pd.NaT
     values = parsed.to_numpy()
@@ -785,11 +1159,27 @@ def _parse_numbers(
             table.rownum,
             position,
             header[position],
-            lambda i, original=original: (
-                _('Not a number: "%(value)s" (expected for example %(example)s).')
-                % {"value": original.iat[i], "example": _NUMBER_EXAMPLES[decimal]}
-            ),
+            "bad_number",
+            lambda i, original=original: {
+                "value": original.iat[i],
+                "example": _NUMBER_EXAMPLES[decimal],
+            },
         )
+        # numeric(16, 2) in the database: larger amounts (1e308, or 1e400, which is
+        # infinity) would fail the whole load with the database's own words.
+        too_large = (numbers.abs().round(2) >= AMOUNT_LIMIT).to_numpy()
+        log.add_cells(
+            too_large,
+            table.rownum,
+            position,
+            header[position],
+            "number_too_large",
+            lambda i, original=original, numbers=numbers: {
+                "value": original.iat[i] or repr(float(numbers.iat[i])),
+                "max": AMOUNT_LIMIT,
+            },
+        )
+        numbers = numbers.where(~too_large)
         result[position] = numbers
     return result
 
@@ -884,18 +1274,13 @@ def _check_duplicates(
         table.rownum,
         position,
         header[position],
-        lambda i: (
-            _(
-                'Customer "%(customer)s" appears twice for %(period)s: rows %(first_row)s and '
-                "%(row)s."
-            )
-            % {
-                "customer": customer_id.iat[i],
-                "period": f"{period.iat[i]:%Y-%m}",
-                "first_row": first_row_of[i],
-                "row": table.rownum[i],
-            }
-        ),
+        "duplicate",
+        lambda i: {
+            "customer": customer_id.iat[i],
+            "period": f"{period.iat[i]:%Y-%m}",
+            "first_row": int(first_row_of[i]),
+            "row": int(table.rownum[i]),
+        },
     )
 
 
@@ -926,13 +1311,20 @@ class _ErrorGroup:
     rows: np.ndarray  # Excel row numbers (0 for file-level errors, listed first)
     order: int  # column position, so that one row's errors read left to right
     column: str
-    message: Callable[[int], str]  # message for the k-th error of the group
+    code: str  # a key of MESSAGES, or "" for a message given as text
+    params: Callable[[int], dict]  # the arguments of the k-th error of the group
+    text: str = ""
     file_level: bool = False
 
 
 class _ErrorLog:
-    """Collects errors as arrays (cheap even for a million bad cells) and formats only
-    those that will be listed."""
+    """Collects errors as arrays (cheap even for a million bad cells) and builds only
+    those that will be listed.
+
+    A message is a code of ``MESSAGES`` with its arguments (``add_file("empty",
+    {"filename": name})``), or, for checks of other modules, a text already in words
+    (``add_row(3, "…")`` without arguments).
+    """
 
     def __init__(self) -> None:
         self.groups: list[_ErrorGroup] = []
@@ -941,15 +1333,34 @@ class _ErrorLog:
     def count(self) -> int:
         return sum(len(group.rows) for group in self.groups)
 
-    def add_file(self, message: str) -> None:
-        self.groups.append(
-            _ErrorGroup(np.zeros(1, dtype=np.int64), -1, "", lambda k: message, True)
-        )
+    def add_file(self, message: str, params: dict | None = None) -> None:
+        self._add(np.zeros(1, dtype=np.int64), -1, "", message, params, file_level=True)
 
-    def add_row(self, row: int, message: str, *, column: str = "", order: int = -1) -> None:
-        self.groups.append(
-            _ErrorGroup(np.array([row], dtype=np.int64), order, column, lambda k: message)
+    def add_row(
+        self,
+        row: int,
+        message: str,
+        params: dict | None = None,
+        *,
+        column: str = "",
+        order: int = -1,
+    ) -> None:
+        self._add(np.array([row], dtype=np.int64), order, column, message, params)
+
+    def add_error(self, error: RowError) -> None:
+        """An error found before (the chain import re-checks a sheet read earlier)."""
+        rows = np.array([error.row or 0], dtype=np.int64)
+        group = _ErrorGroup(
+            rows, -1, error.column, error.code, lambda k: error.params, error.text, not error.row
         )
+        self.groups.append(group)
+
+    def _add(self, rows, order, column, message, params, *, file_level=False) -> None:
+        if params is None:
+            group = _ErrorGroup(rows, order, column, "", dict, message, file_level)
+        else:
+            group = _ErrorGroup(rows, order, column, message, lambda k: params, "", file_level)
+        self.groups.append(group)
 
     def add_cells(
         self,
@@ -957,9 +1368,10 @@ class _ErrorLog:
         rownum: np.ndarray,
         position: int,
         column: str,
-        message: Callable[[int], str],
+        code: str,
+        params: Callable[[int], dict] = lambda i: {},
     ) -> None:
-        """Report the data rows where ``mask`` is true; ``message(i)`` gets the data
+        """Report the data rows where ``mask`` is true; ``params(i)`` gets the data
         row's position."""
         positions = np.flatnonzero(mask)
         if len(positions):
@@ -968,11 +1380,13 @@ class _ErrorLog:
                     rownum[positions],
                     position,
                     column,
-                    lambda k: message(int(positions[k])),
+                    code,
+                    lambda k: params(int(positions[k])),
                 )
             )
 
     def finish(self, max_errors: int) -> list[RowError]:
+        """The first ``max_errors`` errors by row, then column; ``count`` counts all."""
         if not self.groups:
             return []
         rows = np.concatenate([group.rows for group in self.groups])
@@ -984,19 +1398,9 @@ class _ErrorLog:
         for index in listed:
             group = self.groups[group_ids[index]]
             row = None if group.file_level else int(rows[index])
-            errors.append(RowError(row, group.column, group.message(int(within[index]))))
-        more = len(rows) - len(listed)
-        if more:
-            errors.append(
-                RowError(
-                    None,
-                    "",
-                    ngettext(
-                        "%(count)s more error was not listed.",
-                        "%(count)s more errors were not listed.",
-                        more,
-                    )
-                    % {"count": more},
-                )
-            )
+            params = group.params(int(within[index])) if group.code else {}
+            errors.append(RowError(row, group.column, group.code, params, group.text))
         return errors
+
+    def result(self, max_errors: int, **found) -> ReadResult:
+        return ReadResult(errors=self.finish(max_errors), error_count=self.count, **found)

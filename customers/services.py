@@ -1,17 +1,25 @@
 """Writes: loading value records, recording imports, storing analysis runs."""
 
+import contextlib
 import dataclasses
 import io
 import logging
+import os
+import socket
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connection, transaction
-from django.utils.translation import gettext as _
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from . import analysis
 from .models import AnalysisRun, Assessment, Customer, ImportBatch, Purchase, ValueRecord
@@ -30,7 +38,14 @@ class LoadCounts:
 
 
 def _customer_ids(history: pd.DataFrame) -> tuple[pd.Series, int]:
-    """Map the file's customer numbers to primary keys, creating missing customers."""
+    """Map the file's customer numbers to primary keys, creating missing customers.
+
+    Two imports may create the same new customers at the same moment: the insert skips
+    numbers that exist by then (INSERT .. ON CONFLICT DO NOTHING, which on PostgreSQL waits
+    for the other transaction and then skips), and the keys are read again afterwards.
+    Rows are written in the order of their numbers, so that two such imports take their
+    row locks in the same order and cannot deadlock. The reader has checked the lengths.
+    """
     if "customer_name" not in history:
         history = history.assign(customer_name=pd.NA)
     names = (
@@ -39,19 +54,27 @@ def _customer_ids(history: pd.DataFrame) -> tuple[pd.Series, int]:
         .drop_duplicates("customer_id", keep="last")
         .set_index("customer_id")["customer_name"]
     )
-    numbers = pd.Index(history["customer_id"].unique())
-    existing = dict(Customer.objects.filter(number__in=list(numbers)).values_list("number", "pk"))
+    numbers = sorted(history["customer_id"].unique())
+    existing = dict(Customer.objects.filter(number__in=numbers).values_list("number", "pk"))
     missing = [n for n in numbers if n not in existing]
-    Customer.objects.bulk_create(
-        (Customer(number=n, name=str(names.get(n, ""))[:200]) for n in missing), batch_size=5000
-    )
+    customers_create(numbers=missing, names=names)
     # Names from the file win over older ones, but an empty name never erases one.
     renamed = [
-        Customer(pk=existing[n], name=str(names[n])[:200]) for n in names.index if n in existing
+        Customer(pk=existing[n], name=str(names[n])) for n in sorted(names.index) if n in existing
     ]
     Customer.objects.bulk_update(renamed, ["name"], batch_size=5000)
-    ids = dict(Customer.objects.filter(number__in=list(numbers)).values_list("number", "pk"))
+    ids = dict(Customer.objects.filter(number__in=numbers).values_list("number", "pk"))
     return history["customer_id"].map(ids), len(missing)
+
+
+def customers_create(*, numbers: list[str], names: pd.Series | dict) -> None:
+    """Create the customers of these numbers that do not exist yet; any that another
+    import created meanwhile are left as they are (idempotent under concurrency)."""
+    Customer.objects.bulk_create(
+        (Customer(number=n, name=str(names.get(n, ""))) for n in sorted(numbers)),
+        batch_size=5000,
+        ignore_conflicts=True,
+    )
 
 
 def value_records_load(
@@ -67,7 +90,7 @@ def value_records_load(
     too (their timing drives the repeat-buying forecast): they replace the customers'
     earlier purchases in the file's date range, so a re-import counts nothing twice.
     """
-    with transaction.atomic():
+    with _no_statement_timeout(), transaction.atomic():
         customer_pk, new = _customer_ids(history)
         if transactions is not None:
             pairs = pd.DataFrame(
@@ -83,6 +106,8 @@ def value_records_load(
                 "margin": history["margin"].round(2),
             }
         )
+        # Upserts lock rows in the order they come: the same order for every import.
+        frame = frame.sort_values(["customer_id", "period"], kind="stable")
         batch_id = batch.pk if batch else None
         if connection.vendor == "postgresql":
             _copy_upsert(frame, batch_id)
@@ -175,46 +200,235 @@ def _bulk_upsert(frame: pd.DataFrame, batch_id: int | None) -> None:
     )
 
 
-def import_batch_run(*, batch: ImportBatch, path: Path) -> ImportBatch:
-    """Read, check and load one uploaded file; a file with errors changes nothing."""
-    batch.status, batch.progress = ImportBatch.Status.RUNNING, 5
-    batch.save(update_fields=["status", "progress"])
+@contextlib.contextmanager
+def _no_statement_timeout() -> Iterator[None]:
+    """Lift PostgreSQL's per-statement bound (DB_STATEMENT_TIMEOUT_MS, there for web
+    requests) while a background job runs its long statements: the COPY of millions of
+    rows, reading every history for the analysis. The job's own bound is its heartbeat."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        (previous,) = cursor.fetchone()
+        cursor.execute("SET statement_timeout = 0")
     try:
-        result = read_history(path, filename=batch.file_name)
-        batch.kind, batch.rows = result.kind or "", result.rows
-        if result.errors:
-            batch.status = ImportBatch.Status.FAILED
-            batch.errors = [
-                {"row": e.row, "column": e.column, "message": str(e.message)} for e in result.errors
-            ]
-            batch.message = _("The file has errors; nothing was imported.")
-            return batch
-        batch.progress = 40
-        batch.save(update_fields=["progress", "kind", "rows"])
-        counts = value_records_load(
-            history=result.history, batch=batch, transactions=result.transactions
-        )
-        batch.customers, batch.periods = counts.customers, counts.periods
-        batch.first_period = result.history["period"].min().date()
-        batch.last_period = result.history["period"].max().date()
-        batch.progress = 80
-        batch.save(
-            update_fields=["progress", "customers", "periods", "first_period", "last_period"]
-        )
-        analysis_run_create(user=batch.uploaded_by)
-        batch.status, batch.progress = ImportBatch.Status.DONE, 100
-        batch.message = _(
-            "%(rows)s rows imported for %(customers)s customers (%(new)s new); "
-            "customers analysed again."
-        ) % {"rows": counts.rows, "customers": counts.customers, "new": counts.new_customers}
-        return batch
+        yield
+    finally:
+        with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('statement_timeout', %s, false)", [previous])
+
+
+def worker_name() -> str:
+    """This process as a job's worker: "host:pid"."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class _Heartbeat:
+    """While a job runs, a thread of its own writes the batch's heartbeat every
+    settings.IMPORT_HEARTBEAT_SECONDS, on its own database connection, so that a worker
+    that is killed (or loses its database) leaves a batch whose heartbeat stops.
+
+    A heartbeat that cannot be written (SQLite's lock held by the load's transaction)
+    is skipped; the next one tries again.
+    """
+
+    def __init__(self, batch_id: int) -> None:
+        self.batch_id = batch_id
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"heartbeat-{batch_id}", daemon=True)
+
+    def __enter__(self) -> "_Heartbeat":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+    def _run(self) -> None:
+        from django.db import connection as thread_connection
+
+        every = settings.IMPORT_HEARTBEAT_SECONDS
+        try:
+            while not self.stopped.wait(every):
+                try:
+                    ImportBatch.objects.filter(
+                        pk=self.batch_id, status=ImportBatch.Status.RUNNING
+                    ).update(heartbeat_at=timezone.now())
+                except DatabaseError:
+                    log.warning("heartbeat of import %s not written", self.batch_id)
+        finally:
+            thread_connection.close()
+
+
+def _save(batch: ImportBatch, *fields: str) -> None:
+    batch.heartbeat_at = timezone.now()
+    batch.save(update_fields=[*fields, "heartbeat_at"])
+
+
+def import_batch_run(*, batch: ImportBatch, path: Path) -> ImportBatch:
+    """Read, check and load one uploaded file; a file with errors changes nothing.
+
+    Progress: 5 reading, 40 loading, 80 loaded (the values are committed) and analysing,
+    100 done. Messages are kept as codes and arguments, put into words when shown.
+    """
+    batch.status, batch.progress = ImportBatch.Status.RUNNING, 5
+    batch.worker = worker_name()
+    _save(batch, "status", "progress", "worker")
+    try:
+        with _Heartbeat(batch.pk):
+            return _import(batch, path)
     except Exception as error:  # the job page must say why, whatever went wrong
         log.exception("import %s failed", batch.pk)
         batch.status = ImportBatch.Status.FAILED
-        batch.message = _("The import failed: %(error)s") % {"error": error}
+        batch.outcome = {"code": "failed", "params": {"error": str(error)[:500]}}
         return batch
     finally:
-        batch.save()
+        # Named fields only: the view adds the task's id after queueing, maybe meanwhile.
+        _save(batch, "status", "progress", "outcome", "errors", "error_count", "kind", "rows")
+
+
+def _import(batch: ImportBatch, path: Path) -> ImportBatch:
+    result = read_history(path, filename=batch.file_name)
+    batch.kind, batch.rows = result.kind or "", result.rows
+    if result.errors:
+        batch.status = ImportBatch.Status.FAILED
+        batch.errors = [error.to_json() for error in result.errors]
+        batch.error_count = result.error_count
+        batch.outcome = {"code": "has_errors", "params": {}}
+        return batch
+    batch.progress = LOADING
+    _save(batch, "progress", "kind", "rows")
+    counts = value_records_load(
+        history=result.history, batch=batch, transactions=result.transactions
+    )
+    batch.customers, batch.periods = counts.customers, counts.periods
+    batch.first_period = result.history["period"].min().date()
+    batch.last_period = result.history["period"].max().date()
+    batch.progress = LOADED
+    _save(batch, "progress", "customers", "periods", "first_period", "last_period")
+    analysis_run_create(user=batch.uploaded_by)
+    batch.status, batch.progress = ImportBatch.Status.DONE, 100
+    batch.outcome = {
+        "code": "done",
+        "params": {"rows": counts.rows, "customers": counts.customers, "new": counts.new_customers},
+    }
+    return batch
+
+
+LOADING, LOADED = 40, 80
+
+
+def import_batches_recover(*, own_worker: str = "") -> list[ImportBatch]:
+    """Finish the imports whose worker is gone, and say so on their pages.
+
+    A running import is abandoned when its heartbeat is older than
+    settings.IMPORT_STALE_SECONDS and its worker is not a live process on this host (a
+    load on SQLite may hold the lock the heartbeat needs), or at once when it belongs to
+    ``own_worker``: the worker that calls this after losing its database runs no job.
+    A waiting import is abandoned when its task ended or hangs in a worker that stopped.
+
+    Values not yet committed: the import failed, nothing was imported. Values committed
+    (killed while analysing): the import is done and the analysis is queued again. Either
+    way the upload is removed and the task marked failed, so that no worker waits on it.
+    """
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.IMPORT_STALE_SECONDS)
+    running = ImportBatch.objects.filter(status=ImportBatch.Status.RUNNING)
+    stale = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
+    if own_worker:
+        stale |= Q(worker=own_worker)
+    recovered = []
+    for batch in running.filter(stale):
+        if batch.worker != own_worker and _alive_here(batch.worker):
+            continue
+        if _recover(batch, ImportBatch.Status.RUNNING):
+            recovered.append(batch)
+    for batch in ImportBatch.objects.filter(status=ImportBatch.Status.PENDING).exclude(task_id=""):
+        if _task_lost(batch.task_id, cutoff) and _recover(batch, ImportBatch.Status.PENDING):
+            recovered.append(batch)
+    return recovered
+
+
+def import_batch_recover_if_abandoned(batch: ImportBatch) -> ImportBatch:
+    """The status page's check, so that it never polls a dead job for ever."""
+    if batch.is_final:
+        return batch
+    if any(b.pk == batch.pk for b in import_batches_recover()):
+        batch.refresh_from_db()
+    return batch
+
+
+def _alive_here(worker: str) -> bool:
+    host, _sep, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # somebody else's process of that number
+    return True
+
+
+def _task_lost(task_id: str, cutoff) -> bool:
+    from django_tasks_db.models import DBTaskResult
+
+    try:
+        task = DBTaskResult.objects.filter(pk=task_id).values("status", "started_at").first()
+    except ValidationError:
+        return False  # not an id of the database backend
+    if task is None:
+        return False  # another backend, or results pruned: nothing to judge by
+    if task["status"] in ("FAILED", "SUCCESSFUL"):
+        return True
+    return task["status"] == "RUNNING" and task["started_at"] and task["started_at"] < cutoff
+
+
+def _recover(batch: ImportBatch, status: str) -> bool:
+    """Mark one abandoned batch, unless its worker wrote to it meanwhile."""
+    loaded = status == ImportBatch.Status.RUNNING and batch.progress >= LOADED
+    if loaded:
+        outcome = {
+            "code": "analysis_restarted",
+            "params": {"rows": batch.rows, "customers": batch.customers},
+        }
+        new_status, progress = ImportBatch.Status.DONE, 100
+    else:
+        code = "interrupted" if status == ImportBatch.Status.RUNNING else "job_lost"
+        outcome, new_status, progress = (
+            {"code": code, "params": {}},
+            ImportBatch.Status.FAILED,
+            batch.progress,
+        )
+    changed = ImportBatch.objects.filter(
+        pk=batch.pk, status=status, heartbeat_at=batch.heartbeat_at
+    ).update(status=new_status, outcome=outcome, progress=progress)
+    if not changed:
+        return False
+    log.warning(
+        "import %s abandoned by worker %s: %s", batch.pk, batch.worker or "-", outcome["code"]
+    )
+    if batch.upload:
+        Path(batch.upload).unlink(missing_ok=True)
+    if batch.task_id:
+        _task_fail(batch.task_id)
+    if loaded:
+        from .tasks import analyse_task
+
+        analyse_task.enqueue(batch.uploaded_by_id)
+    return True
+
+
+def _task_fail(task_id: str) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    with contextlib.suppress(ValidationError):
+        DBTaskResult.objects.filter(pk=task_id, status__in=["READY", "RUNNING"]).update(
+            status="FAILED", finished_at=timezone.now()
+        )
 
 
 def analysis_run_create(
@@ -224,6 +438,13 @@ def analysis_run_create(
     horizon: int | None = None,
 ) -> AnalysisRun | None:
     """Analyse every customer's history and store one assessment per customer."""
+    with _no_statement_timeout():
+        return _analysis_run_create(user=user, as_of=as_of, horizon=horizon)
+
+
+def _analysis_run_create(
+    *, user: AbstractBaseUser | None, as_of: pd.Timestamp | None, horizon: int | None
+) -> AnalysisRun | None:
     history = history_frame()
     if history.empty:
         return None

@@ -1,9 +1,9 @@
-"""Background jobs: imports and analyses of large files run in the worker (db_worker)."""
+"""Background jobs: imports and analyses of large files run in the worker
+(``manage.py worker``, see customers/worker.py)."""
 
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.utils import translation
 from django_tasks import task
 
 from . import services
@@ -12,11 +12,15 @@ from .models import ImportBatch
 
 @task()
 def import_task(batch_id: int, path: str, language: str = "") -> None:
+    # ``language`` is no longer needed (messages are stored as codes and put into words
+    # when shown); it stays in the signature for tasks queued before.
     batch = ImportBatch.objects.select_related("uploaded_by").get(pk=batch_id)
+    if batch.status != ImportBatch.Status.PENDING:
+        # Given up meanwhile (see services.import_batches_recover), or run already.
+        Path(path).unlink(missing_ok=True)
+        return
     try:
-        # Messages are stored as text: write them in the language of the uploader.
-        with translation.override(language or None):
-            services.import_batch_run(batch=batch, path=Path(path))
+        services.import_batch_run(batch=batch, path=Path(path))
     finally:
         # The upload is kept only until it is loaded: the records are the data of record.
         Path(path).unlink(missing_ok=True)

@@ -15,7 +15,6 @@ from django.core.paginator import Paginator
 from django.db.models import Count, F, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -27,7 +26,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from chain.templatetags.chain_urls import pk_url
 
-from . import charts, export_chart, guidance
+from . import charts, export_chart, guidance, services
 from .forms import ActorLinkForm, UploadForm
 from .models import AnalysisRun, Assessment, Customer, ImportBatch, ValueType
 from .selectors import assessment_list, latest_run
@@ -429,9 +428,15 @@ def import_values(request: HtmxHttpRequest) -> HttpResponse:
         with path.open("wb") as out:
             for chunk in upload.chunks():
                 out.write(chunk)
-        batch = ImportBatch.objects.create(uploaded_by=request.user, file_name=upload.name)
-        import_task.enqueue(batch.pk, str(path), translation.get_language())
+        batch = ImportBatch.objects.create(
+            uploaded_by=request.user, file_name=upload.name, upload=str(path)
+        )
+        result = import_task.enqueue(batch.pk, str(path))
+        # The immediate backend (tests) has run the job already; only the id is added.
+        ImportBatch.objects.filter(pk=batch.pk).update(task_id=str(result.id)[:64])
         return redirect("customers:import-detail", pk=batch.pk)
+    # Imports whose worker stopped would show "running" for ever.
+    services.import_batches_recover()
     batches = ImportBatch.objects.select_related("uploaded_by")[:20]
     return render(request, "customers/import.html", {"form": form, "batches": batches})
 
@@ -440,6 +445,9 @@ def import_values(request: HtmxHttpRequest) -> HttpResponse:
 @permission_required("customers.import_values", raise_exception=True)
 def import_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     batch = get_object_or_404(ImportBatch, pk=pk)
+    # Polled every second while the job runs: an abandoned job ends here, and so does
+    # the polling.
+    batch = services.import_batch_recover_if_abandoned(batch)
     template = "customers/import_detail.html"
     if request.htmx:
         template += "#batch-status"

@@ -65,10 +65,10 @@ def test_a_broken_file_changes_nothing_and_says_why(client_importer, name, fragm
     batch = ImportBatch.objects.get(file_name=name)
     assert batch.status == "failed"
     assert batch.errors, batch.message
-    assert fragment in " ".join(e["message"] for e in batch.errors)
+    assert fragment in " ".join(e.message for e in batch.error_list)
     assert list(ValueRecord.objects.values_list("customer_id", "period", "revenue")) == before
     body = client_importer.get(f"/customers/import/{batch.pk}/").content.decode()
-    assert "import-failed" in body and html.escape(batch.errors[0]["message"][:20]) in body
+    assert "import-failed" in body and html.escape(batch.error_list[0].message[:20]) in body
 
 
 @pytest.mark.django_db
@@ -123,8 +123,28 @@ def test_a_transaction_file_keeps_its_purchases_and_reimports_without_double_cou
 
 
 @pytest.mark.django_db
-def test_errors_are_written_in_the_uploaders_language(client_importer):
+def test_errors_are_shown_in_the_readers_language_whoever_uploaded(client_importer):
     with (FILES / "bad_number.csv").open("rb") as fh:
         client_importer.post("/customers/import/", {"file": fh}, headers={"Accept-Language": "de"})
     batch = ImportBatch.objects.get()
-    assert batch.errors[0]["message"].startswith("Keine Zahl")
+    # Stored as code and arguments, not as the uploader's words.
+    assert batch.errors[0]["code"] == "bad_number" and "message" not in batch.errors[0]
+    url = f"/customers/import/{batch.pk}/"
+    english = client_importer.get(url, headers={"Accept-Language": "en"}).content.decode()
+    german = client_importer.get(url, headers={"Accept-Language": "de"}).content.decode()
+    assert "Not a number" in english and "Keine Zahl" not in english
+    assert "The file has errors; nothing was imported." in english
+    assert "Keine Zahl" in german and "Not a number" not in german
+
+
+@pytest.mark.django_db
+def test_errors_stored_as_text_before_codes_are_still_shown(client_importer):
+    batch = ImportBatch.objects.create(
+        file_name="alt.csv",
+        status="failed",
+        message="Die Datei hat Fehler; nichts wurde importiert.",
+        errors=[{"row": 3, "column": "Umsatz", "message": "Keine Zahl: „zwölf“"}],
+    )
+    body = client_importer.get(f"/customers/import/{batch.pk}/").content.decode()
+    assert "Keine Zahl: „zwölf“" in body and "Die Datei hat Fehler" in body
+    assert "1 error</h2>" in body

@@ -33,7 +33,7 @@ class Command(BaseCommand):
             raise CommandError(f"{input}: no such file")
         result = read_history(input, filename=input.name)
         if result.errors:
-            lines = [f"{input.name}: {len(result.errors)} error(s), nothing analysed"]
+            lines = [f"{input.name}: {result.error_count} error(s), nothing analysed"]
             lines += [
                 f"  row {e.row or '-'}, column {e.column or '-'}: {e.message}"
                 for e in result.errors

@@ -23,9 +23,11 @@ class Command(BaseCommand):
         batch = ImportBatch.objects.create(file_name=file.name, uploaded_by=uploader)
         batch = import_batch_run(batch=batch, path=file)
         if batch.status != ImportBatch.Status.DONE:
-            lines = [batch.message] + [
-                f"  row {e['row'] or '-'}, column {e['column'] or '-'}: {e['message']}"
-                for e in batch.errors
+            lines = [batch.message_text] + [
+                f"  row {e.row or '-'}, column {e.column or '-'}: {e.message}"
+                for e in batch.error_list
             ]
+            if batch.more_errors:
+                lines.append(f"  ... {batch.error_count} errors in all")
             raise CommandError("\n".join(lines))
-        self.stdout.write(batch.message)
+        self.stdout.write(batch.message_text)
