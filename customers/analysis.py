@@ -197,7 +197,7 @@ FIGURES = (
 )
 FORECAST_PATH = "forecast_path"
 
-CURRENT_PERIODS = 12  # "current value" is the value over the last 12 periods (DESIGN.md)
+CURRENT_PERIODS = 12  # "current value": the value over the last 12 periods (docs/method.md)
 _MAX_T = 1e3  # t statistics of perfect lines are capped here
 _CYCLES = ((12, 6), (6, 3), (4, 2), (3, 1))  # (cycle length L, half-cycle lag)
 _WEEK_DAYS = 7.0  # time unit of the BG/NBD fit on transactions (the papers' unit)

@@ -252,7 +252,8 @@ def early_warning(assessments: list[Assessment]) -> str:
 
 
 def type_summary(frame: pd.DataFrame) -> list[dict]:
-    """Count and value share per type, with description and advice, in DESIGN.md order."""
+    """Count and value share per type, with description and advice, in the order of
+    docs/method.md."""
     total = float(frame["current_value"].clip(lower=0).sum()) or 1.0
     grouped = frame.groupby("value_type").agg(
         n=("value_type", "size"), value=("current_value", lambda s: float(s.clip(lower=0).sum()))

@@ -1,6 +1,6 @@
 """Labelled synthetic value histories for testing and benchmarking the analysis.
 
-`generate()` draws customers of all seven value types (see DESIGN.md, "Customer value
+`generate()` draws customers of all seven value types (see docs/method.md, "The value
 types") with varied start dates, levels, noise and gaps, simulates their value per month
 for the observed months *and* the twelve months after `as_of`, and returns
 

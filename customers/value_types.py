@@ -1,10 +1,10 @@
-"""The customer value types of DESIGN.md, shared by chains and the customer analysis."""
+"""The customer value types (docs/method.md), shared by chains and the customer analysis."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-# The German names (locale/de) are exactly those of DESIGN.md's table, since sales teams
+# The German names (locale/de) are exactly those of docs/method.md's table: sales teams
 # know the types by them; tests/test_formats.py holds the table and checks the catalog.
 class ValueType(models.TextChoices):
     STEADY = "steady", _("steady customer")

@@ -1,4 +1,4 @@
-"""Numbers, money and dates per language; the value type names of DESIGN.md."""
+"""Numbers, money and dates per language; the value type names of docs/method.md."""
 
 import datetime
 import io
@@ -24,8 +24,8 @@ from customers.templatetags.money import money, number, percent
 NBSP = "\u00a0"
 MINUS = "\u2212"
 
-# The table "Customer value types" of DESIGN.md: code and German name.
-DESIGN_TYPES = {
+# The table "The value types" of docs/method.md: code and German name.
+METHOD_TYPES = {
     "steady": "unauffälliger Kunde",
     "cyclic": "zyklischer Kunde",
     "bell": "Glockenkunde",
@@ -289,10 +289,10 @@ def test_the_csv_export_stays_machine_readable_in_german(client_owner, analysed)
 
 
 def test_value_types_carry_the_german_names_of_design_md():
-    assert set(DESIGN_TYPES) == set(ValueType.values)
+    assert set(METHOD_TYPES) == set(ValueType.values)
     with translation.override("de"):
         shown = {code: str(label) for code, label in ValueType.choices}
-    assert shown == DESIGN_TYPES
+    assert shown == METHOD_TYPES
 
 
 def test_value_types_have_english_names():
