@@ -41,6 +41,8 @@ KINDS: dict[str, tuple[type[models.Model], str]] = {
 RESTORABLE = {"link", "contact", "influence"}
 # Bookkeeping, or changes shown elsewhere (positions: drag and drop).
 SKIPPED_FIELDS = {"id", "version", "position", "chain", "created_at", "updated_at", "updated_by"}
+# The review's bookkeeping on the chain: its status change says who submitted or approved.
+SKIPPED_FIELDS |= {"submitted_by", "approved_by", "approved_at", "changed_since_approval"}
 # Each history table is read back this far; older rows drop out of the feed.
 RECENT = 500
 # Consecutive edits of one thing by one person within this time read as one entry.
@@ -239,8 +241,14 @@ def _current_ids(chain: Chain) -> dict[str, set[int]]:
     }
 
 
-def activity_list(chain: Chain, *, limit: int = 50) -> tuple[list[Entry], bool]:
-    """The newest `limit` entries of the chain's feed, and whether there are more."""
+def activity_list(
+    chain: Chain, *, limit: int = 50, since: datetime | None = None
+) -> tuple[list[Entry], bool]:
+    """The newest `limit` entries of the chain's feed, and whether there are more.
+
+    With `since`, only the changes made after that moment (edits on either side of it are
+    not merged into one entry).
+    """
     records = _records(chain)
     names = _Names(records, _users_attach(records))
     current = _current_ids(chain)
@@ -272,6 +280,7 @@ def activity_list(chain: Chain, *, limit: int = 50) -> tuple[list[Entry], bool]:
                 and last.action in "+~"
                 and last.who == entry.who
                 and entry.when - last.when <= MERGE_WITHIN
+                and (since is None or last.when > since)
             ):
                 _merge(last, entry)
                 continue
@@ -281,5 +290,7 @@ def activity_list(chain: Chain, *, limit: int = 50) -> tuple[list[Entry], bool]:
             entry.restorable = (
                 kind in RESTORABLE and entry.action == "-" and object_id not in current[kind]
             )
+    if since is not None:
+        entries = [entry for entry in entries if entry.when > since]
     entries.sort(key=lambda e: e.when, reverse=True)
     return entries[:limit], len(entries) > limit

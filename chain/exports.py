@@ -37,7 +37,7 @@ from .models import (
     Stage,
     WorksheetAnswer,
 )
-from .selectors import ChainBoard, chain_board
+from .selectors import ChainBoard, chain_board, review_comments
 from .snapshots import LIGHTS
 
 # Data -------------------------------------------------------------------------------------
@@ -91,7 +91,7 @@ class ChainExport:
     stages: list[tuple[Stage, list[Member]]]
     members: list[Member]
     answers: list[AnswerRow]  # worksheet order, then chain order; blank answers left out
-    comments: list[ReviewComment]  # newest first
+    comments: list[ReviewComment]  # newest first, each with its replies (`reply_list`)
     exported_at: datetime
 
     @property
@@ -156,7 +156,7 @@ def chain_export_data(chain: Chain) -> ChainExport:
         stages=stages,
         members=list(members.values()),
         answers=_answer_rows(chain, members),
-        comments=list(chain.comments.select_related("author", "resolved_by", "link__actor")),
+        comments=review_comments(chain),
         exported_at=timezone.localtime(),
     )
 

@@ -248,7 +248,8 @@ class InfluenceForm(VersionedForm):
 class CommentForm(forms.Form):
     """A reviewer's comment on the chain, on one actor or on one worksheet question."""
 
-    about = forms.ChoiceField(label=_("About"))
+    # Not required: its empty choice, "the chain as a whole", is the default one.
+    about = forms.ChoiceField(label=_("About"), required=False)
     text = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, chain: Chain, **kwargs):
@@ -268,6 +269,14 @@ class CommentForm(forms.Form):
         if kind == "q":
             return {"question": value}
         return {}
+
+
+class ReplyForm(forms.Form):
+    """An answer to a review comment, by the chain's team or a manager."""
+
+    text = forms.CharField(
+        label=_("Your reply"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class ReturnForm(forms.Form):

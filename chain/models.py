@@ -199,14 +199,20 @@ class Chain(Versioned):
     def get_absolute_url(self) -> str:
         return reverse("chain:detail", args=[self.pk])
 
-    # The review: draft → submitted → approved, or back to the team as returned.
+    # The review: draft → submitted → approved, or back to the team as returned. An
+    # approved chain changed since its approval may be submitted or approved again.
     @property
     def can_submit(self) -> bool:
-        return self.status in (self.Status.DRAFT, self.Status.RETURNED)
+        return self.status in (self.Status.DRAFT, self.Status.RETURNED) or self.is_changed_approval
 
     @property
     def can_approve(self) -> bool:
-        return self.status == self.Status.SUBMITTED
+        return self.status == self.Status.SUBMITTED or self.is_changed_approval
+
+    @property
+    def is_changed_approval(self) -> bool:
+        """Approved, and changed since (see services.chain_touch)."""
+        return self.status == self.Status.APPROVED and self.changed_since_approval
 
     @property
     def can_return(self) -> bool:

@@ -30,6 +30,7 @@ from django.utils.translation import ngettext
 from customers.palette import TYPE_COLOURS
 from customers.value_types import ValueType
 
+from .activity import Entry, activity_list
 from .models import (
     CHAIN_QUESTIONS,
     Chain,
@@ -126,8 +127,34 @@ def influence_get_for_user(user: User, pk: int, *, edit: bool = False) -> Influe
 
 
 def comment_get_for_user(user: User, pk: int) -> ReviewComment:
-    comments = ReviewComment.objects.select_related("chain")
+    comments = ReviewComment.objects.select_related("chain", "parent")
     return _for_user(comments, user, pk, edit=False)
+
+
+def review_comments(chain: Chain) -> list[ReviewComment]:
+    """The chain's comments, newest first, each with its replies (`reply_list`, oldest
+    first), in one query."""
+    rows = list(
+        chain.comments.select_related("author", "link__actor", "resolved_by").order_by(
+            "-created_at", "-pk"
+        )
+    )
+    comments = [c for c in rows if c.parent_id is None]
+    by_pk = {c.pk: c for c in comments}
+    for comment in comments:
+        comment.reply_list = []
+    for reply in reversed(rows):
+        if reply.parent_id in by_pk:
+            by_pk[reply.parent_id].reply_list.append(reply)
+    return comments
+
+
+def chain_changes_since_approval(chain: Chain, *, limit: int = 20) -> tuple[list[Entry], bool]:
+    """What changed in an approved chain since its approval, newest first (the activity
+    feed after `approved_at`), and whether there is more than `limit`."""
+    if not chain.is_changed_approval or chain.approved_at is None:
+        return [], False
+    return activity_list(chain, limit=limit, since=chain.approved_at)
 
 
 def _count(model) -> Subquery:
@@ -139,6 +166,16 @@ def _count(model) -> Subquery:
     )
 
 
+def _open_comments() -> Coalesce:
+    """Correlated count of the chain's open review comments (replies are not counted:
+    they belong to their comment, which is what gets resolved)."""
+    rows = ReviewComment.objects.filter(
+        chain=OuterRef("pk"), parent__isnull=True, resolved_at__isnull=True
+    )
+    counted = rows.order_by().values("chain").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
 def chain_list_with_counts(user: User) -> QuerySet[Chain]:
     return (
         chain_list_for_user(user)
@@ -146,6 +183,7 @@ def chain_list_with_counts(user: User) -> QuerySet[Chain]:
         .annotate(
             n_links=Coalesce(_count(ChainLink), 0),
             n_influences=Coalesce(_count(Influence), 0),
+            n_open_comments=_open_comments(),
         )
     )
 
@@ -471,6 +509,7 @@ class DashboardFilters:
     status: str = ""
     light: str = ""
     stale: bool = False
+    changed: bool = False  # approved chains changed since their approval
 
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> "DashboardFilters":
@@ -487,6 +526,7 @@ class DashboardFilters:
             status=choice("status", Chain.Status.values),
             light=choice("light", LIGHTS),
             stale=params.get("stale", "") in ("1", "on"),
+            changed=params.get("changed", "") in ("1", "on"),
         )
 
     @property
@@ -501,11 +541,13 @@ class DashboardFilters:
         )
 
     def matches(self, chain: Chain, *, skip: str = "") -> bool:
-        """Whether the chain passes the summary's filters (status, light, stale), but `skip`."""
+        """Whether the chain passes the summary's filters (status, light, stale, changed
+        since approval), but `skip`."""
         return (
             (skip == "status" or not self.status or chain.status == self.status)
             and (skip == "light" or not self.light or chain.health.light == self.light)
             and (skip == "stale" or not self.stale or chain.is_stale)
+            and (skip == "changed" or not self.changed or chain.is_changed_approval)
         )
 
 
@@ -552,6 +594,7 @@ class Dashboard:
     statuses: list[Facet]
     lights: list[Facet]
     stale: Facet
+    changed: Facet
     stale_days: int
     teams: list[Team]
 
@@ -608,6 +651,15 @@ def chain_dashboard(
             query=filters.query(stale=not filters.stale),
             css="stale",
         ),
+        changed=Facet(
+            label=_("changed since approval"),
+            count=sum(
+                1 for c in chains if c.is_changed_approval and filters.matches(c, skip="changed")
+            ),
+            active=filters.changed,
+            query=filters.query(changed=not filters.changed),
+            css="changed",
+        ),
         stale_days=stale_days,
         teams=list(Team.objects.order_by("name")),
     )
@@ -615,17 +667,10 @@ def chain_dashboard(
 
 def _dashboard_chains(user: User, filters: DashboardFilters) -> list[Chain]:
     """The chains matching scope, team and search; the summary's filters apply in Python."""
-    open_comments = (
-        ReviewComment.objects.filter(chain=OuterRef("pk"), resolved_at__isnull=True)
-        .order_by()
-        .values("chain")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
     chains = (
         chain_list_for_user(user)
-        .select_related("team", "owner")
-        .annotate(n_open_comments=Coalesce(Subquery(open_comments), 0))
+        .select_related("team", "owner", "approved_by")
+        .annotate(n_open_comments=_open_comments())
     )
     if filters.q:
         chains = chains.filter(scope_name__icontains=filters.q)

@@ -3,10 +3,11 @@
 from collections.abc import Callable, Sequence
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import Max
+from django.db.models import Case, F, Max, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
@@ -24,7 +25,7 @@ from .models import (
     Team,
     WorksheetAnswer,
 )
-from .selectors import chain_board
+from .selectors import chain_board, team_ids_for_user
 from .snapshots import snapshot_data
 
 
@@ -60,28 +61,92 @@ def versioned_save(*, form: forms.ModelForm) -> models.Model:
 
 
 def _status_set(
-    chain: Chain, user: AbstractBaseUser, allowed: Callable[[Chain], bool], status: str
+    chain: Chain,
+    user: AbstractBaseUser,
+    allowed: Callable[[Chain], bool],
+    status: str,
+    check: Callable[[Chain], None] | None = None,
+    **fields: object,
 ) -> None:
-    """Move the chain to `status` if its current status (read under a lock) allows it."""
+    """Move the chain to `status` if its current status (read under a lock) allows it.
+
+    `check` may refuse the step with a ValidationError, looking at the locked row;
+    `fields` are saved with the status. Every step clears "changed since approval": a new
+    submission or approval looks at the chain as it is now, a returned chain is no longer
+    approved.
+    """
     locked = Chain.objects.select_for_update().get(pk=chain.pk)
     if not allowed(locked):
         raise ValidationError(
             _("The chain is “%(status)s” now; reload the page.")
             % {"status": locked.get_status_display()}
         )
+    if check is not None:
+        check(locked)
     chain.status = status
+    chain.changed_since_approval = False
+    for name, value in fields.items():
+        setattr(chain, name, value)
     chain._history_user = user  # for the activity feed when called outside a request
-    chain.save(update_fields=["status", "updated_at"])
+    chain.save(update_fields=["status", "changed_since_approval", *fields, "updated_at"])
 
 
 @transaction.atomic
 def chain_submit(*, chain: Chain, user: AbstractBaseUser) -> None:
-    _status_set(chain, user, lambda c: c.can_submit, Chain.Status.SUBMITTED)
+    _status_set(chain, user, lambda c: c.can_submit, Chain.Status.SUBMITTED, submitted_by=user)
+
+
+def chain_approval_refusal(*, chain: Chain, user: AbstractBaseUser) -> str:
+    """Why `user` may not approve `chain` (four eyes), or "" if they may.
+
+    Neither the person who submitted it nor a member of its team approves a chain;
+    REVIEW_ALLOW_SELF_APPROVAL lets the only member of a one-person team approve its chain.
+    """
+    in_team = chain.team_id in team_ids_for_user(user)
+    if user.pk != chain.submitted_by_id and not in_team:
+        return ""
+    if settings.REVIEW_ALLOW_SELF_APPROVAL and in_team:
+        members = list(chain.team.members.values_list("pk", flat=True)[:2])
+        if members == [user.pk]:
+            return ""
+    if user.pk == chain.submitted_by_id:
+        return _(
+            "You submitted this chain, so somebody else approves it: a manager outside "
+            "its team (four eyes)."
+        )
+    return _(
+        "You belong to the chain's team, so a manager outside the team approves it (four eyes)."
+    )
+
+
+def _approval_check(user: AbstractBaseUser) -> Callable[[Chain], None]:
+    def check(locked: Chain) -> None:
+        refusal = chain_approval_refusal(chain=locked, user=user)
+        if refusal:
+            raise ValidationError(refusal)
+
+    return check
 
 
 @transaction.atomic
 def chain_approve(*, chain: Chain, user: AbstractBaseUser) -> None:
-    _status_set(chain, user, lambda c: c.can_approve, Chain.Status.APPROVED)
+    """Approve the chain, if `user` is a second pair of eyes (`chain_approval_refusal`)."""
+    now = timezone.now()
+    # The approval's history row carries the same time, so that the changes "since the
+    # approval" (selectors.chain_changes_since_approval) start after it.
+    chain._history_date = now
+    try:
+        _status_set(
+            chain,
+            user,
+            lambda c: c.can_approve,
+            Chain.Status.APPROVED,
+            check=_approval_check(user),
+            approved_by=user,
+            approved_at=now,
+        )
+    finally:
+        del chain._history_date  # a later save of this object is a later change
 
 
 @transaction.atomic
@@ -99,6 +164,18 @@ def comment_resolve(*, comment: ReviewComment, user: AbstractBaseUser) -> None:
     comment.save(update_fields=["resolved_at", "resolved_by"])
 
 
+def comment_reply(*, comment: ReviewComment, user: AbstractBaseUser, text: str) -> ReviewComment:
+    """Answer a review comment. A reply to a reply joins the conversation of the comment
+    it belongs to; a resolved comment takes no more replies."""
+    thread = comment.parent or comment
+    if not thread.is_open:
+        raise ValidationError(_("This comment is resolved already; write a new one instead."))
+    reply = ReviewComment(chain_id=thread.chain_id, parent=thread, author=user, text=text.strip())
+    reply.full_clean()
+    reply.save()
+    return reply
+
+
 def default_stage_names() -> list[tuple[str, bool]]:
     """The default template: (name, holds our company)."""
     return [
@@ -113,10 +190,21 @@ def chain_touch(*, chain: Chain) -> None:
     """Record that the chain or one of its parts changed.
 
     An update, not a save: the timestamp alone is no change worth a history row, and the
-    chain's own `version` guards only its own fields (see `versioned_save`).
+    chain's own `version` guards only its own fields (see `versioned_save`). Every write
+    to a chain or its parts ends here, so this is where an approved chain becomes
+    "changed since approval".
     """
     chain.updated_at = timezone.now()
-    Chain.objects.filter(pk=chain.pk).update(updated_at=chain.updated_at)
+    Chain.objects.filter(pk=chain.pk).update(
+        updated_at=chain.updated_at,
+        # An approved chain that changes is no longer the chain that was approved.
+        changed_since_approval=Case(
+            When(status=Chain.Status.APPROVED, then=Value(True)),
+            default=F("changed_since_approval"),
+        ),
+    )
+    if chain.status == Chain.Status.APPROVED:
+        chain.changed_since_approval = True
 
 
 @transaction.atomic

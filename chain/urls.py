@@ -38,6 +38,7 @@ urlpatterns = [
     path("<int:pk>/snapshots/add/", views.snapshot_add, name="snapshot-add"),
     path("snapshots/<int:pk>/", views.snapshot_compare, name="snapshot-compare"),
     path("comments/<int:pk>/resolve/", views.comment_resolve, name="comment-resolve"),
+    path("comments/<int:pk>/reply/", views.comment_reply, name="comment-reply"),
     path("stages/<int:pk>/rename/", views.stage_rename, name="stage-rename"),
     path("stages/<int:pk>/move/", views.stage_move, name="stage-move"),
     path("stages/<int:pk>/own/", views.stage_set_own, name="stage-own"),

@@ -33,6 +33,7 @@ from .forms import (
     InfluenceForm,
     LinkAddForm,
     LinkForm,
+    ReplyForm,
     ReturnForm,
     StageForm,
     VersionedForm,
@@ -57,6 +58,7 @@ from .selectors import (
     chain_board,
     chain_can_edit,
     chain_can_review,
+    chain_changes_since_approval,
     chain_dashboard,
     chain_get_for_user,
     chain_health,
@@ -66,6 +68,7 @@ from .selectors import (
     contact_get_for_user,
     influence_get_for_user,
     link_get_for_user,
+    review_comments,
     stage_get_for_user,
 )
 
@@ -181,7 +184,9 @@ def _chain_context(request: HttpRequest, chain: Chain) -> dict:
         "can_edit": can_edit,
         "can_review": can_review,
         "tab": partial(_tab, request, board),
-        "review": partial(_review_context, request, chain, can_review=can_review),
+        "review": partial(
+            _review_context, request, chain, can_edit=can_edit, can_review=can_review
+        ),
     }
 
 
@@ -209,16 +214,33 @@ def _tab(request: HttpRequest, board: ChainBoard) -> str:
     return "diagram" if board.links else "board"
 
 
-def _review_context(request: HttpRequest, chain: Chain, *, can_review: bool) -> dict:
-    comments = list(chain.comments.select_related("author", "link__actor", "resolved_by"))
+def _review_context(
+    request: HttpRequest, chain: Chain, *, can_edit: bool, can_review: bool
+) -> dict:
+    comments = review_comments(chain)
     context = {
         "open": [c for c in comments if c.is_open],
         "resolved": [c for c in comments if not c.is_open],
+        # The team and the managers talk it over under each open comment.
+        "can_reply": can_edit or can_review,
     }
+    if can_edit or can_review:
+        for comment in context["open"]:
+            comment.reply_form = ReplyForm(auto_id=f"reply-{comment.pk}_%s")
     if can_review:
         # Only reviewers get the forms; the comment form lists every member of the chain.
         context["comment_form"] = CommentForm(chain=chain, auto_id="comment_%s")
         context["return_form"] = ReturnForm(auto_id="return_%s")
+        # Four eyes: the approve button only for those who may approve; the others learn why.
+        if chain.can_approve:
+            refusal = services.chain_approval_refusal(chain=chain, user=request.user)
+            context["can_approve"] = not refusal
+            context["approval_refusal"] = refusal
+    if chain.status == Chain.Status.APPROVED:
+        by = chain.approved_by
+        context["approver"] = (by.get_full_name() or by.get_username()) if by else "–"
+    if chain.is_changed_approval:
+        context["changes"], context["more_changes"] = chain_changes_since_approval(chain)
     return context
 
 
@@ -690,11 +712,16 @@ def chain_return(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 def _review_form(
-    request: HtmxHttpRequest, chain: Chain, form: forms.Form, template: str, selector: str
+    request: HtmxHttpRequest,
+    chain: Chain,
+    form: forms.Form,
+    template: str,
+    selector: str,
+    **extra: object,
 ) -> HttpResponse:
     """A review form with its errors: for htmx in place of itself (`selector`; the form
     posts into #review, which must stay), else on a page of its own."""
-    context = {"chain": chain, "form": form, "form_template": template}
+    context = {"chain": chain, "form": form, "form_template": template, **extra}
     if request.htmx:
         return retarget(render(request, template, context), selector)
     return render(request, "chain/edit_page.html", context)
@@ -726,6 +753,31 @@ def comment_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return _after_write(request, chain, "review")
     return _review_form(
         request, chain, form, "chain/_comment_form.html", "#review form.comment-form"
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def comment_reply(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The chain's team or a manager answers a review comment."""
+    comment = comment_get_for_user(request.user, pk)
+    chain = comment.chain
+    if not (chain_can_edit(request.user, chain) or chain_can_review(request.user, chain)):
+        raise PermissionDenied(_("Only the chain's team or a manager may reply to comments."))
+    form = ReplyForm(request.POST or None, auto_id=f"reply-{comment.pk}_%s")
+    if request.method == "POST" and form.is_valid():
+        try:
+            text = form.cleaned_data["text"]
+            services.comment_reply(comment=comment, user=request.user, text=text)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        return _after_write(request, chain, "review")
+    return _review_form(
+        request,
+        chain,
+        form,
+        "chain/_reply_form.html",
+        f"#comment-{comment.pk} form.reply-form",
+        comment=comment,
     )
 
 

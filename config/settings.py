@@ -266,6 +266,10 @@ CUSTOMER_ANALYSIS = {
 # A chain nobody changed for this many days is marked stale on the managers' dashboard.
 CHAIN_STALE_DAYS = int(env_str("CHAIN_STALE_DAYS", "90"))
 
+# Four eyes: a chain is approved by a manager who neither submitted it nor belongs to its
+# team. On lets the only member of a one-person team approve that team's chains.
+REVIEW_ALLOW_SELF_APPROVAL = env_bool("REVIEW_ALLOW_SELF_APPROVAL", False)
+
 # Logs go to stdout: JSON lines in production (one object per record, for log collectors;
 # config/logging.py), readable text in development. gunicorn logs the same way
 # (config/gunicorn.conf.py); every request is one line from config.middleware.

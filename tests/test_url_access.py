@@ -123,6 +123,7 @@ REVIEW = {
     "chain:return",
     "chain:comment-add",
     "chain:comment-resolve",
+    "chain:comment-reply",
     "chain:snapshot-add",
 }
 
