@@ -91,6 +91,7 @@ def test_the_app_works_under_its_content_security_policy(live_server, page, prob
     # An actor's form, opened and saved through htmx.
     link = ChainLink.objects.filter(chain=chain, actor__is_own_company=False).first()
     card = page.locator(f"article#link-{link.pk}")
+    page.locator("#tab-board").click()
     card.locator("a.card-title").click()
     form = page.locator(f"form#link-{link.pk}")
     new_importance = "2" if link.importance != 2 else "3"

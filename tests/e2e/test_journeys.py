@@ -46,7 +46,7 @@ def test_a_manager_returns_a_submitted_chain_with_comments(live_server, page, br
 
     # The team submits the chain.
     log_in(page, base, "demo")
-    page.goto(f"{base}/chains/{chain.pk}/")
+    page.goto(f"{base}/chains/{chain.pk}/?tab=review")
     page.locator("#review button", has_text="Submit for review").click()
     expect(page.locator("#review .badge")).to_have_text("Submitted")
 
@@ -57,6 +57,7 @@ def test_a_manager_returns_a_submitted_chain_with_comments(live_server, page, br
         manager.goto(f"{base}/chains/dashboard/")
         manager.locator(f'a[href="/chains/{chain.pk}/"]').first.click()
         expect(manager.locator("#summary h1")).to_contain_text(SCOPE)
+        manager.locator("#tab-review").click()
         # A reader sees no edit tools on the board.
         expect(manager.locator("#board .card-tools")).to_have_count(0)
 
@@ -112,7 +113,7 @@ def test_a_conflicting_edit_is_refused_and_explained(live_server, page, browser,
         log_in(other, base, "jonas", "pw-jonas")
         # Both open the same actor's form.
         for p in (page, other):
-            p.goto(f"{base}/chains/{chain.pk}/")
+            p.goto(f"{base}/chains/{chain.pk}/?tab=board")
             p.locator(f"#title-{link.pk}").click()
             expect(p.locator(f"form#link-{link.pk}")).to_be_visible()
 
@@ -221,7 +222,7 @@ def test_a_failed_request_is_reported_not_swallowed(live_server, page, demo_chai
     base, chain = live_server.url, demo_chain
     link = chain.links.first()
     log_in(page, base, "demo")
-    page.goto(f"{base}/chains/{chain.pk}/")
+    page.goto(f"{base}/chains/{chain.pk}/?tab=board")
     # Somebody else removes the actor while the page is open.
     ChainLink.objects.filter(pk=link.pk).delete()
     page.locator(f"#title-{link.pk}").click()
@@ -232,7 +233,7 @@ def test_a_failed_request_is_reported_not_swallowed(live_server, page, demo_chai
 def test_autosave_keeps_saving_and_stops_at_another_persons_answer(live_server, page, demo_chain):
     base, chain = live_server.url, demo_chain
     log_in(page, base, "demo")
-    page.goto(f"{base}/chains/{chain.pk}/")
+    page.goto(f"{base}/chains/{chain.pk}/?tab=worksheet")
     answer = page.locator("#worksheet textarea").first
     question = answer.get_attribute("id").removeprefix("answer-")
     status = page.locator(f"#status-{question}")

@@ -38,6 +38,12 @@ def _board_write(page, url_part: str):
     return page.expect_response(lambda r: url_part in r.url and r.request.method == "POST" and r.ok)
 
 
+def _tab(page, name: str) -> None:
+    """Open a tab of the chain page."""
+    page.locator(f"#tab-{name}").click()
+    expect(page.locator(f"#panel-{name}")).to_be_visible()
+
+
 def _stage_ids(page) -> list[str]:
     return page.locator("#board .stages > .stage").evaluate_all("els => els.map(e => e.id)")
 
@@ -56,6 +62,7 @@ def test_newcomer_maps_the_demo_chain(live_server, page, tmp_path: Path):
     expect(page.locator("#summary h1")).to_contain_text(SCOPE)
 
     # A new stage, added through the htmx form, appears as the last column.
+    _tab(page, "board")
     page.locator(f'#board a[href="/chains/{chain.pk}/stages/add/"]').click()
     stage_form = page.locator("#board-form-slot form.stage-form")
     stage_form.locator("[name=name]").fill(STAGE)
@@ -100,6 +107,8 @@ def test_newcomer_maps_the_demo_chain(live_server, page, tmp_path: Path):
     expect(contact.locator(".level")).to_have_text("regular direct contact")
 
     # An influence from the new actor: listed, and drawn as one more arrow.
+    with page.expect_response(lambda r: r.request.headers.get("hx-target") == "diagram"):
+        _tab(page, "diagram")  # the diagram reloads: actors were added meanwhile
     arrows = page.locator("#diagram svg path.influence")
     n_arrows = arrows.count()
     assert n_arrows > 0
@@ -113,7 +122,8 @@ def test_newcomer_maps_the_demo_chain(live_server, page, tmp_path: Path):
     expect(listed).to_contain_text(f"{ACTOR} → {INFLUENCE_TARGET}")
     expect(arrows).to_have_count(n_arrows + 1)
 
-    # A worksheet answer saves itself while typing and survives a reload.
+    # A worksheet answer saves itself while typing and survives a reload (in its tab).
+    _tab(page, "worksheet")
     answer = page.locator("#worksheet textarea").first
     answer.fill(ANSWER)
     expect(page.locator("#worksheet .save-status").first).to_contain_text("Saved")
@@ -121,6 +131,7 @@ def test_newcomer_maps_the_demo_chain(live_server, page, tmp_path: Path):
     expect(page.locator("#worksheet textarea").first).to_have_value(ANSWER)
 
     # Drag and drop: the new actor's card onto the neighbouring stage "Planer".
+    _tab(page, "board")
     planer = Stage.objects.get(chain=chain, name="Planer")
     source = card.locator(".card-meta").first
     target = page.locator(f"#stage-{planer.pk} .links .link-card").first
@@ -150,6 +161,7 @@ def test_newcomer_maps_the_demo_chain(live_server, page, tmp_path: Path):
     assert [f"stage-{pk}" for pk in db_order] == [second, first, *rest]
 
     # The diagram switches to contact coverage.
+    _tab(page, "diagram")
     with page.expect_response(re.compile(r"color=coverage")):
         page.locator("#diagram-controls input[name=color][value=coverage]").check()
     expect(page.locator("#diagram-controls input[name=color][value=coverage]")).to_be_checked()
