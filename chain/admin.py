@@ -1,6 +1,10 @@
 """The catalogs (actor kinds, actors, success factors) and teams are kept here by admins."""
 
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from lib.forms import CleanTextMixin
 
 from .models import (
     Actor,
@@ -14,6 +18,56 @@ from .models import (
     Team,
     WorksheetAnswer,
 )
+
+
+class VersionedAdminForm(CleanTextMixin, forms.ModelForm):
+    """An admin form that refuses to save over a newer version of its row.
+
+    The admin runs validation and the save in one transaction (`changeform_view`), so the
+    row locked in `clean` stays locked until `VersionedAdmin.save_model` has written it:
+    of two stale saves exactly one wins, as in `services.versioned_save`.
+    """
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["version"].initial = self.instance.version
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk is None:
+            return data
+        model = type(self.instance)
+        current = model.objects.select_for_update().filter(pk=self.instance.pk).first()
+        if current is None:
+            raise forms.ValidationError(_("Somebody else deleted this while you were editing it."))
+        if current.version != data.get("version"):
+            changed = [
+                str(self.fields[name].label)
+                for name in self.changed_data
+                if name in self.fields and name != "version"
+            ]
+            raise forms.ValidationError(
+                _(
+                    "Somebody else saved this while you were editing it, so your changes were "
+                    "not saved. Fields that differ from what is saved now: %(fields)s. Open "
+                    "it again to start from the saved values."
+                )
+                % {"fields": ", ".join(changed) or "–"}
+            )
+        return data
+
+
+class VersionedAdmin(admin.ModelAdmin):
+    """For the `Versioned` models: a stale form is refused, a saved one bumps the version."""
+
+    form = VersionedAdminForm
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.version = form.cleaned_data["version"] + 1
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Team)
@@ -37,7 +91,7 @@ class SuccessFactorAdmin(admin.ModelAdmin):
 
 
 @admin.register(Actor)
-class ActorAdmin(admin.ModelAdmin):
+class ActorAdmin(VersionedAdmin):
     list_display = ["name", "kind", "size", "is_own_company"]
     list_filter = ["kind", "size", "is_own_company"]
     search_fields = ["name", "notes"]
@@ -46,21 +100,29 @@ class ActorAdmin(admin.ModelAdmin):
 
 class StageInline(admin.TabularInline):
     model = Stage
+    form = VersionedAdminForm
     extra = 0
 
 
 @admin.register(Chain)
-class ChainAdmin(admin.ModelAdmin):
+class ChainAdmin(VersionedAdmin):
     list_display = ["scope_name", "scope_kind", "team", "goal", "status", "updated_at"]
     list_filter = ["scope_kind", "goal", "status", "team"]
     search_fields = ["scope_name", "coach_whom"]
     list_select_related = ["team"]
-    readonly_fields = ["version", "created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at"]
     inlines = [StageInline]
+
+    def save_formset(self, request, form, formset, change):
+        # The stages' rows, like the chain's own (`VersionedAdmin.save_model`).
+        for stage_form in formset.forms:
+            if stage_form.instance.pk and stage_form.has_changed():
+                stage_form.instance.version = (stage_form.cleaned_data.get("version") or 0) + 1
+        super().save_formset(request, form, formset, change)
 
 
 @admin.register(ChainLink)
-class ChainLinkAdmin(admin.ModelAdmin):
+class ChainLinkAdmin(VersionedAdmin):
     list_display = ["actor", "chain", "stage", "importance", "relationship"]
     list_filter = ["relationship", "importance"]
     search_fields = ["actor__name", "chain__scope_name"]
@@ -69,7 +131,7 @@ class ChainLinkAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(VersionedAdmin):
     list_display = ["__str__", "role", "link", "level", "attitude", "owner"]
     list_filter = ["level", "attitude", "buying_role"]
     search_fields = ["name", "role", "email", "link__actor__name"]
@@ -78,14 +140,14 @@ class ContactAdmin(admin.ModelAdmin):
 
 
 @admin.register(Influence)
-class InfluenceAdmin(admin.ModelAdmin):
+class InfluenceAdmin(VersionedAdmin):
     list_display = ["__str__", "chain", "strength"]
     list_select_related = ["chain", "source__actor", "target__actor"]
     raw_id_fields = ["source", "target"]
 
 
 @admin.register(WorksheetAnswer)
-class WorksheetAnswerAdmin(admin.ModelAdmin):
+class WorksheetAnswerAdmin(VersionedAdmin):
     list_display = ["chain", "question", "link", "updated_at"]
     list_filter = ["question"]
     list_select_related = ["chain", "link__actor"]

@@ -3,6 +3,8 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from lib.forms import CleanTextMixin
+
 from .models import (
     CHAIN_QUESTIONS,
     Actor,
@@ -31,7 +33,7 @@ def _display(field: forms.Field, value: object) -> str:
     return str(value)
 
 
-class VersionedForm(forms.ModelForm):
+class VersionedForm(CleanTextMixin, forms.ModelForm):
     """Carries the version the form was loaded with (see `services.versioned_save`)."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -88,7 +90,7 @@ class StageForm(VersionedForm):
         fields = ["name"]
 
 
-class LinkAddForm(forms.Form):
+class LinkAddForm(CleanTextMixin, forms.Form):
     """Add a member: pick an actor from the catalog or name a new one."""
 
     stage = forms.ModelChoiceField(queryset=Stage.objects.none(), label=_("Stage"))
@@ -245,7 +247,7 @@ class InfluenceForm(VersionedForm):
         return data
 
 
-class CommentForm(forms.Form):
+class CommentForm(CleanTextMixin, forms.Form):
     """A reviewer's comment on the chain, on one actor or on one worksheet question."""
 
     # Not required: its empty choice, "the chain as a whole", is the default one.
@@ -271,7 +273,7 @@ class CommentForm(forms.Form):
         return {}
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(CleanTextMixin, forms.Form):
     """An answer to a review comment, by the chain's team or a manager."""
 
     text = forms.CharField(
@@ -279,7 +281,7 @@ class ReplyForm(forms.Form):
     )
 
 
-class ReturnForm(forms.Form):
+class ReturnForm(CleanTextMixin, forms.Form):
     text = forms.CharField(
         label=_("What should the team change?"), widget=forms.Textarea(attrs={"rows": 3})
     )

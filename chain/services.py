@@ -541,6 +541,11 @@ def _link_restorable(chain: Chain, link: ChainLink) -> None:
         link.stage = stage
 
 
+    try:
+        # Its length before the duplicate query: SQLite refuses a very long LIKE pattern.
+        ChainSnapshot._meta.get_field("label").clean(label, None)
+    except ValidationError as error:
+        raise ValidationError({"label": error.messages}) from None
 def _influence_restorable(chain: Chain, influence: Influence) -> None:
     ends = chain.links.filter(pk__in=[influence.source_id, influence.target_id]).count()
     if ends != 2:

@@ -21,6 +21,7 @@ from django_htmx.http import HttpResponseClientRedirect, retarget, trigger_clien
 from django_htmx.middleware import HtmxDetails
 
 from customers.models import ValueType
+from lib.text import strip_control
 
 from . import services, snapshots
 from .activity import RESTORABLE, activity_list
@@ -866,7 +867,8 @@ def snapshot_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     chain = chain_get_for_user(request.user, pk)
     if not chain_can_review(request.user, chain):
         raise PermissionDenied(_("Only managers may take snapshots."))
-    label = request.POST.get("label", "")
+    # No form here: the same hygiene as in the forms (lib.forms), the length is the model's.
+    label = strip_control(request.POST.get("label", ""))
     try:
         snapshot = services.snapshot_create(chain=chain, label=label, user=request.user)
     except ValidationError as error:

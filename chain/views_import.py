@@ -28,6 +28,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from customers.templatetags.money import number
+from lib.forms import CleanTextMixin
 
 from .imports import (
     EXTENSIONS,
@@ -59,7 +60,7 @@ _TOKEN = re.compile(r"[0-9a-f]{32}")
 # --- forms -----------------------------------------------------------------------------------
 
 
-class UploadForm(forms.Form):
+class UploadForm(CleanTextMixin, forms.Form):
     file = forms.FileField(
         label=gettext_lazy("File (CSV or XLSX)"),
         help_text=gettext_lazy(
@@ -83,7 +84,7 @@ class UploadForm(forms.Form):
         return upload
 
 
-class MappingForm(forms.Form):
+class MappingForm(CleanTextMixin, forms.Form):
     """One select per target field with the file's columns, plus the two defaults."""
 
     token = forms.CharField(widget=forms.HiddenInput)

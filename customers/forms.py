@@ -2,13 +2,14 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from chain.models import Actor
+from lib.forms import CleanTextMixin
 
 from .models import Customer
 
 MAX_UPLOAD_MB = 200
 
 
-class UploadForm(forms.Form):
+class UploadForm(CleanTextMixin, forms.Form):
     file = forms.FileField(
         label=_("Value history (CSV or XLSX)"),
         help_text=_(
@@ -30,7 +31,7 @@ class UploadForm(forms.Form):
         return upload
 
 
-class ActorLinkForm(forms.ModelForm):
+class ActorLinkForm(CleanTextMixin, forms.ModelForm):
     class Meta:
         model = Customer
         fields = ["actor"]
