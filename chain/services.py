@@ -475,6 +475,11 @@ def snapshot_create(*, chain: Chain, label: str, user: AbstractBaseUser) -> Chai
     label = label.strip()
     if not label:
         raise ValidationError({"label": _("Name the snapshot, for example after the review.")})
+    try:
+        # Its length before the duplicate query: SQLite refuses a very long LIKE pattern.
+        ChainSnapshot._meta.get_field("label").clean(label, None)
+    except ValidationError as error:
+        raise ValidationError({"label": error.messages}) from None
     duplicate = ValidationError(
         {"label": _("This chain already has a snapshot named “%(label)s”.") % {"label": label}}
     )
@@ -541,11 +546,6 @@ def _link_restorable(chain: Chain, link: ChainLink) -> None:
         link.stage = stage
 
 
-    try:
-        # Its length before the duplicate query: SQLite refuses a very long LIKE pattern.
-        ChainSnapshot._meta.get_field("label").clean(label, None)
-    except ValidationError as error:
-        raise ValidationError({"label": error.messages}) from None
 def _influence_restorable(chain: Chain, influence: Influence) -> None:
     ends = chain.links.filter(pk__in=[influence.source_id, influence.target_id]).count()
     if ends != 2:
