@@ -17,6 +17,8 @@ from .models import (
     Stage,
     Team,
 )
+from .selectors import actor_catalog_editable_by
+from .services import ACTOR_CATALOG_FIELDS, ACTOR_SHARED
 
 
 def _display(field: forms.Field, value: object) -> str:
@@ -54,7 +56,8 @@ class VersionedForm(CleanTextMixin, forms.ModelForm):
         theirs = type(self)(instance=current, **self.extra_kwargs)
         rows = []
         for name, field in self.fields.items():
-            if name == "version" or name not in self.cleaned_data:
+            # Hidden fields are bookkeeping (the versions), nothing the user typed.
+            if field.widget.is_hidden or name not in self.cleaned_data:
                 continue
             initial = theirs[name].initial
             if field.has_changed(initial, self[name].data):
@@ -132,12 +135,20 @@ class LinkAddForm(CleanTextMixin, forms.Form):
 
 
 class LinkForm(VersionedForm):
-    """Characterise a member: chain-specific fields plus the actor's catalog fields."""
+    """Characterise a member: its place in this chain's market, plus the actor's catalog
+    facts (kind, size class), which describe the organisation in every chain using it.
+
+    Who may not change the catalog facts (`actor_catalog_editable_by`) sees them disabled:
+    the browser sends nothing for them, and Django ignores whatever is posted anyway.
+    `actor_version` is the actor's version when the form was loaded, checked by
+    `services.link_characterise` when the facts change.
+    """
 
     kind = forms.ModelChoiceField(queryset=ActorKind.objects.all(), label=_("Kind"))
     size = forms.ChoiceField(
         choices=[("", "–"), *Actor.Size.choices], required=False, label=_("Size class")
     )
+    actor_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     importance = forms.TypedChoiceField(
         choices=[("", "–"), *[(i, str(i)) for i in range(1, 6)]],
         coerce=int,
@@ -168,20 +179,33 @@ class LinkForm(VersionedForm):
             "notes": forms.Textarea(attrs={"rows": 2}),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         actor = self.instance.actor
         self.fields["kind"].initial = actor.kind_id
         self.fields["size"].initial = actor.size
+        self.fields["actor_version"].initial = actor.version
+        self.catalog_editable = actor_catalog_editable_by(actor, user)
+        if not self.catalog_editable:
+            for name in ACTOR_CATALOG_FIELDS:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = ACTOR_SHARED
 
-    def save(self, commit: bool = True) -> ChainLink:
-        link = super().save(commit=commit)
-        actor = link.actor
-        actor.kind = self.cleaned_data["kind"]
-        actor.size = self.cleaned_data["size"]
-        if commit:
-            actor.save(update_fields=["kind", "size"])
-        return link
+    def actor_changes(self) -> dict[str, object]:
+        """The catalog facts the user changed, against the actor as it is now."""
+        if not self.catalog_editable:
+            return {}
+        actor, data = self.instance.actor, self.cleaned_data
+        changes: dict[str, object] = {}
+        if data["kind"].pk != actor.kind_id:
+            changes["kind"] = data["kind"]
+        if data["size"] != actor.size:
+            changes["size"] = data["size"]
+        return changes
+
+    def conflict_take_over(self, current) -> None:
+        super().conflict_take_over(current)
+        self.data[self.add_prefix("actor_version")] = current.actor.version
 
 
 class ContactForm(VersionedForm):

@@ -33,6 +33,7 @@ from customers.value_types import ValueType
 from .activity import Entry, activity_list
 from .models import (
     CHAIN_QUESTIONS,
+    Actor,
     Chain,
     ChainLink,
     Contact,
@@ -82,6 +83,20 @@ def chain_can_edit(user: User, chain: Chain) -> bool:
 
 def chain_can_review(user: User, chain: Chain) -> bool:
     return user.has_perm("chain.review_chain")
+
+
+def actor_catalog_editable_by(actor: Actor, user: User) -> bool:
+    """Whether `user` may change the actor's catalog facts (kind, size class).
+
+    They describe the organisation in every chain that uses the actor. Administrators
+    (`change_actor`: the administrator role, superusers) may always; anyone else only while
+    every chain using the actor belongs to one of their own teams, so that no team changes
+    what another team's chain shows.
+    """
+    if user.has_perm("chain.change_actor"):
+        return True
+    others = actor.links.exclude(chain__team__in=team_ids_for_user(user))
+    return not others.exists()
 
 
 def chain_get_for_user(user: User, pk: int, *, edit: bool = False) -> Chain:

@@ -1,6 +1,6 @@
 """Writes that touch several rows or need a transaction."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from django import forms
 from django.conf import settings
@@ -10,6 +10,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Case, F, Max, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_create_with_history
 
 from .history import _current_batch
@@ -25,8 +26,13 @@ from .models import (
     Team,
     WorksheetAnswer,
 )
-from .selectors import chain_board, team_ids_for_user
+from .selectors import actor_catalog_editable_by, chain_board, team_ids_for_user
 from .snapshots import snapshot_data
+
+# Why a sales user may not change an actor's kind or size class (`actor_catalog_update`).
+ACTOR_SHARED = gettext_lazy(
+    "Also used in chains of other teams: ask an administrator to change the kind or size class."
+)
 
 
 class EditConflict(Exception):
@@ -58,6 +64,66 @@ def versioned_save(*, form: forms.ModelForm) -> models.Model:
             setattr(instance, field.attname, getattr(current, field.attname))
     instance.version = current.version + 1
     return form.save()
+
+
+# The catalog facts of an actor that a chain's member form may change.
+ACTOR_CATALOG_FIELDS = ("kind", "size")
+
+
+@transaction.atomic
+def actor_catalog_update(
+    *, actor: Actor, user: AbstractBaseUser, version: int | None, changes: Mapping[str, object]
+) -> Actor:
+    """Change an actor's catalog facts, unless the actor changed since `version` was read.
+
+    The facts show in every chain that uses the actor, so only a user for whom
+    `actor_catalog_editable_by` holds may change them (checked again here, under the
+    lock); otherwise ValidationError. A stale version raises `EditConflict` with the
+    current actor. The save writes a history row, which the activity feed of each chain
+    using the actor shows.
+    """
+    if set(changes) - set(ACTOR_CATALOG_FIELDS):
+        raise ValueError(f"not catalog facts: {sorted(set(changes) - set(ACTOR_CATALOG_FIELDS))}")
+    current = Actor.objects.select_for_update().get(pk=actor.pk)
+    if not actor_catalog_editable_by(current, user):
+        raise ValidationError(ACTOR_SHARED)
+    if current.version != version:
+        raise EditConflict(current)
+    for name, value in changes.items():
+        setattr(current, name, value)
+    current.version += 1
+    current.full_clean(validate_unique=False, validate_constraints=False)
+    current._history_user = user  # for the activity feed when called outside a request
+    current.save(update_fields=[*changes, "version"])
+    for name in (*changes, "version"):
+        setattr(actor, name, getattr(current, name))
+    return current
+
+
+@transaction.atomic
+def link_characterise(
+    *,
+    form: forms.ModelForm,
+    user: AbstractBaseUser,
+    actor_changes: Mapping[str, object],
+    actor_version: int | None,
+) -> ChainLink:
+    """Save a member's form (`versioned_save`) and the changes to its actor's catalog facts.
+
+    Both versions are checked under row locks in this one transaction, the actor's first
+    (as the admin locks it). A stale actor raises `EditConflict` with the current member,
+    whose `actor` is the current actor, so that the form's conflict view shows both.
+    """
+    link = form.instance
+    if actor_changes:
+        try:
+            actor_catalog_update(
+                actor=link.actor, user=user, version=actor_version, changes=actor_changes
+            )
+        except EditConflict:
+            current = ChainLink.objects.select_related("actor__kind").filter(pk=link.pk)
+            raise EditConflict(current.first()) from None
+    return versioned_save(form=form)
 
 
 def _status_set(

@@ -532,10 +532,41 @@ def link_answers(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def link_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """`_edit` for a member, whose form may also change its actor's catalog facts."""
     link = link_get_for_user(request.user, pk, edit=True)
-    form = LinkForm(request.POST or None, instance=link)
+    chain = link.chain
+    form = LinkForm(request.POST or None, instance=link, user=request.user)
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                services.link_characterise(
+                    form=form,
+                    user=request.user,
+                    actor_changes=form.actor_changes(),
+                    actor_version=form.cleaned_data["actor_version"],
+                )
+                services.chain_touch(chain=chain)
+        except services.EditConflict as error:
+            conflict = _link_conflict(form, error.current)
+        except ValidationError as error:
+            form.add_error(None, error)  # another team took the actor into a chain meanwhile
+        else:
+            return _after_write(request, chain, "board")
     template = "chain/_link_form.html"
-    return _edit(request, form, link.chain, template=template, region="board", link=link)
+    context = {"chain": chain, "form": form, "form_template": template, "link": link}
+    context["conflict"] = conflict
+    return render(request, template if request.htmx else "chain/edit_page.html", context)
+
+
+def _link_conflict(form: LinkForm, current: ChainLink | None) -> dict:
+    """`_conflict`, naming whoever saved last: the member's or the actor's editor."""
+    conflict = _conflict(form, current)
+    if current is not None:
+        last = current.actor.history.select_related("history_user").first()
+        if last and (conflict["at"] is None or last.history_date > conflict["at"]):
+            conflict.update(by=last.history_user, at=last.history_date)
+    return conflict
 
 
 @require_POST

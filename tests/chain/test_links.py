@@ -60,6 +60,7 @@ def test_edit_characterises_the_member_and_its_actor(client_owner, chain, htmx_h
             "problems_needs": "Needs fast curing",
             "kind": link.actor.kind_id,
             "size": "large",
+            "actor_version": link.actor.version,
             "competitive_position": "leader",
             "count": "3",
         },
