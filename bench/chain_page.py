@@ -8,9 +8,15 @@ Builds, in a throwaway test database, a chain with 40 actors, 200 contacts and 6
 influences (and a small one for comparison), then requests the page repeatedly through
 Django's test client. Prints figures; it is not a pass/fail test.
 
+Then, where Playwright and Chromium are installed, the demo chain in a real browser at
+1440 x 900: the page's height, the bytes of its first load, and per typical edit the
+requests and bytes the edit makes the page send and receive (the edit and the regions it
+reloads). Regions in a closed tab reload when their tab opens: that is counted apart.
+
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/chainmap .venv/bin/python bench/chain_page.py
 """
 
+import io
 import os
 import statistics
 import sys
@@ -87,6 +93,142 @@ def measure(chain, user) -> tuple[float, float, float, int, int]:
     return statistics.median(times), p95, statistics.median(cpu), len(ctx), len(response.content)
 
 
+class _Traffic:
+    """Responses the page receives, and the requests still open."""
+
+    def __init__(self, page) -> None:
+        self.page, self.responses, self.open = page, [], set()
+        page.on("request", lambda r: self.open.add(r))
+        page.on("requestfinished", lambda r: self.open.discard(r))
+        page.on("requestfailed", lambda r: self.open.discard(r))
+        page.on("response", self._received)
+
+    def _received(self, response) -> None:
+        try:
+            size = len(response.body())
+        except Exception:  # a redirect or an aborted request has no body
+            size = 0
+        kind = response.request.resource_type
+        self.responses.append((response.request.headers.get("hx-target", ""), kind, size))
+
+    def settle(self) -> None:
+        quiet = 0
+        while quiet < 5:
+            self.page.wait_for_timeout(100)
+            quiet = 0 if self.open else quiet + 1
+
+    def take(self, what) -> tuple[int, int]:
+        """Run `what` and return the number of responses and their bytes."""
+        self.settle()
+        self.responses.clear()
+        what()
+        self.settle()
+        return len(self.responses), sum(size for *_, size in self.responses)
+
+
+def browser_figures() -> None:
+    """The demo chain's page in Chromium at 1440 x 900: height and bytes per edit."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        print("(no Playwright: page height and bytes per edit not measured)")
+        return
+    from django.conf import settings
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.core.management import call_command
+    from django.db import connections
+    from django.test.testcases import LiveServerThread
+
+    from chain.management.commands.demo_data import DEMO_PASSWORD, SCOPE
+    from chain.models import Chain, Contact
+
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        print(f"(no {chromium}: page height and bytes per edit not measured)")
+        return
+    # Plain HTTP on this machine, whatever DEBUG says.
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
+    call_command("demo_data", stdout=io.StringIO())
+    chain = Chain.objects.get(scope_name=SCOPE)
+    occasional = str(Contact.Level.OCCASIONAL)
+    stages = chain.stages.count()  # no queries once Playwright runs its event loop
+    shared = {c.alias: c for c in connections.all() if c.vendor == "sqlite"}
+    for conn in shared.values():
+        conn.inc_thread_sharing()
+    server = LiveServerThread("127.0.0.1", StaticFilesHandler, connections_override=shared)
+    server.daemon = True
+    server.start()
+    server.is_ready.wait()
+    if server.error:
+        raise server.error
+    base = f"http://127.0.0.1:{server.port}"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(chromium), args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1440, "height": 900}, locale="en-US")
+            page.set_default_timeout(20_000)
+            page.goto(f"{base}/accounts/login/")
+            page.fill("#id_username", "demo")
+            page.fill("#id_password", DEMO_PASSWORD)
+            page.press("#id_password", "Enter")
+            page.wait_for_url(f"{base}/chains/")
+            traffic = _Traffic(page)
+            n, size = traffic.take(lambda: page.goto(f"{base}/chains/{chain.pk}/"))
+            height = page.evaluate("document.documentElement.scrollHeight")
+            html = sum(size for _, kind, size in traffic.responses if kind == "document")
+            print(f"\nthe demo chain ({stages} stages) in Chromium at 1440 x 900")
+            print(f"page height {height} px; HTML {html / 1024:.1f} KiB", end="; ")
+            print(f"first load with scripts and styles {n} responses, {size / 1024:.1f} KiB")
+
+            def tab(name: str) -> None:
+                # Without tabs (an older layout) everything is on the page already.
+                if page.locator(f"#tab-{name}").count():
+                    page.locator(f"#tab-{name}").click()
+
+            def move() -> None:
+                page.locator("#board .link-card .card-tools button[value=down]").first.click()
+
+            def characterise() -> None:
+                form = page.locator("form.link-form")
+                form.locator("[name=notes]").fill("Measured.")
+                form.locator("button.primary[type=submit]").click()
+
+            def contact() -> None:
+                form = page.locator("form.contact-form")
+                form.locator("[name=level]").select_option(occasional)
+                form.locator("button.primary[type=submit]").click()
+
+            def answer() -> None:
+                page.locator("#worksheet textarea").first.fill("Measured answer.")
+                page.wait_for_timeout(1500)  # the autosave waits for a pause in typing
+
+            print(f"{'edit':<44}{'requests':>9}{'KiB':>8}")
+            traffic.take(lambda: tab("board"))
+            rows = [("move an actor with its arrow button", move)]
+            rows.append(("characterise an actor (form saved)", characterise))
+            rows.append(("change a contact's level (form saved)", contact))
+            for label, edit in rows:
+                if edit is characterise:
+                    page.locator("#board .card-title").nth(2).click()
+                    page.locator("form.link-form").wait_for()
+                if edit is contact:
+                    page.locator("#board .contacts li a").first.click()
+                    page.locator("form.contact-form").wait_for()
+                n, size = traffic.take(edit)
+                print(f"{label:<44}{n:>9}{size / 1024:>8.1f}")
+            traffic.take(lambda: tab("worksheet"))
+            n, size = traffic.take(answer)
+            print(f"{'answer a worksheet question':<44}{n:>9}{size / 1024:>8.1f}")
+            n, size = traffic.take(lambda: tab("diagram"))
+            label = "then open the diagram tab (stale regions)"
+            print(f"{label:<44}{n:>9}{size / 1024:>8.1f}")
+            browser.close()
+    finally:
+        server.terminate()
+        for conn in shared.values():
+            conn.dec_thread_sharing()
+
+
 def main() -> None:
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
@@ -99,6 +241,7 @@ def main() -> None:
             print(
                 f"{label:<34}{median:>10.1f}{p95:>9.1f}{cpu:>8.1f}{queries:>9}{size / 1024:>7.0f}"
             )
+        browser_figures()
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 
