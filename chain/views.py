@@ -1,5 +1,6 @@
 """Chain pages. Every object is fetched through a selector that 404s on other teams' data."""
 
+import logging
 from functools import partial
 
 from django import forms
@@ -7,12 +8,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import models, transaction
+from django.db import OperationalError, models, transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
+from django.utils.html import format_html
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -21,6 +23,7 @@ from django_htmx.http import HttpResponseClientRedirect, retarget, trigger_clien
 from django_htmx.middleware import HtmxDetails
 
 from customers.models import ValueType
+from lib.search import search_term
 from lib.text import strip_control
 
 from . import services, snapshots
@@ -52,6 +55,7 @@ from .models import (
     Influence,
     Question,
     ReviewComment,
+    WorksheetAnswer,
 )
 from .selectors import (
     ChainBoard,
@@ -72,6 +76,8 @@ from .selectors import (
     review_comments,
     stage_get_for_user,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -111,7 +117,7 @@ REGIONS = {
 @require_GET
 def chain_list(request: HtmxHttpRequest) -> HttpResponse:
     chains = chain_list_with_counts(request.user)
-    q = request.GET.get("q", "").strip()
+    q = search_term(request.GET.get("q"))
     if q:
         chains = chains.filter(Q(scope_name__icontains=q) | Q(coach_whom__icontains=q))
     filters = {
@@ -645,23 +651,40 @@ def influence_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def answer_save(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """Autosave of one worksheet answer while the user types."""
+    """Autosave of one worksheet answer while the user types (static/js/autosave.js).
+
+    Bad input is never a server error: an unknown question or actor, or a version that is
+    no number, is a 400 with its reason; an answer that is too long is refused next to the
+    field (200, so the page shows it); control characters are removed. A database too busy
+    to take the save answers 503, and the page tries again.
+    """
     chain = chain_get_for_user(request.user, pk, edit=True)
     question = request.POST.get("question", "")
     link = None
-    if request.POST.get("link"):
-        link = chain.links.filter(pk=request.POST["link"]).first()
-        valid = link is not None and question in ACTOR_QUESTIONS
-    else:
-        valid = question in CHAIN_QUESTIONS
-    if not valid:
+    if link_pk := request.POST.get("link", ""):
+        link = chain.links.filter(pk=link_pk).first() if _is_id(link_pk) else None
+        if link is None:
+            return HttpResponse(
+                _("This actor is no longer in the chain. Reload the page."), status=400
+            )
+    if question not in (ACTOR_QUESTIONS if link else CHAIN_QUESTIONS):
         return HttpResponse(_("Unknown question."), status=400)
-    try:
-        version = int(request.POST["version"]) if request.POST.get("version") else None
-    except ValueError:
-        return HttpResponse(_("Unknown question."), status=400)
-    text = request.POST.get("text", "")
+    version = request.POST.get("version", "")
+    if version and not _is_id(version):
+        return HttpResponse(_("The answer's version is not a number."), status=400)
+    text = strip_control(request.POST.get("text", ""))
     field = f"{link.pk}-{question}" if link else question
+    limit = WorksheetAnswer._meta.get_field("text").max_length
+    if len(text) > limit:
+        message = _(
+            "Not saved: the answer is %(length)s characters long, at most %(limit)s are "
+            "allowed. Shorten it to save it."
+        ) % {"length": len(text), "limit": limit}
+        if not request.htmx:
+            return HttpResponse(message, status=400)
+        return HttpResponse(
+            format_html('<span class="save-error conflict-note" role="alert">{}</span>', message)
+        )
     try:
         answer = services.answer_save(
             chain=chain,
@@ -669,8 +692,16 @@ def answer_save(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             text=text,
             user=request.user,
             link=link,
-            version=version,
+            version=int(version) if version else None,
         )
+    except OperationalError as error:
+        # SQLite's busy timeout or PostgreSQL's statement timeout ran out. The page keeps
+        # the text and sends it again.
+        logger.warning("Answer to %s of chain %s not saved: %s", field, chain.pk, error)
+        response = HttpResponse(_("The database is busy. Your answer will be saved shortly."))
+        response.status_code = 503
+        response["Retry-After"] = "2"
+        return response
     except services.EditConflict as conflict:
         if not request.htmx:
             messages.error(
@@ -687,6 +718,11 @@ def answer_save(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return trigger_client_event(response, "answers-changed")
 
 
+def _is_id(value: str) -> bool:
+    """Whether `value` can be a primary key: digits only, short enough for the column."""
+    return value.isascii() and value.isdigit() and len(value) < 19
+
+
 # Managers' dashboard ----------------------------------------------------------------------
 
 
@@ -695,7 +731,9 @@ def answer_save(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 # The same URL answers with the page or a fragment: keep caches from mixing them up.
 @vary_on_headers("HX-Request", "HX-Target")
 def dashboard(request: HtmxHttpRequest) -> HttpResponse:
-    filters = DashboardFilters.from_params(request.GET)
+    params = request.GET.copy()
+    params["q"] = search_term(params.get("q"))
+    filters = DashboardFilters.from_params(params)
     board = chain_dashboard(request.user, filters, page=request.GET.get("page"))
     template = "chain/dashboard.html"
     # The filter form swaps only the results; the summary's links and "show all" swap the

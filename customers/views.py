@@ -25,6 +25,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from chain.templatetags.chain_urls import pk_url
+from lib.search import search_term
 
 from . import charts, export_chart, guidance, services
 from .forms import ActorLinkForm, UploadForm
@@ -54,7 +55,8 @@ def customer_list(request: HtmxHttpRequest) -> HttpResponse:
     value_type = request.GET.get("type", "")
     if value_type in ValueType.values:
         assessments = assessments.filter(value_type=value_type)
-    q = request.GET.get("q", "").strip()
+    # No NUL for PostgreSQL, no page-long terms: lib.search.
+    q = search_term(request.GET.get("q"))
     if q:
         assessments = assessments.filter(
             Q(customer__number__icontains=q) | Q(customer__name__icontains=q)
