@@ -3,12 +3,16 @@
 `manage.py check --deploy` under production settings is tests/test_security.py's.
 """
 
+import http.client
 import json
 import logging
 import os
 import runpy
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -302,6 +306,74 @@ def test_gunicorns_own_log_is_json_like_the_apps(monkeypatch):
     assert production["formatters"]["json"]["()"] == "config.logging.JsonFormatter"
     assert production["loggers"]["gunicorn.error"]["handlers"] == ["console"]
     assert development["handlers"]["console"]["formatter"] == "text"
+
+
+def test_a_request_may_take_two_minutes_by_default(monkeypatch):
+    monkeypatch.delenv("WEB_REQUEST_TIMEOUT", raising=False)
+    config = _gunicorn_config(monkeypatch)
+    chosen = _gunicorn_config(monkeypatch, WEB_REQUEST_TIMEOUT="30")
+
+    assert config["request_timeout"] == 120
+    assert chosen["request_timeout"] == 30
+
+
+def test_requests_running_longer_than_the_limit_are_overdue(monkeypatch):
+    overdue = _gunicorn_config(monkeypatch)["overdue"]
+    running = {1: (100.0, "GET /chains/7/report.pdf"), 2: (150.0, "GET /chains/")}
+
+    assert overdue(running, now=219.0, limit=120) == []
+    assert overdue(running, now=221.0, limit=120) == ["GET /chains/7/report.pdf"]
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return response.read().decode()
+
+
+def test_a_request_over_the_limit_ends_its_worker_and_a_new_one_serves(tmp_path):
+    """gunicorn's own timeout lets a threaded worker's request run on; the limit ends it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "1",
+        "WEB_REQUEST_TIMEOUT": "1",
+        "DEBUG": "1",
+        "LOG_FORMAT": "text",
+        "DJANGO_SETTINGS_MODULE": "config.settings_test",
+    }
+    log = tmp_path / "gunicorn.log"
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py"]
+            + ["tests.slow_wsgi:app"],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):  # up to 30 s for gunicorn to start
+            try:
+                assert _get(f"{base}/fast") == "ok"
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail(log.read_text())
+
+        # The slow request gets no answer: its worker ended.
+        with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
+            _get(f"{base}/slow")
+        # The next request is served by a new worker.
+        assert _get(f"{base}/fast") == "ok"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert "GET /slow took longer than 1 s (WEB_REQUEST_TIMEOUT)" in log.read_text()
 
 
 # The container's health check -------------------------------------------------------------
