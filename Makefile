@@ -17,7 +17,7 @@ run: install
 	$(BIN)/python manage.py demo_data
 	@# The worker runs imports and analyses in the background; it stops with the server.
 	@trap 'kill 0' INT TERM EXIT; \
-	$(BIN)/python manage.py db_worker & \
+	$(BIN)/python manage.py worker & \
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: install

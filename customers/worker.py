@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from django.db import InterfaceError, OperationalError, close_old_connections, connections
+from django.db import InterfaceError, OperationalError, connections
 
 from . import services
 
@@ -37,12 +37,13 @@ class Loop(Protocol):
 def run_worker(
     loop: Loop,
     *,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
     restarts: int | None = None,
 ) -> int:
     """Run ``loop`` until it returns (``--batch``, ``--max-tasks``) or the process is
     stopped; ``restarts`` bounds the restarts after lost connections (tests). Returns
     how many restarts there were."""
+    sleep = sleep or time.sleep
     delay, done = 1.0, 0
     while True:
         started = time.monotonic()
@@ -73,7 +74,6 @@ def _close_connections() -> None:
 def _recover(worker_id: str) -> None:
     """Fail the tasks this worker had claimed and finish the imports it (or another
     worker that is gone) left running."""
-    close_old_connections()
     from django_tasks_db.models import DBTaskResult
 
     claimed = DBTaskResult.objects.filter(status="RUNNING").only("pk", "worker_ids")
