@@ -1,6 +1,7 @@
 """The database connection under load and faults: SQLite with overlapping writes, a
 connection the database dropped between two requests."""
 
+import contextlib
 import threading
 from pathlib import Path
 
@@ -34,17 +35,14 @@ def sqlite_file(monkeypatch, tmp_path: Path, django_db_blocker):
 def _save(text: str, read_both: threading.Barrier, errors: list[Exception]) -> None:
     """What an autosave does: in one transaction, read the answer, then write it."""
     try:
-        with transaction.atomic(using=ALIAS):
-            with connections[ALIAS].cursor() as cursor:
-                cursor.execute("SELECT text FROM answer WHERE id = 1")
-                try:
-                    # Both saves have read before either writes: the overlap of two saves
-                    # sent one right after the other. With IMMEDIATE transactions the
-                    # second cannot start before the first ends, and the wait times out.
-                    read_both.wait(timeout=1)
-                except threading.BrokenBarrierError:
-                    pass
-                cursor.execute("UPDATE answer SET text = text || %s WHERE id = 1", [text])
+        with transaction.atomic(using=ALIAS), connections[ALIAS].cursor() as cursor:
+            cursor.execute("SELECT text FROM answer WHERE id = 1")
+            # Both saves have read before either writes: the overlap of two saves sent one
+            # right after the other. With IMMEDIATE transactions the second cannot start
+            # before the first ends, and this wait runs out.
+            with contextlib.suppress(threading.BrokenBarrierError):
+                read_both.wait(timeout=1)
+            cursor.execute("UPDATE answer SET text = text || %s WHERE id = 1", [text])
     except OperationalError as error:
         errors.append(error)
     finally:
@@ -57,9 +55,7 @@ def test_overlapping_saves_on_sqlite_wait_for_each_other_instead_of_failing(sqli
         assert cursor.fetchone()[0] == "wal"
     read_both = threading.Barrier(2)
     errors: list[Exception] = []
-    saves = [
-        threading.Thread(target=_save, args=(text, read_both, errors)) for text in ("a", "b")
-    ]
+    saves = [threading.Thread(target=_save, args=(text, read_both, errors)) for text in ("a", "b")]
 
     for save in saves:
         save.start()
