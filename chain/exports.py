@@ -2,6 +2,13 @@
 
 `chain_export_data` loads everything of one chain with a fixed number of queries, on top
 of the chain page's `chain_board`; the builders turn it into bytes in the active language.
+
+Every export writes what is stored as plain text: control characters are dropped (a
+vertical tab pasted from an office program is invalid in XML, hence in XLSX and SVG), and
+no cell of the workbook is ever a formula. The PDF and the PNG are drawn in a child
+process with a time and a memory limit (sandbox.py), and the report prints at most
+`REPORT_TEXT_BUDGET` characters of long texts, so that no chain, however long its texts,
+holds a server for long (bench/pdf_limits.py shows the figures).
 """
 
 import io
@@ -11,11 +18,15 @@ from datetime import datetime
 from itertools import groupby
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.staticfiles import finders
 from django.db.models import Model
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst, slugify
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -23,6 +34,9 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from lib.text import strip_control
+
+from . import sandbox
 from .diagram import render_svg
 from .models import (
     CHAIN_QUESTIONS,
@@ -222,12 +236,43 @@ def diagram_svg(board: ChainBoard) -> str:
     return render_svg(board, interactive=False, editable=False)
 
 
+class ExportFailed(Exception):
+    """A PDF or PNG could not be built within its limits; `message` tells the user why."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def export_time_limit() -> int:
+    """Seconds a PDF or PNG may take before its build is stopped."""
+    return settings.EXPORT_TIME_LIMIT
+
+
+def _build(args: list[str], data: bytes, too_large: str) -> bytes:
+    """Run a build in the sandbox; its limits turned into a message for the user.
+
+    `too_large` is the message when the build took too long or too much memory, with a
+    placeholder for the seconds.
+    """
+    seconds = export_time_limit()
+    try:
+        return sandbox.build(args, data, seconds=seconds, memory_mb=settings.EXPORT_MEMORY_MB)
+    except sandbox.BuildBusy as error:
+        raise ExportFailed(
+            _("Other downloads are being prepared right now. Try again in a minute.")
+        ) from error
+    except (sandbox.BuildTimeout, sandbox.BuildTooLarge) as error:
+        raise ExportFailed(too_large % {"seconds": seconds}) from error
+
+
 def diagram_png(board: ChainBoard, *, scale: float = 2) -> bytes:
     """The diagram as PNG, drawn at twice its size so that it stays crisp on slides."""
-    # Imported here: it loads Cairo from the system, which only the exports need.
-    import cairosvg
-
-    return cairosvg.svg2png(bytestring=diagram_svg(board).encode(), scale=scale)
+    too_large = _(
+        "The diagram of this chain could not be drawn as PNG within %(seconds)s seconds. "
+        "Download it as SVG instead."
+    )
+    return _build(["png", str(scale)], diagram_svg(board).encode(), too_large)
 
 
 SVG_SIZE = re.compile(r'<svg[^>]*\swidth="([\d.]+)"[^>]*\sheight="([\d.]+)"')
@@ -273,8 +318,91 @@ def _page_counter_css() -> str:
     return " ".join(parts)
 
 
+# The report prints long texts whole while all of them together stay within this many
+# characters (about 60 pages); beyond it each is cut to the same length (never below the
+# floor), the longest first. 60 actors with every text at its maximum length hold 5 million
+# characters, over 1,500 pages; cut, they print on 230 pages in about 15 s
+# (bench/pdf_limits.py). The time limit (sandbox.py) bounds a chain of still more actors.
+REPORT_TEXT_BUDGET = 200_000
+REPORT_TEXT_FLOOR = 300
+# A word longer than this is cut in the report (a pasted blob, no word anybody reads).
+LONG_WORD = 200
+# A word longer than BREAKABLE_WORD gets a break opportunity (a zero-width space) after
+# every BREAK_EVERY characters: WeasyPrint lays out the whole rest of a text for each line
+# of a word it cannot break, which made a 40,000-character word take minutes.
+BREAKABLE_WORD = 40
+BREAK_EVERY = 20
+_LONG_WORD = re.compile(rf"\S{{{LONG_WORD + 1},}}")
+_BREAKABLE_WORD = re.compile(rf"\S{{{BREAKABLE_WORD + 1},}}")
+
+
+def _report_texts(export: ChainExport) -> list[str]:
+    """The long texts the report prints (the TextFields; names are short by their limit)."""
+    texts = [export.chain.coach_whom]
+    for m in export.members:
+        texts += [m.link.success_factors_text, m.link.problems_needs, m.link.notes]
+        texts += [c.notes for c in m.contacts]
+    texts += [i.description for i in export.board.influences]
+    texts += [row.answer.text for row in export.answers]
+    for comment in export.comments:
+        texts += [comment.text, *(r.text for r in getattr(comment, "reply_list", []))]
+    return [t for t in texts if t]
+
+
+def text_cap(lengths: list[int], budget: int = REPORT_TEXT_BUDGET) -> int:
+    """The length to which the report cuts every text so that all fit the budget.
+
+    Each text whole if they fit; otherwise the c for which the texts, each cut to at most
+    c characters, fill the budget (at least REPORT_TEXT_FLOOR).
+    """
+    lengths = sorted(lengths)
+    remaining = budget
+    for i, length in enumerate(lengths):
+        share = remaining // (len(lengths) - i)
+        if length > share:
+            return max(REPORT_TEXT_FLOOR, share)
+        remaining -= length
+    return max(lengths, default=0)
+
+
+def _break_word(match: re.Match) -> str:
+    word = match.group()
+    return "\u200b".join(word[i : i + BREAK_EVERY] for i in range(0, len(word), BREAK_EVERY))
+
+
+def report_text(text: str, cap: int) -> SafeString:
+    """A long text as the report prints it: HTML with line breaks, at most `cap` characters.
+
+    A shortened text (or one with a word cut) ends with a note that the workbook holds it
+    whole.
+    """
+    text = strip_control(text or "")
+    shown = text
+    if len(shown) > cap:
+        # At the last space of the allowed length, unless that throws away a lot.
+        space = shown.rfind(" ", 0, cap)
+        shown = shown[: space if space > cap * 0.8 else cap].rstrip() + " …"
+    shown = _LONG_WORD.sub(lambda m: m.group()[:LONG_WORD] + "…", shown)
+    shown = _BREAKABLE_WORD.sub(_break_word, shown)
+    html = escape(shown).replace("\r\n", "\n").replace("\n", "<br>")
+    if _is_shortened(text, cap):
+        note = _("Shortened here; the workbook (XLSX) holds the whole text of %(n)s characters.")
+        html += (
+            '<span class="shortened">'
+            + escape(note % {"n": number_format(len(text), force_grouping=True)})
+            + "</span>"
+        )
+    return mark_safe(html)  # noqa: S308 -- escaped above
+
+
+def _is_shortened(text: str, cap: int) -> bool:
+    return len(text) > cap or bool(_LONG_WORD.search(text))
+
+
 def report_html(export: ChainExport) -> str:
     svg, wide = _inline_svg(export.board)
+    texts = _report_texts(export)
+    cap = text_cap([len(t) for t in texts])
     context = {
         "x": export,
         "chain": export.chain,
@@ -284,8 +412,11 @@ def report_html(export: ChainExport) -> str:
         "light_label": LIGHTS.get(export.board.light, export.board.light),
         "page_counter": _page_counter_css(),
         "labels": _report_labels(),
+        "text_cap": cap,
+        "shortened": any(_is_shortened(strip_control(t), cap) for t in texts),
     }
-    return render_to_string("chain/report.html", context)
+    # Names and every other text too: no control character reaches WeasyPrint.
+    return strip_control(render_to_string("chain/report.html", context))
 
 
 def _report_labels() -> dict[str, str]:
@@ -331,16 +462,14 @@ def _report_labels() -> dict[str, str]:
 
 def report_pdf(export: ChainExport) -> bytes:
     """The A4 report: rendered from HTML with the print stylesheet static/css/report.css."""
-    # Imported here: loading WeasyPrint (Pango, fonts) takes a moment no other page needs.
-    from weasyprint import CSS, HTML
-    from weasyprint.urls import URLFetcher
-
     stylesheet = Path(finders.find("css/report.css"))
-    # The report needs nothing from the network; local files only, should a style want one.
-    fetcher = URLFetcher(allowed_protocols={"file", "data"})
     base_url = stylesheet.parent.as_uri() + "/"
-    html = HTML(string=report_html(export), base_url=base_url, url_fetcher=fetcher)
-    return html.write_pdf(stylesheets=[CSS(filename=stylesheet, url_fetcher=fetcher)])
+    too_large = _(
+        "The report of this chain could not be prepared within %(seconds)s seconds. "
+        "The workbook (XLSX) holds all of its data."
+    )
+    html = report_html(export).encode()
+    return _build(["pdf", base_url, str(stylesheet)], html, too_large)
 
 
 # XLSX workbook ----------------------------------------------------------------------------
@@ -506,9 +635,14 @@ def _naive(moment: datetime | None) -> datetime | None:
 
 def _write_sheet(book: Workbook, title: str, columns: list[Column], rows: Rows) -> Worksheet:
     sheet = book.create_sheet(title)
-    sheet.append([column.header for column in columns])
-    for row in rows:
+    rows = [[_text_cell(value) for value in row] for row in rows]
+    for row in [[column.header for column in columns], *rows]:
         sheet.append(row)
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str):
+                # openpyxl makes any text starting with "=" a formula: a name or note like
+                # =HYPERLINK("http://evil.example/a","A") would be a live link. Text stays text.
+                cell.data_type = "s"
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
@@ -526,6 +660,11 @@ def _write_sheet(book: Workbook, title: str, columns: list[Column], rows: Rows) 
             if column.number_format:
                 cell.number_format = column.number_format
     return sheet
+
+
+def _text_cell(value: object) -> object:
+    """Texts without control characters, which XML (and so XLSX) does not allow."""
+    return strip_control(value) if isinstance(value, str) else value
 
 
 def _width(column: Column, values: list[object]) -> float:

@@ -1,13 +1,19 @@
 """Chain exports: the PDF report, the XLSX workbook and the diagram as PNG.
 
 Reading the chain is enough: managers and the team's members download alike. Everything
-comes out in the request's language (LocaleMiddleware has activated it).
+comes out in the request's language (LocaleMiddleware has activated it). The PDF and the
+PNG are built within a time limit (exports.ExportFailed): past it, a page says why and
+offers the workbook instead.
 """
 
+from collections.abc import Callable
+
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from . import exports
+from .models import Chain
 from .selectors import chain_board, chain_get_for_user
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -19,18 +25,33 @@ def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
     return response
 
 
+def _limited_download(
+    request: HttpRequest, chain: Chain, build: Callable[[], bytes], content_type: str, name: str
+) -> HttpResponse:
+    """The built file, or the page that explains why it could not be built in time."""
+    try:
+        content = build()
+    except exports.ExportFailed as error:
+        # 503: the server could not do it now; the page says why and offers the workbook.
+        context = {"chain": chain, "message": error.message}
+        return render(request, "chain/export_failed.html", context, status=503)
+    return _download(content, content_type, name)
+
+
 @require_GET
 def chain_png(request: HttpRequest, pk: int) -> HttpResponse:
     chain = chain_get_for_user(request.user, pk)
-    png = exports.diagram_png(chain_board(chain))
-    return _download(png, "image/png", exports.export_filename(chain, "diagram", "png"))
+    name = exports.export_filename(chain, "diagram", "png")
+    build = lambda: exports.diagram_png(chain_board(chain))  # noqa: E731
+    return _limited_download(request, chain, build, "image/png", name)
 
 
 @require_GET
 def chain_report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     chain = chain_get_for_user(request.user, pk)
-    pdf = exports.report_pdf(exports.chain_export_data(chain))
-    return _download(pdf, "application/pdf", exports.export_filename(chain, "report", "pdf"))
+    name = exports.export_filename(chain, "report", "pdf")
+    build = lambda: exports.report_pdf(exports.chain_export_data(chain))  # noqa: E731
+    return _limited_download(request, chain, build, "application/pdf", name)
 
 
 @require_GET

@@ -270,6 +270,12 @@ CHAIN_STALE_DAYS = int(env_str("CHAIN_STALE_DAYS", "90"))
 # team. On lets the only member of a one-person team approve that team's chains.
 REVIEW_ALLOW_SELF_APPROVAL = env_bool("REVIEW_ALLOW_SELF_APPROVAL", False)
 
+# The chain's PDF report and PNG diagram are drawn in a child process that is killed after
+# this many seconds and may use this much memory (chain/sandbox.py): one download never
+# holds a server thread longer, whatever the chain holds. Below gunicorn's timeout.
+EXPORT_TIME_LIMIT = int(env_str("EXPORT_TIME_LIMIT", "30"))
+EXPORT_MEMORY_MB = int(env_str("EXPORT_MEMORY_MB", "1024"))
+
 # Logs go to stdout: JSON lines in production (one object per record, for log collectors;
 # config/logging.py), readable text in development. gunicorn logs the same way
 # (config/gunicorn.conf.py); every request is one line from config.middleware.

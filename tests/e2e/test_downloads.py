@@ -82,3 +82,41 @@ def test_each_export_downloads_and_holds_the_chain(live_server, page, tmp_path):
     assert len(rows) == Assessment.objects.filter(run=latest_run()).count() > 0
     images = [image for ws in book.worksheets for image in ws._images]
     assert images, "the portfolio chart is embedded as a picture"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_slow_download_says_it_is_being_prepared_and_a_failed_one_says_why(
+    live_server, page, tmp_path, settings
+):
+    call_command("demo_data", stdout=StringIO())
+    chain = Chain.objects.get(scope_name=SCOPE)
+    base = live_server.url
+    log_in(page, base)
+    page.goto(f"{base}/chains/{chain.pk}/")
+    exports = page.locator("#summary nav.exports")
+    pdf_link = exports.locator("a", has_text="Report (PDF)")
+
+    # The server's answer is held back: meanwhile the link says what is going on.
+    held = []
+    page.route("**/report.pdf", lambda route: held.append(route))
+    pdf_link.click()
+    busy = exports.locator("a[aria-busy=true]")
+    expect(busy).to_have_text("Preparing the PDF…")
+    with page.expect_download() as info:
+        held[0].continue_()
+    assert info.value.suggested_filename.endswith("-report.pdf")
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    assert PdfReader(path).pages
+    expect(pdf_link).to_have_text("Report (PDF)")
+    expect(busy).to_have_count(0)
+
+    # A build over the time limit: the page stays, and says why and what to do instead.
+    settings.EXPORT_TIME_LIMIT = 0.001
+    png_link = exports.locator("a", has_text="Diagram (PNG)")
+    png_link.click()
+    expect(page.locator("#messages .message.error")).to_contain_text(
+        "could not be drawn as PNG within"
+    )
+    expect(png_link).to_have_text("Diagram (PNG)")
+    assert page.url == f"{base}/chains/{chain.pk}/"
