@@ -26,6 +26,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from chain.templatetags.chain_urls import pk_url
 from lib.search import search_term
+from lib.text import csv_safe, strip_control
 
 from . import charts, export_chart, guidance, services
 from .forms import ActorLinkForm, UploadForm
@@ -229,10 +230,18 @@ def _export_frame(run: AnalysisRun | None) -> pd.DataFrame:
     return pd.DataFrame(records, columns=columns)
 
 
+def _csv_text(value: object) -> object:
+    """A text cell no spreadsheet runs as a formula ("=", "+", "-", "@" first get an
+    apostrophe), without control characters; numbers as they are."""
+    return csv_safe(strip_control(value)) if isinstance(value, str) else value
+
+
 @require_GET
 @permission_required("customers.view_customer", raise_exception=True)
 def export_csv(request: HttpRequest) -> HttpResponse:
     frame = _export_frame(latest_run())
+    for column in frame.select_dtypes(exclude=["number", "bool"]).columns:  # the texts
+        frame[column] = frame[column].map(_csv_text)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="customer-assessments.csv"'
     frame.to_csv(response, index=False, quoting=csv.QUOTE_MINIMAL)
@@ -248,9 +257,6 @@ XLSX_OPTIONS = {
     "strings_to_formulas": False,
     "strings_to_urls": False,
 }
-
-# Not allowed in XML; tab, line feed and carriage return are.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def _xlsx_number_format(column: str) -> str | None:
@@ -273,10 +279,10 @@ def _xlsx_cell(value: object) -> object:
             return value
         return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
     if kind is str:
-        return CONTROL_CHARACTERS.sub("", value)
+        return strip_control(value)
     if value is None or kind is int or kind is bool:
         return value
-    return CONTROL_CHARACTERS.sub("", str(value))
+    return strip_control(str(value))
 
 
 def _assessments_sheet(
