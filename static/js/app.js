@@ -90,17 +90,24 @@
   document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });
   document.addEventListener("htmx:load", function (evt) { drawCharts(evt.detail.elt); });
 
-  // A failed htmx request swaps nothing: say so at the top of the page instead.
-  function showError(kind) {
+  // An error message at the top of the page; downloads.js uses it too.
+  function showMessage(text) {
     var box = document.getElementById("messages");
-    if (!box) { return; }
-    var text = box.getAttribute("data-error-" + kind) || box.getAttribute("data-error-other");
+    if (!box || !text) { return; }
     var message = document.createElement("div");
     message.className = "message error";
     message.setAttribute("role", "alert");
     message.textContent = text;
     box.replaceChildren(message);
     message.scrollIntoView({ block: "nearest" });
+  }
+  window.chainmapShowError = showMessage;
+
+  // A failed htmx request swaps nothing: say so at the top of the page instead.
+  function showError(kind) {
+    var box = document.getElementById("messages");
+    if (!box) { return; }
+    showMessage(box.getAttribute("data-error-" + kind) || box.getAttribute("data-error-other"));
   }
   document.addEventListener("htmx:responseError", function (evt) {
     var status = evt.detail.xhr.status;

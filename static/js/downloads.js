@@ -28,14 +28,7 @@
   }
 
   function showError(text) {
-    var box = document.getElementById("messages");
-    if (!box || !text) { return; }
-    var message = document.createElement("div");
-    message.className = "message error";
-    message.setAttribute("role", "alert");
-    message.textContent = text;
-    box.replaceChildren(message);
-    message.scrollIntoView({ block: "nearest" });
+    window.chainmapShowError(text); // static/js/app.js, loaded before this file
   }
 
   // The server's sentence from its error page (templates/chain/export_failed.html).
