@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lib.forms import CleanTextMixin
 
+from . import services
 from .models import (
     Actor,
     ActorKind,
@@ -68,6 +69,25 @@ class VersionedAdmin(admin.ModelAdmin):
         if change:
             obj.version = form.cleaned_data["version"] + 1
         super().save_model(request, obj, form, change)
+        _touch(obj)
+
+    def delete_model(self, request, obj):
+        chain_id = None if isinstance(obj, Actor | Chain) else _chain_of(obj).pk
+        super().delete_model(request, obj)
+        if chain_id is not None:
+            services.chain_touch(chain=Chain.objects.get(pk=chain_id))
+
+
+def _chain_of(obj) -> Chain:
+    return obj.link.chain if isinstance(obj, Contact) else obj.chain
+
+
+def _touch(obj) -> None:
+    """An admin's edit is a change like any other: "changed since approval", "last change"."""
+    if isinstance(obj, Actor):
+        services.chains_touch_for_actor(actor=obj)
+    else:
+        services.chain_touch(chain=obj if isinstance(obj, Chain) else _chain_of(obj))
 
 
 @admin.register(Team)

@@ -1,6 +1,7 @@
 """Writes that touch several rows or need a transaction."""
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 
 from django import forms
 from django.conf import settings
@@ -95,6 +96,7 @@ def actor_catalog_update(
     current.full_clean(validate_unique=False, validate_constraints=False)
     current._history_user = user  # for the activity feed when called outside a request
     current.save(update_fields=[*changes, "version"])
+    chains_touch_for_actor(actor=current)
     for name in (*changes, "version"):
         setattr(actor, name, getattr(current, name))
     return current
@@ -261,16 +263,25 @@ def chain_touch(*, chain: Chain) -> None:
     "changed since approval".
     """
     chain.updated_at = timezone.now()
-    Chain.objects.filter(pk=chain.pk).update(
-        updated_at=chain.updated_at,
+    _chains_touch(Chain.objects.filter(pk=chain.pk), chain.updated_at)
+    if chain.status == Chain.Status.APPROVED:
+        chain.changed_since_approval = True
+
+
+def chains_touch_for_actor(*, actor: Actor) -> None:
+    """`chain_touch` for every chain that uses `actor`: its catalog facts show in each."""
+    _chains_touch(Chain.objects.filter(links__actor=actor), timezone.now())
+
+
+def _chains_touch(chains: models.QuerySet, now: datetime) -> None:
+    chains.update(
+        updated_at=now,
         # An approved chain that changes is no longer the chain that was approved.
         changed_since_approval=Case(
             When(status=Chain.Status.APPROVED, then=Value(True)),
             default=F("changed_since_approval"),
         ),
     )
-    if chain.status == Chain.Status.APPROVED:
-        chain.changed_since_approval = True
 
 
 @transaction.atomic

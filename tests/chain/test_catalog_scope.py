@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 
 from chain import services
-from chain.models import Actor, ChainLink
+from chain.models import Actor, Chain, ChainLink
 from chain.selectors import actor_catalog_editable_by
 from tests.factories import make_actor, make_chain, make_kind, make_link, make_user
 
@@ -253,3 +253,42 @@ def test_the_admin_keeps_other_versioned_rows_too(admin_client, link_a):
     assert refused.status_code == 200 and "Somebody else saved this" in refused.content.decode()
     link_a.refresh_from_db()
     assert (link_a.count, link_a.version) == (5, 2)
+
+
+def _approved(chain: Chain, owner, manager) -> Chain:
+    services.chain_submit(chain=chain, user=owner)
+    services.chain_approve(chain=chain, user=manager)
+    chain.refresh_from_db()
+    assert chain.status == Chain.Status.APPROVED and not chain.changed_since_approval
+    return chain
+
+
+@pytest.mark.django_db
+def test_a_catalog_change_from_one_chain_marks_every_approved_chain_using_the_actor(
+    link_a, owner, manager, bauring
+):
+    """The size class shows in every chain with the actor: the approved one changed too."""
+    approved = _approved(make_chain(link_a.chain.team, owner, "Tile grout"), owner, manager)
+    make_link(approved, actor=bauring)
+    response = _edit(_login(owner), link_a, _form_data(link_a, size="large"))
+    assert response.status_code == 200
+    approved.refresh_from_db()
+    assert approved.changed_since_approval
+
+
+@pytest.mark.django_db
+def test_an_admin_edit_marks_an_approved_chain_as_changed(admin_client, link_a, owner, manager):
+    chain = _approved(link_a.chain, owner, manager)
+    url = f"/admin/chain/chainlink/{link_a.pk}/change/"
+    data = {
+        "chain": link_a.chain_id,
+        "actor": link_a.actor_id,
+        "stage": link_a.stage_id,
+        "position": 0,
+        "count": 9,
+        "competitive_position": "leader",
+        "version": link_a.version,
+    }
+    assert admin_client.post(url, data).status_code == 302
+    chain.refresh_from_db()
+    assert chain.changed_since_approval
