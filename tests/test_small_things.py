@@ -97,6 +97,8 @@ def test_the_browsers_favicon_request_finds_the_icon(client):
     assert response.url == f"{settings.STATIC_URL}favicon.svg"
     icon = Path(finders.find("favicon.svg")).read_text()
     assert icon.startswith("<svg") and "viewBox" in icon
+    # Link checkers and proxies ask with HEAD first.
+    assert client.head("/favicon.ico").status_code == 302
 
 
 @pytest.mark.django_db
