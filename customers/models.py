@@ -11,6 +11,9 @@ from chain.models import Actor
 from .reading import RowError, Text, message_text
 from .value_types import ValueType
 
+# The longest product or segment name an import may carry (see reading.py).
+PRODUCT_MAX_LENGTH = 120
+
 
 class Customer(models.Model):
     number = models.CharField(_("customer number"), max_length=64, unique=True)
@@ -23,6 +26,11 @@ class Customer(models.Model):
         related_name="customers",
         verbose_name=_("chain actor"),
         help_text=_("The actor of the chains this customer is, or belongs to."),
+    )
+    # The segment (customer type, industry) the latest import gave, for filtering; the
+    # value records keep the segment of each period.
+    segment = models.CharField(
+        _("segment"), max_length=PRODUCT_MAX_LENGTH, blank=True, default="", db_index=True
     )
 
     class Meta:
@@ -154,6 +162,11 @@ class ValueRecord(models.Model):
         Customer, on_delete=models.CASCADE, related_name="records", verbose_name=_("customer")
     )
     period = models.DateField(_("period"), help_text=_("First day of the month."))
+    # "" when the file has no product column: the customer's whole business in the period.
+    product = models.CharField(
+        _("product"), max_length=PRODUCT_MAX_LENGTH, blank=True, default="", db_index=True
+    )
+    segment = models.CharField(_("segment"), max_length=PRODUCT_MAX_LENGTH, blank=True, default="")
     revenue = models.DecimalField(_("revenue"), max_digits=16, decimal_places=2)
     margin = models.DecimalField(
         _("contribution margin"), max_digits=16, decimal_places=2, null=True, blank=True
@@ -167,8 +180,11 @@ class ValueRecord(models.Model):
         verbose_name = _("value record")
         verbose_name_plural = _("value records")
         constraints = [
-            # Re-importing a period replaces it: there is one record per customer and month.
-            models.UniqueConstraint(fields=["customer", "period"], name="one_record_per_period"),
+            # Re-importing a period replaces it: there is one record per customer, month and
+            # product ("" for files without products).
+            models.UniqueConstraint(
+                fields=["customer", "period", "product"], name="one_record_per_period_product"
+            ),
             models.CheckConstraint(condition=Q(period__day=1), name="period_is_first_of_month"),
         ]
 
@@ -180,6 +196,8 @@ class Purchase(models.Model):
         Customer, on_delete=models.CASCADE, related_name="purchases", verbose_name=_("customer")
     )
     date = models.DateField(_("date"))
+    product = models.CharField(_("product"), max_length=PRODUCT_MAX_LENGTH, blank=True, default="")
+    segment = models.CharField(_("segment"), max_length=PRODUCT_MAX_LENGTH, blank=True, default="")
     amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2)
     margin = models.DecimalField(
         _("contribution margin"), max_digits=16, decimal_places=2, null=True, blank=True
@@ -224,6 +242,9 @@ class Assessment(models.Model):
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="assessments", verbose_name=_("customer")
     )
+    # "" for the customer's type over all its products; a product name for the type of the
+    # customer's business in that product.
+    product = models.CharField(_("product"), max_length=PRODUCT_MAX_LENGTH, blank=True, default="")
     value_type = models.CharField(_("value type"), max_length=20, choices=ValueType.choices)
     current_value = models.FloatField(_("current value"))
     future_value = models.FloatField(_("future value"))
@@ -237,6 +258,8 @@ class Assessment(models.Model):
         verbose_name = _("assessment")
         verbose_name_plural = _("assessments")
         constraints = [
-            models.UniqueConstraint(fields=["run", "customer"], name="one_assessment_per_run"),
+            models.UniqueConstraint(
+                fields=["run", "customer", "product"], name="one_assessment_per_run_product"
+            ),
         ]
         indexes = [models.Index(fields=["customer", "run"])]

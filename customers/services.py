@@ -102,12 +102,14 @@ def value_records_load(
             {
                 "customer_id": customer_pk.to_numpy(dtype=np.int64),
                 "period": history["period"].dt.strftime("%Y-%m-%d"),
+                "product": _text_column(history, "product"),
+                "segment": _text_column(history, "segment"),
                 "revenue": history["revenue"].round(2),
                 "margin": history["margin"].round(2),
             }
         )
         # Upserts lock rows in the order they come: the same order for every import.
-        frame = frame.sort_values(["customer_id", "period"], kind="stable")
+        frame = frame.sort_values(["customer_id", "period", "product"], kind="stable")
         batch_id = batch.pk if batch else None
         if connection.vendor == "postgresql":
             _copy_upsert(frame, batch_id)
@@ -119,6 +121,13 @@ def value_records_load(
         new_customers=new,
         periods=int(history["period"].nunique()),
     )
+
+
+def _text_column(frame: pd.DataFrame, column: str) -> pd.Series:
+    """A product or segment column as text, "" where the file has none."""
+    if column not in frame:
+        return pd.Series("", index=frame.index, dtype=object)
+    return frame[column].fillna("").astype(str)
 
 
 def _purchases_replace(
@@ -169,14 +178,19 @@ def _copy_upsert(frame: pd.DataFrame, batch_id: int | None) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE TEMP TABLE incoming_values "
-            "(customer_id bigint, period date, revenue numeric(16,2), margin numeric(16,2)) "
-            "ON COMMIT DROP"
+            "(customer_id bigint, period date, product varchar, segment varchar, "
+            "revenue numeric(16,2), margin numeric(16,2)) ON COMMIT DROP"
         )
         _copy_into(cursor, "incoming_values", frame)
         cursor.execute(
-            f"INSERT INTO {table} (customer_id, period, revenue, margin, batch_id) "
-            "SELECT customer_id, period, revenue, margin, %s FROM incoming_values "
-            "ON CONFLICT (customer_id, period) DO UPDATE SET revenue = EXCLUDED.revenue, "
+            f"INSERT INTO {table} "
+            "(customer_id, period, product, segment, revenue, margin, batch_id) "
+            # COPY reads an empty field as NULL; "" is the stored "no product".
+            "SELECT customer_id, period, COALESCE(product, ''), COALESCE(segment, ''), "
+            "revenue, margin, %s "
+            "FROM incoming_values "
+            "ON CONFLICT (customer_id, period, product) DO UPDATE SET "
+            "segment = EXCLUDED.segment, revenue = EXCLUDED.revenue, "
             "margin = EXCLUDED.margin, batch_id = EXCLUDED.batch_id",
             [batch_id],
         )
@@ -186,17 +200,31 @@ def _copy_upsert(frame: pd.DataFrame, batch_id: int | None) -> None:
 def _bulk_upsert(frame: pd.DataFrame, batch_id: int | None) -> None:
     margin = frame["margin"].astype(object).where(frame["margin"].notna(), None)
     records = (
-        ValueRecord(customer_id=int(c), period=p, revenue=r, margin=m, batch_id=batch_id)
-        for c, p, r, m in zip(
-            frame["customer_id"], frame["period"], frame["revenue"], margin, strict=True
+        ValueRecord(
+            customer_id=int(c),
+            period=p,
+            product=product,
+            segment=segment,
+            revenue=r,
+            margin=m,
+            batch_id=batch_id,
+        )
+        for c, p, product, segment, r, m in zip(
+            frame["customer_id"],
+            frame["period"],
+            frame["product"],
+            frame["segment"],
+            frame["revenue"],
+            margin,
+            strict=True,
         )
     )
     ValueRecord.objects.bulk_create(
         records,
         batch_size=2000,
         update_conflicts=True,
-        unique_fields=["customer", "period"],
-        update_fields=["revenue", "margin", "batch"],
+        unique_fields=["customer", "period", "product"],
+        update_fields=["segment", "revenue", "margin", "batch"],
     )
 
 
