@@ -1,9 +1,15 @@
 """Reads: the value history as a DataFrame, assessments of the latest run."""
 
 import pandas as pd
-from django.db.models import QuerySet
+from django.db import models
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Upper
+from django.shortcuts import get_object_or_404
 
-from .models import AnalysisRun, Assessment, Purchase, ValueRecord
+from chain.models import Chain, ChainLink
+from chain.selectors import User, team_ids_for_user
+
+from .models import AnalysisRun, Assessment, Customer, Purchase, ValueRecord
 
 HISTORY_COLUMNS = ["customer_id", "period", "revenue", "margin"]
 TRANSACTION_COLUMNS = ["customer_id", "date", "amount", "margin"]
@@ -43,3 +49,72 @@ def latest_run() -> AnalysisRun | None:
 
 def assessment_list(run: AnalysisRun) -> QuerySet[Assessment]:
     return Assessment.objects.filter(run=run).select_related("customer__actor")
+
+
+# Who sees which customers (docs/architecture.md, "Who sees which customers"): those who
+# see every chain (managers, superusers) see every customer; anyone else the customers in
+# the scope of their teams' chains. Every customer page, export and chart reads through
+# customer_list_for_user, so no page can forget the rule.
+
+
+def customers_all_visible(user: User) -> bool:
+    return user.is_authenticated and (user.is_superuser or user.has_perm("chain.view_all_chains"))
+
+
+def _has_field(model: type[models.Model], name: str) -> bool:
+    return any(f.name == name for f in model._meta.get_fields())
+
+
+def _upper_names(chains: QuerySet[Chain], kinds: list[str]) -> QuerySet:
+    return chains.filter(scope_kind__in=kinds).annotate(u=Upper("scope_name")).values("u")
+
+
+def chain_scope_filter(chains: QuerySet[Chain]) -> Q:
+    """Customers in the scope of any of `chains`, as a filter on Customer (subqueries only).
+
+    A customer is in a chain's scope when it is linked to one of the chain's actors, when
+    its value records carry the chain's product or service (product or service chains), or
+    when its segment is the chain's customer type (customer-type chains); names compare
+    case-insensitively.
+    """
+    scope = Q(actor_id__in=ChainLink.objects.filter(chain__in=chains).values("actor_id"))
+    if _has_field(ValueRecord, "product"):
+        products = _upper_names(chains, [Chain.ScopeKind.PRODUCT, Chain.ScopeKind.SERVICE])
+        records = ValueRecord.objects.annotate(u=Upper("product")).filter(u__in=products)
+        scope |= Q(pk__in=records.values("customer_id"))
+    if _has_field(Customer, "segment"):
+        segments = _upper_names(chains, [Chain.ScopeKind.CUSTOMER_TYPE])
+        in_segment = Customer.objects.annotate(u=Upper("segment")).filter(u__in=segments)
+        scope |= Q(pk__in=in_segment.values("pk"))
+    return scope
+
+
+def customer_list_for_user(user: User) -> QuerySet[Customer]:
+    """The customers `user` may see: all for managers, else those of their teams' chains."""
+    customers = Customer.objects.all()
+    if not user.is_authenticated or not user.has_perm("customers.view_customer"):
+        return customers.none()
+    if customers_all_visible(user):
+        return customers
+    teams = team_ids_for_user(user)
+    if not teams:
+        return customers.none()
+    return customers.filter(chain_scope_filter(Chain.objects.filter(team__in=teams)))
+
+
+def customer_get_for_user(user: User, pk: int) -> Customer:
+    """The customer, or 404 when it is another team's."""
+    return get_object_or_404(customer_list_for_user(user).select_related("actor"), pk=pk)
+
+
+def assessment_list_for_user(run: AnalysisRun, user: User) -> QuerySet[Assessment]:
+    """The run's assessments of the customers `user` may see (one query, subqueries)."""
+    assessments = assessment_list(run)
+    if customers_all_visible(user):
+        return assessments
+    return assessments.filter(customer__in=customer_list_for_user(user).values("pk"))
+
+
+def chain_customer_list(chain: Chain) -> QuerySet[Customer]:
+    """The customers in the chain's scope (see chain_scope_filter)."""
+    return Customer.objects.filter(chain_scope_filter(Chain.objects.filter(pk=chain.pk)))

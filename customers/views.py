@@ -30,8 +30,13 @@ from lib.text import csv_safe, strip_control
 
 from . import charts, export_chart, guidance, services
 from .forms import ActorLinkForm, UploadForm
-from .models import AnalysisRun, Assessment, Customer, ImportBatch, ValueType
-from .selectors import assessment_list, latest_run
+from .models import AnalysisRun, Assessment, ImportBatch, ValueType
+from .selectors import (
+    User,
+    assessment_list_for_user,
+    customer_get_for_user,
+    latest_run,
+)
 from .tasks import analyse_task, import_task
 from .templatetags.money import currency_affixes, money, number, plotly_separators
 
@@ -52,7 +57,7 @@ SORTS = {
 @permission_required("customers.view_customer", raise_exception=True)
 def customer_list(request: HtmxHttpRequest) -> HttpResponse:
     run = latest_run()
-    assessments = assessment_list(run) if run else Assessment.objects.none()
+    assessments = assessment_list_for_user(run, request.user) if run else Assessment.objects.none()
     value_type = request.GET.get("type", "")
     if value_type in ValueType.values:
         assessments = assessments.filter(value_type=value_type)
@@ -92,7 +97,7 @@ def portfolio(request: HtmxHttpRequest) -> HttpResponse:
     context = {"run": run}
     if run:
         rows = list(
-            assessment_list(run).values(
+            assessment_list_for_user(run, request.user).values(
                 "customer_id",
                 "customer__number",
                 "customer__name",
@@ -101,6 +106,9 @@ def portfolio(request: HtmxHttpRequest) -> HttpResponse:
                 "future_value",
             )
         )
+        if not rows:
+            # None of the customers of the user's teams is in the analysis.
+            return render(request, "customers/portfolio.html", {"run": run, "none_visible": True})
         frame = pd.DataFrame(rows)
         frame["customer"] = frame["customer__name"].where(
             frame["customer__name"] != "", frame["customer__number"]
@@ -132,7 +140,7 @@ def portfolio(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 @permission_required("customers.view_customer", raise_exception=True)
 def customer_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    customer = get_object_or_404(Customer.objects.select_related("actor"), pk=pk)
+    customer = customer_get_for_user(request.user, pk)
     assessments = list(
         customer.assessments.select_related("run").order_by("run__created_at", "run__pk")
     )
@@ -160,7 +168,7 @@ def customer_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("customers.import_values", raise_exception=True)
 def customer_link_actor(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    customer = get_object_or_404(Customer, pk=pk)
+    customer = customer_get_for_user(request.user, pk)
     form = ActorLinkForm(request.POST, instance=customer)
     if form.is_valid():
         form.save()
@@ -176,7 +184,7 @@ def focus(request: HtmxHttpRequest) -> HttpResponse:
     run = latest_run()
     context = {"run": run}
     if run:
-        assessments = list(assessment_list(run))
+        assessments = list(assessment_list_for_user(run, request.user))
         context.update(guidance.focus_lists(assessments))
     return render(request, "customers/focus.html", context)
 
@@ -194,7 +202,7 @@ EXPORT_FIELDS = [
 ]
 
 
-def _export_records(run: AnalysisRun | None) -> tuple[list[str], list[dict]]:
+def _export_records(run: AnalysisRun | None, user: User) -> tuple[list[str], list[dict]]:
     """The export's columns and one record per customer, by customer number.
 
     Columns: EXPORT_COLUMNS, the two flags, then the explaining figures in the order they
@@ -203,7 +211,9 @@ def _export_records(run: AnalysisRun | None) -> tuple[list[str], list[dict]]:
     """
     if not run:
         return list(EXPORT_COLUMNS), []
-    rows = assessment_list(run).order_by("customer__number").values_list(*EXPORT_FIELDS)
+    rows = (
+        assessment_list_for_user(run, user).order_by("customer__number").values_list(*EXPORT_FIELDS)
+    )
     records = [
         {
             "customer_number": number,
@@ -225,8 +235,8 @@ def _export_records(run: AnalysisRun | None) -> tuple[list[str], list[dict]]:
     return list(columns), records
 
 
-def _export_frame(run: AnalysisRun | None) -> pd.DataFrame:
-    columns, records = _export_records(run)
+def _export_frame(run: AnalysisRun | None, user: User) -> pd.DataFrame:
+    columns, records = _export_records(run, user)
     return pd.DataFrame(records, columns=columns)
 
 
@@ -239,7 +249,7 @@ def _csv_text(value: object) -> object:
 @require_GET
 @permission_required("customers.view_customer", raise_exception=True)
 def export_csv(request: HttpRequest) -> HttpResponse:
-    frame = _export_frame(latest_run())
+    frame = _export_frame(latest_run(), request.user)
     for column in frame.select_dtypes(exclude=["number", "bool"]).columns:  # the texts
         frame[column] = frame[column].map(_csv_text)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -310,14 +320,14 @@ def _assessments_sheet(
                 sheet.write_blank(row, index, None, format_)
 
 
-def _portfolio_summary(run: AnalysisRun) -> list[dict]:
+def _portfolio_summary(run: AnalysisRun, user: User) -> list[dict]:
     """Customers and summed current and future value per value type, every type in order.
 
     Summed by the database over the stored values, not over the export's rounded cents.
     """
     sums = {
         row["value_type"]: row
-        for row in Assessment.objects.filter(run=run)
+        for row in assessment_list_for_user(run, user)
         .order_by()
         .values("value_type")
         .annotate(n=Count("pk"), current=Sum("current_value"), future=Sum("future_value"))
@@ -355,7 +365,7 @@ def _portfolio_chart(frame: pd.DataFrame, summary: list[dict]) -> bytes:
 
 
 def _portfolio_sheet(
-    book: Workbook, sheet: Worksheet, run: AnalysisRun | None, frame: pd.DataFrame
+    book: Workbook, sheet: Worksheet, run: AnalysisRun | None, frame: pd.DataFrame, user: User
 ) -> None:
     """Sums per value type, then the portfolio chart as a picture below them."""
     if not run:
@@ -368,7 +378,7 @@ def _portfolio_sheet(
     bold = book.add_format({"bold": True})
     headers = [_("Value type"), _("Customers"), _("Current value"), _("Future value")]
     sheet.write_row(2, 0, headers, bold)
-    summary = _portfolio_summary(run)
+    summary = _portfolio_summary(run, user)
     body = [None, *(book.add_format({"num_format": XLSX_FORMATS[k]}) for k in ("int", "money"))]
     for row, line in enumerate(summary, start=3):
         sheet.write_string(row, 0, line["label"])
@@ -403,7 +413,7 @@ def export_xlsx(request: HttpRequest) -> HttpResponse:
     XlsxWriter in constant memory mode: 29 cells for each of up to 100,000 customers.
     """
     run = latest_run()
-    columns, records = _export_records(run)
+    columns, records = _export_records(run, request.user)
     buffer = io.BytesIO()
     book = Workbook(buffer, XLSX_OPTIONS)
     sheet = book.add_worksheet("assessments")
@@ -414,7 +424,7 @@ def export_xlsx(request: HttpRequest) -> HttpResponse:
     )
     # Sheet names are at most 31 characters and some signs are not allowed in them.
     title = re.sub(r"[\\[\]:*?/]", "", _("Portfolio"))[:31]
-    _portfolio_sheet(book, book.add_worksheet(title), run, chart)
+    _portfolio_sheet(book, book.add_worksheet(title), run, chart, request.user)
     book.close()
     response = HttpResponse(
         buffer.getvalue(),

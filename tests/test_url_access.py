@@ -142,3 +142,67 @@ def test_a_manager_of_no_team_reads_and_reviews_but_changes_nothing_else(client,
     for name in ("chain:detail", "chain:activity", "chain:snapshots", "chain:svg"):
         path = next(path for n, path in paths if n == name)
         assert client.get(path).status_code == 200, name
+
+
+def _sheet_text(content: bytes) -> str:
+    """Every cell of every sheet of an XLSX file, as one text."""
+    import io
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(content), read_only=True)
+    return " ".join(
+        str(cell) for sheet in book for row in sheet.iter_rows(values_only=True) for cell in row
+    )
+
+
+@pytest.mark.django_db
+def test_a_user_of_another_team_sees_none_of_the_teams_customers(client, chain, outsider):
+    """Every customer URL: another team's customer is 404 where addressed, absent elsewhere."""
+    import datetime
+
+    from django.contrib.auth.models import Permission
+
+    from customers.models import AnalysisRun, Assessment, Customer, ValueRecord
+
+    customer = Customer.objects.create(number="K-OURS-7", name="Ours", actor=make_link(chain).actor)
+    ValueRecord.objects.create(
+        customer=customer, period=datetime.date(2026, 5, 1), revenue=900, margin=200
+    )
+    run = AnalysisRun.objects.create(as_of=datetime.date(2026, 5, 1))
+    Assessment.objects.create(
+        run=run, customer=customer, value_type="growth", current_value=900, future_value=1800
+    )
+    routes = [(n, r) for n, r in _patterns() if n and n.startswith("customers:")]
+    # Imports are the managers' (permission), and their pages name files, not customers.
+    routes = [(n, r) for n, r in routes if not n.startswith("customers:import")]
+    # Control: the team sees its customer on the same URLs.
+    client.force_login(chain.owner)
+    assert client.get(f"/customers/{customer.pk}/").status_code == 200
+    assert "K-OURS-7" in client.get("/customers/export.csv").content.decode()
+    outsider.user_permissions.add(Permission.objects.get(codename="import_values"))
+    client.force_login(outsider)
+    checked = 0
+    for name, route in routes:
+        path = _fill(route, customer.pk)
+        if "<int:" in route:
+            for method in ("get", "post"):
+                response = getattr(client, method)(path)
+                assert response.status_code in (404, 405), (
+                    f"{name} {method}: {response.status_code}"
+                )
+        else:
+            response = client.get(path)
+            if response.status_code == 405:
+                continue
+            assert response.status_code == 200, f"{name}: {response.status_code}"
+            content = b"".join(response) if response.streaming else response.content
+            if response["Content-Type"].startswith("application/vnd.openxmlformats"):
+                text = _sheet_text(content)
+            else:
+                text = content.decode()
+            assert "K-OURS-7" not in text, name
+        checked += 1
+    assert checked >= 6
+    customer.refresh_from_db()
+    assert customer.actor is not None

@@ -22,20 +22,20 @@ def _history(customer: str, values: list[float]) -> pd.DataFrame:
 
 
 @pytest.mark.django_db
-def test_the_box_shows_the_linked_customers_value_type(client_owner, chain):
+def test_the_box_shows_the_linked_customers_value_type(client_manager, chain):
     link = make_link(chain)
     value_records_load(history=_history("K-1", [100.0 * (1.08**i) for i in range(30)]))
     Customer.objects.filter(number="K-1").update(actor=link.actor)
     run = analysis_run_create()
     value_type = Assessment.objects.get(run=run).value_type
-    response = client_owner.get(chain.get_absolute_url())
+    response = client_manager.get(chain.get_absolute_url())
     svg = response.context["svg"]()
     assert f'data-type="{value_type}"' in svg
     assert f"type-{value_type}" in response.content.decode()
 
 
 @pytest.mark.django_db
-def test_the_chain_page_keeps_its_query_count_with_customers(client_owner, chain):
+def test_the_chain_page_keeps_its_query_count_with_customers(client_manager, chain):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -43,7 +43,7 @@ def test_the_chain_page_keeps_its_query_count_with_customers(client_owner, chain
 
     def count() -> int:
         with CaptureQueriesContext(connection) as ctx:
-            client_owner.get(chain.get_absolute_url())
+            client_manager.get(chain.get_absolute_url())
         return len(ctx)
 
     before = count()

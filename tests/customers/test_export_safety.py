@@ -38,10 +38,10 @@ def _csv_rows(client) -> list[dict]:
 
 
 @pytest.mark.django_db
-def test_the_csv_export_defuses_formulas_in_ids_and_names(client_owner, analysed):
+def test_the_csv_export_defuses_formulas_in_ids_and_names(client_manager, analysed):
     _rename(analysed, list(DANGEROUS))
 
-    rows = {row["customer_number"]: row for row in _csv_rows(client_owner)}
+    rows = {row["customer_number"]: row for row in _csv_rows(client_manager)}
 
     for written in DANGEROUS.values():
         assert rows[written]["customer_name"] == written + " GmbH"
@@ -51,10 +51,10 @@ def test_the_csv_export_defuses_formulas_in_ids_and_names(client_owner, analysed
 
 
 @pytest.mark.django_db
-def test_the_xlsx_export_keeps_ids_and_names_as_text(client_owner, analysed):
+def test_the_xlsx_export_keeps_ids_and_names_as_text(client_manager, analysed):
     _rename(analysed, list(DANGEROUS))
 
-    response = client_owner.get(XLSX_URL)
+    response = client_manager.get(XLSX_URL)
 
     assert response.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(response.content))["assessments"]
@@ -66,16 +66,16 @@ def test_the_xlsx_export_keeps_ids_and_names_as_text(client_owner, analysed):
 
 
 @pytest.mark.django_db
-def test_control_characters_stored_leave_both_exports_valid(client_owner, analysed):
+def test_control_characters_stored_leave_both_exports_valid(client_manager, analysed):
     # No NUL: PostgreSQL cannot store one (the forms and imports refuse it on SQLite too).
     _rename(analysed, ["K\x0b1\x01", "K\x1f2"])
 
-    rows = _csv_rows(client_owner)
+    rows = _csv_rows(client_manager)
     numbers = {row["customer_number"] for row in rows}
     assert {"K\n1", "K2"} <= numbers
     assert "K\n1 GmbH" in {row["customer_name"] for row in rows}
 
-    response = client_owner.get(XLSX_URL)
+    response = client_manager.get(XLSX_URL)
     assert response.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(response.content))["assessments"]
     written = [row[0] for row in sheet.iter_rows(min_row=2, max_col=1, values_only=True)]

@@ -42,8 +42,8 @@ def _summary_rows(sheet) -> dict[str, tuple]:
 
 
 @pytest.mark.django_db
-def test_it_keeps_the_assessments_sheet_first(client_owner, analysed):
-    book = _workbook(client_owner)
+def test_it_keeps_the_assessments_sheet_first(client_manager, analysed):
+    book = _workbook(client_manager)
 
     assert book.sheetnames == ["assessments", "Portfolio"]
     sheet = book["assessments"]
@@ -59,8 +59,8 @@ def test_it_keeps_the_assessments_sheet_first(client_owner, analysed):
 
 
 @pytest.mark.django_db
-def test_the_cells_are_numbers_with_number_formats(client_owner, analysed):
-    sheet = _workbook(client_owner)["assessments"]
+def test_the_cells_are_numbers_with_number_formats(client_manager, analysed):
+    sheet = _workbook(client_manager)["assessments"]
     header = [cell.value for cell in sheet[1]]
     first = Assessment.objects.filter(run=analysed).order_by("customer__number").first()
 
@@ -91,9 +91,9 @@ def test_the_cells_are_numbers_with_number_formats(client_owner, analysed):
 
 
 @pytest.mark.django_db
-def test_the_assessments_sheet_holds_what_the_csv_export_holds(client_owner, analysed):
-    sheet = pd.read_excel(io.BytesIO(client_owner.get(URL).content), sheet_name="assessments")
-    table = pd.read_csv(io.BytesIO(client_owner.get(CSV_URL).content))
+def test_the_assessments_sheet_holds_what_the_csv_export_holds(client_manager, analysed):
+    sheet = pd.read_excel(io.BytesIO(client_manager.get(URL).content), sheet_name="assessments")
+    table = pd.read_csv(io.BytesIO(client_manager.get(CSV_URL).content))
 
     assert len(sheet) == Assessment.objects.filter(run=analysed).count()
     # The CSV has every float's shortest form, the sheet 16 significant digits.
@@ -101,12 +101,12 @@ def test_the_assessments_sheet_holds_what_the_csv_export_holds(client_owner, ana
 
 
 @pytest.mark.django_db
-def test_names_stay_text(client_owner, analysed):
+def test_names_stay_text(client_manager, analysed):
     customer = Customer.objects.get(assessments__run=analysed, number="C0000001")
     customer.name = '=HYPERLINK("http://example.com") & Co'
     customer.save()
 
-    cell = _workbook(client_owner)["assessments"]["B2"]
+    cell = _workbook(client_manager)["assessments"]["B2"]
 
     assert cell.value == customer.name and cell.data_type == "s"
 
@@ -164,8 +164,8 @@ def test_text_stays_text():
 
 
 @pytest.mark.django_db
-def test_it_embeds_the_portfolio_chart_as_png(client_owner, analysed):
-    sheet = _workbook(client_owner)["Portfolio"]
+def test_it_embeds_the_portfolio_chart_as_png(client_manager, analysed):
+    sheet = _workbook(client_manager)["Portfolio"]
 
     assert len(sheet._images) == 1
     data = sheet._images[0]._data()
@@ -179,8 +179,8 @@ def test_it_embeds_the_portfolio_chart_as_png(client_owner, analysed):
 
 
 @pytest.mark.django_db
-def test_the_sums_per_type_match_the_database(client_owner, analysed):
-    sheet = _workbook(client_owner)["Portfolio"]
+def test_the_sums_per_type_match_the_database(client_manager, analysed):
+    sheet = _workbook(client_manager)["Portfolio"]
 
     assert sheet["A1"].value == f"Analysis as of {analysed.as_of:%B %Y}"
     assert [cell.value for cell in sheet[3]] == [
@@ -217,8 +217,8 @@ def test_the_sums_per_type_match_the_database(client_owner, analysed):
 
 
 @pytest.mark.django_db
-def test_the_portfolio_table_keeps_its_look(client_owner, analysed):
-    sheet = _workbook(client_owner)["Portfolio"]
+def test_the_portfolio_table_keeps_its_look(client_manager, analysed):
+    sheet = _workbook(client_manager)["Portfolio"]
     total = 4 + len(ValueType.choices)
 
     assert sheet["A1"].font.b and sheet["A1"].font.sz == 13
@@ -241,8 +241,8 @@ def test_the_portfolio_table_keeps_its_look(client_owner, analysed):
 
 
 @pytest.mark.django_db
-def test_the_portfolio_sheet_speaks_the_users_language(client_owner, analysed):
-    book = _workbook(client_owner, HTTP_ACCEPT_LANGUAGE="de")
+def test_the_portfolio_sheet_speaks_the_users_language(client_manager, analysed):
+    book = _workbook(client_manager, HTTP_ACCEPT_LANGUAGE="de")
 
     assert book.sheetnames == ["assessments", "Kundenportfolio"]
     sheet = book["Kundenportfolio"]
@@ -251,8 +251,8 @@ def test_the_portfolio_sheet_speaks_the_users_language(client_owner, analysed):
 
 
 @pytest.mark.django_db
-def test_without_an_analysis_the_portfolio_sheet_says_so(client_owner):
-    book = _workbook(client_owner)
+def test_without_an_analysis_the_portfolio_sheet_says_so(client_manager):
+    book = _workbook(client_manager)
 
     assert book["assessments"].max_row == 1
     sheet = book["Portfolio"]
@@ -261,10 +261,10 @@ def test_without_an_analysis_the_portfolio_sheet_says_so(client_owner):
 
 
 @pytest.mark.django_db
-def test_it_keeps_its_query_count(client_owner, analysed, django_assert_max_num_queries):
+def test_it_keeps_its_query_count(client_manager, analysed, django_assert_max_num_queries):
     # session, user, permissions (2), latest run, assessments, sums per type
     with django_assert_max_num_queries(7):
-        client_owner.get(URL)
+        client_manager.get(URL)
 
 
 def _more_customers(run: AnalysisRun, n: int) -> None:
@@ -288,14 +288,14 @@ def _more_customers(run: AnalysisRun, n: int) -> None:
 
 @pytest.mark.django_db
 def test_its_query_count_does_not_grow_with_the_customers(
-    client_owner, analysed, django_assert_num_queries
+    client_manager, analysed, django_assert_num_queries
 ):
     with CaptureQueriesContext(connection) as few:
-        client_owner.get(URL)
+        client_manager.get(URL)
     _more_customers(analysed, 300)
 
     with django_assert_num_queries(len(few)):
-        sheet = _workbook(client_owner)["assessments"]
+        sheet = _workbook(client_manager)["assessments"]
 
     assert sheet.max_row == Assessment.objects.filter(run=analysed).count() + 1
 
@@ -342,10 +342,10 @@ def test_the_chart_draws_every_type_and_zero_or_negative_values():
 
 
 @pytest.mark.django_db
-def test_a_run_over_no_customers_has_sums_but_no_chart(client_owner):
+def test_a_run_over_no_customers_has_sums_but_no_chart(client_manager):
     AnalysisRun.objects.create(as_of=datetime.date(2026, 6, 1))
 
-    sheet = _workbook(client_owner)["Portfolio"]
+    sheet = _workbook(client_manager)["Portfolio"]
 
     assert _summary_rows(sheet)["Total"] == (0, 0, 0)
     assert sheet._images == []
