@@ -171,7 +171,10 @@ VALUE_TYPES = (
 STEADY, CYCLIC, BELL, GROWTH, SHRINKING, BURR, INSUFFICIENT_DATA = VALUE_TYPES
 
 OUTPUT_HEAD = (CUSTOMER_ID, "value_type", "current_value", "future_value")
-FLAGS = ("hidden_pearl", "cost_review")
+# Right after the head: what the values are, contribution margin or revenue.
+VALUE_BASIS = "value_basis"
+MARGIN_BASIS, REVENUE_BASIS = "margin", "revenue"
+FLAGS = ("hidden_pearl", "cost_review", "thin_margin", "forecast_uncertain")
 FIGURES = (
     "periods",
     "active_share",
@@ -179,6 +182,8 @@ FIGURES = (
     "recent_level",
     "relative_value",
     "margin_ratio",
+    "margin_ratio_rank",
+    "margin_ratio_change",
     "trend_slope",
     "trend_r2",
     "trend_t",
@@ -192,8 +197,11 @@ FIGURES = (
     "seasonal_strength",
     "cycle_length",
     "cv",
+    "zero_share",
     "roughness",
     "forecast_method",
+    "forecast_uncertain_reason",
+    "model_future_value",
 )
 FORECAST_PATH = "forecast_path"
 
@@ -225,17 +233,33 @@ class Thresholds:
     # burr: loyal and long ...
     burr_min_periods: int = 12
     burr_min_active_share: float = 0.75
-    # ... with a margin ratio this small (or negative) ...
-    burr_max_margin_ratio: float = 0.05
-    # ... or, without margins, a mean value this small relative to the portfolio median.
+    # ... and a value in money over the current window (the last 12 periods) that is
+    # negative or at most this share of the typical (median) customer's on the same basis
+    # (contribution margin against margin, revenue against revenue), and not falling.
     burr_max_relative_value: float = 0.05
 
-    # cyclic: seasonal strength (0..1) and coefficient of variation at least these.
+    # thin_margin (a flag, not a type): a margin ratio this small (or negative) on an
+    # account whose margin in money is at least this multiple of the typical customer's.
+    thin_margin_max_ratio: float = 0.05
+    thin_margin_min_relative_value: float = 1.0
+
+    # cyclic with a regular cycle: seasonal strength (0..1) and coefficient of variation
+    # at least these ...
     cyclic_min_strength: float = 0.5
     cyclic_min_cv: float = 0.5
     # ... over at least this many periods (two years: a season must come back), and at
     # least two full cycles.
     cyclic_min_periods: int = 24
+    # cyclic without a regular cycle (projects, budgets, irregular big orders): strong
+    # swings without a clear trend, over at least `cyclic_swing_min_periods` periods.
+    # Strong swings are months without business in at least `cyclic_min_zero_share` of the
+    # months from the first to the last business, or a coefficient of variation of at
+    # least `cyclic_swing_min_cv`. Among such swings only a trend with a t statistic of at
+    # least `cyclic_swing_max_trend_t` counts (chance orders easily make a t of 2).
+    cyclic_swing_min_periods: int = 12
+    cyclic_min_zero_share: float = 0.35
+    cyclic_swing_min_cv: float = 0.7
+    cyclic_swing_max_trend_t: float = 3.0
 
     # bell: the start at most (1 - this) of the peak, at least this many periods in ...
     bell_min_rise: float = 0.5
@@ -260,6 +284,9 @@ class Thresholds:
     growth_damping: float = 0.98
     # Forecast of bell and shrinking: at most this many periods per fitted window.
     decay_window: int = 6
+    # Forecast of cyclic customers without a regular cycle: the mean over at most this
+    # many recent periods.
+    cyclic_level_periods: int = 36
 
     # Irregular buyers: business in a smaller share of their periods than this, or a
     # value that jumps by at least `erratic_min_roughness` of its mean from one period
@@ -276,9 +303,17 @@ class Thresholds:
     type_forecast_min_periods: int = 12
     repeat_buying_min_customers: int = 100
 
-    # Hidden pearl: steady, this long, and current value in the top of steady customers.
+    # Hidden pearl: a steady customer with margins, at least this long, that is better
+    # than it looks: a margin ratio in the top of the portfolio (its rank among the
+    # customers with margins at least `pearl_min_ratio_rank`) or a margin ratio rising by
+    # at least `pearl_min_ratio_rise` (0.03 = 3 percentage points) from the earlier
+    # periods to the last 12, at a modest size: a current value above 0 and at most the
+    # `pearl_max_value_quantile` quantile of the steady customers with margins (the
+    # biggest steady accounts are known to everybody).
     pearl_min_periods: int = 24
-    pearl_value_quantile: float = 0.75
+    pearl_min_ratio_rank: float = 0.75
+    pearl_min_ratio_rise: float = 0.03
+    pearl_max_value_quantile: float = 0.75
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None) -> Thresholds:
@@ -324,6 +359,10 @@ class _Matrix:
     business: np.ndarray  # customers x periods, bool
     margin_ratio: np.ndarray  # per customer, NaN without margins
     value_ratio: np.ndarray  # per customer, value per unit of revenue (1 without margins)
+    # Over the current window (the last CURRENT_PERIODS periods up to as_of), per customer:
+    recent_revenue: np.ndarray  # revenue
+    recent_margin_ratio: np.ndarray  # margin / revenue over the months with both; NaN
+    earlier_margin_ratio: np.ndarray  # the same before the window; NaN
 
 
 def _pivot(history: pd.DataFrame, as_of: pd.Timestamp) -> _Matrix:
@@ -353,10 +392,14 @@ def _pivot(history: pd.DataFrame, as_of: pd.Timestamp) -> _Matrix:
         margin = margin[keep] if margin is not None else None
     n = len(ids)
     if n == 0:
-        return _Matrix(ids, np.zeros((0, 1)), np.zeros((0, 1), bool), np.zeros(0), np.zeros(0))
+        empty = np.zeros(0)
+        return _Matrix(
+            ids, np.zeros((0, 1)), np.zeros((0, 1), bool), empty, empty, empty, empty, empty
+        )
     first_month = month.min()
     width = int(as_of_month - first_month) + 1
     cell = codes.astype(np.int64) * width + (month - first_month)
+    recent_row = month > as_of_month - CURRENT_PERIODS
     del month  # 6 million rows make every flat array count: free them as we go
 
     revenue = np.nan_to_num(revenue)
@@ -371,6 +414,17 @@ def _pivot(history: pd.DataFrame, as_of: pd.Timestamp) -> _Matrix:
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(has_margin, margin_sum / revenue_with_margin, np.nan)
     fill_ratio = np.where(has_margin, np.nan_to_num(ratio, posinf=0, neginf=0), 1.0)
+    recent_revenue = np.bincount(codes, weights=revenue * recent_row, minlength=n)
+    recent_margin = np.bincount(codes, weights=margin * recent_row, minlength=n)
+    recent_with_margin = np.bincount(
+        codes, weights=revenue * (has_margin_row & recent_row), minlength=n
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        recent_ratio = recent_margin / recent_with_margin
+        earlier_ratio = (margin_sum - recent_margin) / (revenue_with_margin - recent_with_margin)
+    recent_ratio = np.where(has_margin & np.isfinite(recent_ratio), recent_ratio, np.nan)
+    earlier_ratio = np.where(has_margin & np.isfinite(earlier_ratio), earlier_ratio, np.nan)
+    del recent_row
     business_row = (revenue != 0) | (margin != 0)
     row_value = np.where(has_margin_row, margin, revenue * fill_ratio[codes])
     del revenue, margin, has_margin_row, codes
@@ -379,7 +433,16 @@ def _pivot(history: pd.DataFrame, as_of: pd.Timestamp) -> _Matrix:
     del row_value
     business = np.zeros(n * width, dtype=bool)
     business[cell[business_row]] = True
-    return _Matrix(ids, value, business.reshape(n, width), ratio, fill_ratio)
+    return _Matrix(
+        ids,
+        value,
+        business.reshape(n, width),
+        ratio,
+        fill_ratio,
+        recent_revenue,
+        recent_ratio,
+        earlier_ratio,
+    )
 
 
 def _prefix(x: np.ndarray) -> np.ndarray:
@@ -529,30 +592,70 @@ def analyse(
 
     seasonal_strength, cycle_length = _seasonality(x, first)
 
-    # Portfolio reference for customers valued by revenue only.
-    judged = periods >= th.min_periods
-    reference = np.median(mean_value[judged]) if judged.any() else np.nan
-    if np.isfinite(reference) and reference > 0:
-        relative_value = mean_value / reference
-    else:
-        relative_value = np.full(n_customers, np.nan)
+    # The value basis: contribution margin where the data has margins, else revenue.
+    by_margin = ~np.isnan(m.margin_ratio)
+    value_basis = np.where(by_margin, MARGIN_BASIS, REVENUE_BASIS)
+
+    # Value in money over the current window against the portfolio's typical customer on
+    # the same basis: the median over the customers with a full window (margin against the
+    # customers with margins, revenue against every customer's revenue), per period.
+    window = np.clip(np.minimum(periods, CURRENT_PERIODS), 1, None)
+    current_rate = current_value / window
+    full = periods >= CURRENT_PERIODS
+    margin_reference = _median(current_rate[full & by_margin])
+    revenue_reference = _median(m.recent_revenue[full] / CURRENT_PERIODS)
+    reference = np.where(by_margin, margin_reference, revenue_reference)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative_value = np.where(reference > 0, current_rate / reference, np.nan)
+
+    # Swings: months without business between the first and the last business.
+    last_business = width - 1 - np.argmax(m.business[:, ::-1], axis=1)
+    inner = np.maximum(last_business - first + 1, 1)
+    zero_share = np.where(periods > 0, 1.0 - (m.business & valid).sum(axis=1) / inner, 0.0).clip(
+        0.0, 1.0
+    )
+
+    # Margin ratio: its rank among the customers with margins (the share of them with a
+    # lower ratio), and its change from the
+    # earlier periods to the current window (percentage points as a fraction).
+    ranked = by_margin & (periods >= th.min_periods)
+    margin_ratio_rank = np.full(n_customers, np.nan)
+    if ranked.any():
+        # Ratios within a hundredth of a percentage point are equal (rounding noise).
+        ratios = np.sort(np.round(m.margin_ratio[ranked], 4))
+        own = np.round(m.margin_ratio[by_margin], 4)
+        margin_ratio_rank[by_margin] = np.searchsorted(ratios, own, side="left") / len(ratios)
+    margin_ratio_change = m.recent_margin_ratio - m.earlier_margin_ratio
 
     insufficient = periods < th.min_periods
     falling = (trend_slope <= -th.trend_min_slope) & (whole.t <= -th.trend_min_t)
-    burr = (
-        (periods >= th.burr_min_periods)
-        & (active_share >= th.burr_min_active_share)
-        & (
-            (m.margin_ratio <= th.burr_max_margin_ratio)
-            # Without margins only a tiny, lasting revenue tells (not a fallen one).
-            | (np.isnan(m.margin_ratio) & (relative_value <= th.burr_max_relative_value) & ~falling)
-        )
+    loyal = (periods >= th.burr_min_periods) & (active_share >= th.burr_min_active_share)
+    # A burr's value is tiny in money (not in ratio): negative over the current window,
+    # or a small share of the typical customer's and lasting (a fallen value is no burr).
+    burr = loyal & (
+        (current_value < 0) | ((relative_value <= th.burr_max_relative_value) & ~falling)
     )
-    cyclic = (
+    thin_margin = (
+        by_margin
+        & ~insufficient
+        & ~burr
+        & (m.margin_ratio <= th.thin_margin_max_ratio)
+        & (relative_value >= th.thin_margin_min_relative_value)
+    )
+    seasonal = (
         (seasonal_strength >= th.cyclic_min_strength)
         & (cv >= th.cyclic_min_cv)
         & (periods >= np.maximum(2 * cycle_length, th.cyclic_min_periods))
     )
+    # Strong swings (many months without business, or a high variation) without a clear
+    # trend are cyclic: projects, budgets, big orders now and then.
+    swing_trend = (np.abs(trend_slope) >= th.trend_min_slope) & (
+        np.abs(whole.t) >= th.cyclic_swing_max_trend_t
+    )
+    long_enough = periods >= th.cyclic_swing_min_periods
+    intermittent = long_enough & (zero_share >= th.cyclic_min_zero_share) & ~swing_trend
+    swinging = long_enough & (cv >= th.cyclic_swing_min_cv) & ~swing_trend
+    cyclic = seasonal | intermittent
     bell = (
         (rise_to_peak >= th.bell_min_rise)
         & (peak - first >= th.bell_min_rise_periods)
@@ -569,10 +672,15 @@ def analyse(
         & (peak_position >= th.growth_min_peak_position)
     )
     kind = np.select(
-        [insufficient, burr, cyclic, bell, shrinking, growth],
-        [VALUE_TYPES.index(c) for c in (INSUFFICIENT_DATA, BURR, CYCLIC, BELL, SHRINKING, GROWTH)],
+        [insufficient, burr, cyclic, bell, shrinking, growth, swinging],
+        [
+            VALUE_TYPES.index(c)
+            for c in (INSUFFICIENT_DATA, BURR, CYCLIC, BELL, SHRINKING, GROWTH, CYCLIC)
+        ],
         default=VALUE_TYPES.index(STEADY),
     )
+    is_kind = {code: kind == VALUE_TYPES.index(code) for code in VALUE_TYPES}
+    regular_cycle = is_kind[CYCLIC] & seasonal
 
     path = _forecast(
         x,
@@ -580,11 +688,12 @@ def analyse(
         peak,
         horizon=horizon,
         thresholds=th,
-        level=np.where(kind == VALUE_TYPES.index(INSUFFICIENT_DATA), mean_value, level),
+        level=np.where(is_kind[INSUFFICIENT_DATA], mean_value, level),
         first=first,
         px=px,
         ptx=ptx,
         pxx=pxx,
+        regular_cycle=regular_cycle,
     )
 
     method = np.full(n_customers, "type", dtype=object)
@@ -595,7 +704,10 @@ def analyse(
             | (roughness >= th.erratic_min_roughness)
             | (periods < th.type_forecast_min_periods)
         )
-        & ~np.isin(kind, [VALUE_TYPES.index(c) for c in (CYCLIC, BURR, INSUFFICIENT_DATA)])
+        # A regular cycle repeats; projects and big orders now and then are irregular
+        # buying, which the repeat-buying models describe.
+        & ~regular_cycle
+        & ~np.isin(kind, [VALUE_TYPES.index(c) for c in (BURR, INSUFFICIENT_DATA)])
     )
     repeat_path = None
     if transactions is not None:
@@ -609,25 +721,70 @@ def analyse(
         path[usable] = repeat_path[usable]
         method[usable] = "repeat_buying"
 
-    steady = kind == VALUE_TYPES.index(STEADY)
-    pearl_floor = (
-        np.quantile(current_value[steady], th.pearl_value_quantile) if steady.any() else np.inf
+    # The forecast follows the type's direction: a growth customer's future value per
+    # period lies above its current one, a bell or shrinking customer's does not, and a
+    # customer with too little data is forecast at most at its run-rate (its mean per
+    # period since the first business). Where the model disagrees, the type wins and the
+    # customer is marked uncertain with the model's own figure.
+    model_future = path.sum(axis=1)
+    future_rate = model_future / horizon
+    reason = np.full(n_customers, "", dtype=object)
+    too_low = is_kind[GROWTH] & ~(future_rate > current_rate)
+    if too_low.any():
+        # The slowest growth the type allows: the current rate rising by trend_min_slope
+        # per period.
+        rate = np.maximum(current_rate[too_low], 0.0)[:, None]
+        floor = rate * (1.0 + th.trend_min_slope) ** np.arange(1, horizon + 1)[None, :]
+        path[too_low] = np.maximum(path[too_low], floor)
+        reason[too_low] = "model_below_growth"
+    too_high = (is_kind[BELL] | is_kind[SHRINKING]) & (future_rate > current_rate)
+    if too_high.any():
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.maximum(current_rate[too_high], 0.0) / future_rate[too_high]
+        path[too_high] *= np.nan_to_num(scale, nan=0.0, posinf=0.0)[:, None]
+        reason[too_high] = "model_above_fall"
+    short = is_kind[INSUFFICIENT_DATA]
+    path[short] = np.minimum(path[short], np.maximum(mean_value[short], 0.0)[:, None])
+    reason[short & (periods > 0)] = "short_history"
+    forecast_uncertain = reason != ""
+    corrected = too_low | too_high
+    model_future_value = np.where(corrected, model_future, np.nan)
+
+    steady_margin = is_kind[STEADY] & by_margin
+    pearl_ceiling = (
+        np.quantile(current_value[steady_margin], th.pearl_max_value_quantile)
+        if steady_margin.any()
+        else -np.inf
     )
-    hidden_pearl = steady & (periods >= th.pearl_min_periods) & (current_value >= pearl_floor)
+    better_than_it_looks = (margin_ratio_rank >= th.pearl_min_ratio_rank) | (
+        margin_ratio_change >= th.pearl_min_ratio_rise
+    )
+    hidden_pearl = (
+        steady_margin
+        & (periods >= th.pearl_min_periods)
+        & (current_value > 0)
+        & (current_value <= pearl_ceiling)
+        & better_than_it_looks
+    )
 
     result = pd.DataFrame(
         {
             "value_type": pd.array(np.asarray(VALUE_TYPES, dtype=object)[kind], dtype=str),
             "current_value": current_value,
             "future_value": path.sum(axis=1),
+            VALUE_BASIS: pd.array(value_basis.astype(object), dtype=str),
             "hidden_pearl": hidden_pearl,
-            "cost_review": kind == VALUE_TYPES.index(BURR),
+            "cost_review": is_kind[BURR],
+            "thin_margin": thin_margin,
+            "forecast_uncertain": forecast_uncertain,
             "periods": periods,
             "active_share": active_share,
             "mean_value": mean_value,
             "recent_level": recent_level,
             "relative_value": relative_value,
             "margin_ratio": m.margin_ratio,
+            "margin_ratio_rank": margin_ratio_rank,
+            "margin_ratio_change": margin_ratio_change,
             "trend_slope": trend_slope,
             "trend_r2": whole.r2,
             "trend_t": whole.t,
@@ -639,15 +796,22 @@ def analyse(
             "fall_slope": fall_slope,
             "fall_t": fall.t,
             "seasonal_strength": seasonal_strength,
-            "cycle_length": cycle_length,
+            "cycle_length": np.where(is_kind[CYCLIC] & ~seasonal, 0, cycle_length),
             "cv": cv,
+            "zero_share": zero_share,
             "roughness": roughness,
             "forecast_method": pd.array(method, dtype=str),
+            "forecast_uncertain_reason": pd.array(reason, dtype=str),
+            "model_future_value": model_future_value,
             FORECAST_PATH: np.round(path, 2).tolist(),  # plain floats: JSON-ready
         },
         index=m.ids,
     )
     return result
+
+
+def _median(values: np.ndarray) -> float:
+    return float(np.median(values)) if len(values) else np.nan
 
 
 def _quadratic(x: np.ndarray, first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -851,6 +1015,7 @@ def _forecast(
     px: np.ndarray,
     ptx: np.ndarray,
     pxx: np.ndarray,
+    regular_cycle: np.ndarray,
 ) -> np.ndarray:
     """Forecast value per future period (customers x horizon), following the type."""
     th = thresholds
@@ -903,17 +1068,25 @@ def _forecast(
             scale = np.where(profile.sum(axis=1) != 0, year.sum(axis=1) / profile.sum(axis=1), 1.0)
         cycle_idx = np.arange(horizon) % CURRENT_PERIODS
         path[is_cyclic] = profile[:, cycle_idx] * scale[:, None]
+    # cyclic without a regular cycle (projects, big orders now and then): no month is
+    # more likely than another, so the mean over the last years, evenly.
+    irregular_cycle = is_cyclic & ~regular_cycle
+    if irregular_cycle.any():
+        begin = np.maximum(width - th.cyclic_level_periods, safe_first)
+        mean = _window_sum(px, begin, stop) / np.maximum(stop - begin, 1)
+        path[irregular_cycle] = mean[irregular_cycle, None]
     return path
 
 
 def to_output_frame(result: pd.DataFrame, *, include_path: bool = False) -> pd.DataFrame:
-    """The analysis result in the CLI's column order: the four heads, flags, figures.
+    """The analysis result in the CLI's column order: the four heads, the value basis,
+    flags, figures.
 
     `forecast_path` (the forecast per future period, a list per customer) is left out
     unless asked for: it does not fit a CSV cell, but an assessment may store it.
     """
     frame = result.reset_index()
-    columns = [*OUTPUT_HEAD, *FLAGS, *FIGURES]
+    columns = [*OUTPUT_HEAD, VALUE_BASIS, *FLAGS, *FIGURES]
     extra = [c for c in frame.columns if c not in columns and c != FORECAST_PATH]
     if include_path:
         extra.append(FORECAST_PATH)

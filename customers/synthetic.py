@@ -68,6 +68,9 @@ _MEDIAN_LEVEL = 1_000.0  # median revenue per month of a typical customer, curre
 _LEVEL_SIGMA = 0.8  # spread of the levels (sigma of the log)
 _NO_MARGIN_SHARE = 0.2  # customers whose data has no contribution margin
 _EXPLICIT_ZERO_SHARE = 0.1  # months without business that still have a row (value 0)
+_MIN_LEVEL = 250.0  # smallest revenue per month of a customer that is not a burr
+_KEY_ACCOUNT_SHARE = 0.05  # steady and growth customers that are thin-margin key accounts
+_HARD_MIN_TENURE, _HARD_MAX_TENURE = 18, 36  # months observed in the hard cases
 
 # Budget-month patterns of cyclic customers: calendar months (1-12) with business.
 _BUDGET_PATTERNS = (
@@ -86,6 +89,7 @@ def generate(
     months: int = 60,
     type_shares: Mapping[str, float] | None = None,
     all_rows: bool = False,
+    hard: bool = False,
 ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """Draw `n_customers` labelled value histories of up to `months` months up to `as_of`.
 
@@ -94,7 +98,9 @@ def generate(
     categories, which keeps 100,000 customers x 60 months small. `all_rows` writes a row
     for every customer and month, zeros included (n_customers x months rows, as a file
     with a fixed size for benchmarks); by default months without business mostly have
-    no row.
+    no row. `hard` draws the hard cases: histories of 18 to 36 months (insufficient_data
+    shorter), more noise (a coefficient of variation of 10-40 %) and gaps (0-10 % of the
+    months), longer start-up phases (up to 12 months) and more project customers.
     """
     if months < 24:
         raise ValueError("months must be at least 24 (cyclic customers show two cycles)")
@@ -112,19 +118,27 @@ def generate(
     first_month = as_of - pd.DateOffset(months=m_obs - 1)
     calendar = ((first_month.month - 1 + np.arange(total)) % 12 + 1)[None, :]
 
-    level = _MEDIAN_LEVEL * np.exp(_LEVEL_SIGMA * rng.standard_normal(n))
-    noise_cv = rng.uniform(0.05, 0.3, n)
-    gap_p = rng.uniform(0.0, 0.06, n)
+    # Levels below a quarter of the typical customer's are left to the burr customers: a
+    # loyal customer that small is a burr by the method's definition.
+    level = _MEDIAN_LEVEL * np.exp(_LEVEL_SIGMA * rng.standard_normal(n)).clip(_MIN_LEVEL, None)
+    noise_cv = rng.uniform(0.1, 0.4, n) if hard else rng.uniform(0.05, 0.3, n)
+    gap_p = rng.uniform(0.0, 0.1 if hard else 0.06, n)
     start = np.zeros(n, dtype=np.int64)
     shape = np.zeros((n, total))
+    max_tenure = min(_HARD_MAX_TENURE, m_obs) if hard else m_obs
 
     def uniform_start(rows: np.ndarray, min_tenure: np.ndarray | int) -> np.ndarray:
-        latest = last - (np.asarray(min_tenure) - 1)
-        return np.floor(rng.uniform(0, 1, rows.sum()) * (np.maximum(latest, 0) + 1)).astype(int)
+        """First months so that between `min_tenure` and `max_tenure` months are observed."""
+        low = np.minimum(np.asarray(min_tenure), max_tenure)
+        if hard:
+            low = np.maximum(low, _HARD_MIN_TENURE)
+        low = np.broadcast_to(low, (rows.sum(),)) if np.ndim(low) == 0 else low
+        tenure = low + np.floor(rng.uniform(0, 1, rows.sum()) * (max_tenure - low + 1))
+        return (last + 1 - tenure).astype(int)
 
     # steady: ramp over `ramp` months, then the level with a slight drift.
     rows = kind == code["steady"]
-    ramp = np.where(rng.uniform(size=n) < 0.4, 0, rng.integers(2, 10, n))
+    ramp = np.where(rng.uniform(size=n) < 0.4, 0, rng.integers(2, 13 if hard else 10, n))
     start[rows] = uniform_start(rows, ramp[rows] + 7)
     drift = rng.uniform(-0.003, 0.003, n)
     age = t - start[:, None]
@@ -180,7 +194,7 @@ def generate(
     fall = rng.uniform(0.05, 0.2, n)
     left = np.exp(rng.uniform(np.log(0.01), np.log(0.45), n))  # value left at as_of
     after_peak = np.ceil(np.log(1 / left) / fall).astype(np.int64)
-    after_peak = np.clip(after_peak, 6, last - rise)
+    after_peak = np.clip(after_peak, 6, (max_tenure - 1) - rise)
     start[rows] = (last - rise - after_peak)[rows]
     age = t - start[:, None]
     up = 0.1 + 0.9 * np.clip(age / rise[:, None], 0, 1)
@@ -192,7 +206,7 @@ def generate(
     # cyclic: a seasonal swing or budget months; two years observed at least.
     rows = kind == code["cyclic"]
     # Budget months may come up to 11 months after the start: two years of business.
-    start[rows] = uniform_start(rows, 36)
+    start[rows] = uniform_start(rows, 24 if hard else 36)
     amplitude = rng.uniform(0.8, 1.3, n)
     phase = rng.uniform(0, 12, n)
     seasonal = np.clip(
@@ -203,8 +217,16 @@ def generate(
     for p, months_with_business in enumerate(_BUDGET_PATTERNS):
         in_pattern = np.isin(calendar, months_with_business)
         budget[pattern == p] = np.where(in_pattern, 12 / len(months_with_business), 0.0)
-    use_budget = rng.uniform(size=n) < 0.5
-    shape_cyclic = np.where(use_budget[:, None], budget, seasonal)
+    # Project customers: big orders in 20-40 % of the months, nothing in between, no
+    # regular period and no trend.
+    order_share = rng.uniform(0.2, 0.4, n)
+    ordered = rng.uniform(size=(n, total)) < order_share[:, None]
+    ordered[np.arange(n), np.minimum(start, total - 1)] = True
+    project = np.where(ordered, rng.lognormal(0.0, 0.3, (n, total)) / order_share[:, None], 0.0)
+    variant = rng.uniform(size=n)
+    shape_cyclic = np.where(
+        (variant < 0.35)[:, None], budget, np.where((variant < 0.7)[:, None], seasonal, project)
+    )
     shape[rows] = shape_cyclic[rows]
 
     # burr: loyal (long, few gaps), steady revenue, tiny or negative margin.
@@ -227,11 +249,23 @@ def generate(
     has_margin = rng.uniform(size=n) >= _NO_MARGIN_SHARE
     ratio = rng.uniform(0.12, 0.5, n)
     burr_rows = kind == code["burr"]
-    ratio[burr_rows] = rng.uniform(-0.15, 0.03, burr_rows.sum())
-    # Burr customers without margins are recognisable by their tiny revenue only.
-    tiny = burr_rows & ~has_margin
-    revenue[tiny] *= (_MEDIAN_LEVEL / level[tiny] * rng.uniform(0.001, 0.006, tiny.sum()))[:, None]
-    margin_noise = np.where(burr_rows[:, None], 0.02, 0.05 * ratio[:, None])
+    # Burr customers bring very little in money: about half of those with margins lose
+    # money at an ordinary revenue, the others earn an ordinary margin ratio on a tiny
+    # revenue (12 a month at 30 %); without margins the tiny revenue is all there is.
+    losing = burr_rows & has_margin & (rng.uniform(size=n) < 0.5)
+    ratio[losing] = rng.uniform(-0.15, -0.01, losing.sum())
+    tiny = burr_rows & ~losing
+    revenue[tiny] *= (_MEDIAN_LEVEL / level[tiny] * rng.uniform(0.002, 0.02, tiny.sum()))[:, None]
+    # Key accounts with a thin margin ratio: large, so a large margin in money; steady
+    # or growing customers, never burrs.
+    key = (
+        np.isin(kind, [code["steady"], code["growth"]])
+        & has_margin
+        & (rng.uniform(size=n) < _KEY_ACCOUNT_SHARE)
+    )
+    revenue[key] *= rng.uniform(20.0, 200.0, key.sum())[:, None]
+    ratio[key] = rng.uniform(0.02, 0.05, key.sum())
+    margin_noise = np.where(losing[:, None], 0.02, 0.05 * np.abs(ratio[:, None]))
     margin = revenue * (ratio[:, None] + margin_noise * rng.standard_normal((n, total)))
     value = np.where(has_margin[:, None], margin, revenue)
 

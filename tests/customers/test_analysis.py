@@ -59,7 +59,10 @@ EXPECTED_TYPES = {
 
 @pytest.fixture(scope="module")
 def typed():
-    margins = {"burr": [10.0] * 24}  # loyal, 1 % margin
+    # Every customer earns a 30 % margin but the loyal burr: 1 % of its revenue, 10 a month,
+    # tiny against the typical customer's margin.
+    margins = {c: [v * 0.3 for v in values] for c, values in TYPE_EXAMPLES.items()}
+    margins["burr"] = [1.0] * 24
     return analyse(history(TYPE_EXAMPLES, margins), as_of=AS_OF)
 
 
@@ -70,7 +73,7 @@ def test_it_assigns_each_type(typed):
 
 def test_it_flags_burr_customers_for_a_cost_review(typed):
     assert typed["cost_review"].to_dict() == {c: c == "burr" for c in EXPECTED_TYPES}
-    assert typed.loc["burr", "margin_ratio"] == pytest.approx(0.01, rel=0.05)
+    assert typed.loc["burr", "margin_ratio"] == pytest.approx(0.001, rel=0.05)
 
 
 def test_it_finds_the_cycle_of_a_december_customer(typed):
@@ -94,8 +97,9 @@ def test_forecast_direction_follows_the_type(typed):
     assert future["shrinking"] < 0.8 * current["shrinking"]
     assert future["december"] == pytest.approx(current["december"])  # the cycle repeats
     assert future["steady"] == pytest.approx(current["steady"], rel=0.05)
-    # insufficient_data: the mean since the first business, for 12 periods.
-    assert future["new"] == pytest.approx(12 * np.mean(TYPE_EXAMPLES["new"]))
+    # insufficient_data: its run-rate (the mean margin since the first business, 30 % of
+    # its revenue here) for 12 periods, never more.
+    assert future["new"] == pytest.approx(12 * 0.3 * np.mean(TYPE_EXAMPLES["new"]))
     assert (future >= 0).all()
 
 
@@ -162,30 +166,25 @@ def test_horizon_sets_the_length_of_the_forecast():
     assert result.loc["s", "future_value"] == pytest.approx(6000, rel=0.05)
 
 
-def test_it_flags_long_valuable_steady_customers_as_hidden_pearls():
-    series = {
-        "pearl": wiggled([5000.0] * 36),
-        "young": wiggled([5000.0] * 12),
-        **{f"small{i}": wiggled([100.0 + i] * 36) for i in range(4)},
-    }
-    result = analyse(history(series), as_of=AS_OF)
-    assert (result["value_type"] == "steady").all()
-    assert result.index[result["hidden_pearl"]].tolist() == ["pearl"]
-
-
 def test_output_frame_columns_come_in_cli_order(typed):
     out = to_output_frame(typed)
     heads = ["customer_id", "value_type", "current_value", "future_value"]
     assert list(out.columns[:4]) == heads
-    assert list(out.columns[4:6]) == ["hidden_pearl", "cost_review"]
-    assert list(out.columns[6:]) == list(analysis.FIGURES)
+    assert out.columns[4] == "value_basis"
+    assert list(out.columns[5:9]) == [
+        "hidden_pearl",
+        "cost_review",
+        "thin_margin",
+        "forecast_uncertain",
+    ]
+    assert list(out.columns[9:]) == list(analysis.FIGURES)
     assert "forecast_path" in to_output_frame(typed, include_path=True).columns
 
 
 def test_thresholds_can_be_overridden_from_a_mapping():
-    thresholds = Thresholds.from_mapping({"min_periods": "3", "pearl_value_quantile": 0.9})
+    thresholds = Thresholds.from_mapping({"min_periods": "3", "pearl_max_value_quantile": 0.9})
     assert thresholds.min_periods == 3
-    assert thresholds.pearl_value_quantile == 0.9
+    assert thresholds.pearl_max_value_quantile == 0.9
     frame = history({"new": [500.0, 520.0, 480.0, 510.0]})
     assert analyse(frame, as_of=AS_OF, thresholds=thresholds).loc["new", "value_type"] != (
         "insufficient_data"
@@ -276,7 +275,10 @@ def test_with_transactions_irregular_buyers_get_the_forecast_from_purchase_days(
     repeat = result["forecast_method"] == "repeat_buying"
     assert repeat.sum() > 250
     assert np.isfinite(result["future_value"]).all()
-    assert (result.loc[repeat, "future_value"] > 0).all()
+    # (A shrinking customer without business in the last 12 months keeps none: the
+    # type's direction wins over the model, and the customer is marked uncertain.)
+    confirmed = repeat & ~result["forecast_uncertain"]
+    assert (result.loc[confirmed, "future_value"] > 0).all()
     # The purchase days, not the months, drive it: the forecasts differ.
     assert not np.allclose(
         result.loc[repeat, "future_value"], monthly_only.loc[repeat, "future_value"]
@@ -298,7 +300,7 @@ def test_with_transactions_the_forecast_path_spreads_over_the_calendar_months(wi
         paths.map(sum), result["future_value"], check_names=False, atol=0.1, check_exact=False
     )
     # January (31 days) expects more purchases than February (28 days).
-    repeat = result[result["forecast_method"] == "repeat_buying"]
+    repeat = result[(result["forecast_method"] == "repeat_buying") & ~result["forecast_uncertain"]]
     assert (repeat["forecast_path"].map(lambda p: p[0] > p[1])).all()
 
 
@@ -340,3 +342,191 @@ def test_with_transactions_purchases_after_the_as_of_month_are_ignored(with_tran
     later = pd.DataFrame([("t000", pd.Timestamp("2025-01-15"), 5000.0, np.nan)], columns=tx.columns)
     again = analyse(monthly_from_transactions(tx), as_of=AS_OF, transactions=pd.concat([tx, later]))
     pd.testing.assert_series_equal(again["future_value"], result["future_value"])
+
+
+# --- the method's meaning (issue 11): burr by money, swings, value basis, pearls, forecasts
+
+
+def portfolio(extra: dict, extra_margins: dict | None = None, months: int = 36, ratio=0.3):
+    """20 ordinary loyal customers (1,000-2,900 a month at a 30 % margin) plus `extra`."""
+    series = {f"o{i:02d}": wiggled([1000.0 + 100 * i] * months) for i in range(20)}
+    margins = {c: [v * ratio for v in values] for c, values in series.items()}
+    series.update(extra)
+    margins.update(extra_margins or {})
+    return history(series, margins)
+
+
+def test_a_loyal_key_account_with_a_thin_margin_ratio_is_no_burr():
+    # 1 M revenue a month at 4 %: 40,000 of margin a month, many times the typical
+    # customer's. The thin ratio is a flag, not the burr type.
+    revenue = wiggled([1_000_000.0] * 36)
+    result = analyse(portfolio({"key": revenue}, {"key": [r * 0.04 for r in revenue]}), as_of=AS_OF)
+    key = result.loc["key"]
+    assert key["value_type"] == "steady"
+    assert not key["cost_review"]
+    assert key["thin_margin"]
+    assert key["margin_ratio"] == pytest.approx(0.04)
+    assert key["relative_value"] > 10
+    assert not result.drop(index="key")["thin_margin"].any()
+
+
+def test_a_loyal_customer_earning_a_tiny_margin_in_money_is_a_burr():
+    # 40 revenue a month at a 30 % margin ratio: 12 a month, tiny against the typical
+    # customer's 300 to 870.
+    revenue = wiggled([40.0] * 36)
+    result = analyse(
+        portfolio({"tiny": revenue}, {"tiny": [r * 0.3 for r in revenue]}), as_of=AS_OF
+    )
+    tiny = result.loc["tiny"]
+    assert tiny["value_type"] == "burr"
+    assert tiny["cost_review"]
+    assert not tiny["thin_margin"]
+    assert tiny["value_basis"] == "margin"
+    assert tiny["relative_value"] < 0.05
+    assert (result.drop(index="tiny")["value_type"] == "steady").all()
+
+
+def test_a_loyal_customer_losing_money_is_a_burr_whatever_its_size():
+    revenue = wiggled([5000.0] * 24)
+    result = analyse(
+        portfolio({"loss": revenue}, {"loss": [-0.02 * r for r in revenue]}), as_of=AS_OF
+    )
+    assert result.loc["loss", "value_type"] == "burr"
+    assert result.loc["loss", "current_value"] < 0
+
+
+def test_without_margins_the_burr_is_judged_on_revenue():
+    series = {f"r{i:02d}": wiggled([1000.0 + 100 * i] * 36) for i in range(20)}
+    series["tiny"] = wiggled([20.0] * 36)
+    result = analyse(history(series), as_of=AS_OF)
+    assert result.loc["tiny", "value_type"] == "burr"
+    assert (result["value_basis"] == "revenue").all()
+    assert not result["thin_margin"].any()  # no margins, no margin flag
+
+
+def test_a_mixed_portfolio_names_each_customers_basis():
+    revenue_only = wiggled([900.0] * 36)
+    frame = pd.concat([portfolio({}), history({"plain": revenue_only})], ignore_index=True)
+    result = analyse(frame, as_of=AS_OF)
+    assert result.loc["plain", "value_basis"] == "revenue"
+    assert (result.drop(index="plain")["value_basis"] == "margin").all()
+    # A revenue customer is compared with the typical revenue, not with margins: 900 a
+    # month is about half the typical customer's revenue, no burr.
+    assert result.loc["plain", "value_type"] == "steady"
+    assert result.loc["plain", "relative_value"] == pytest.approx(900 / 1950, rel=0.05)
+    out = to_output_frame(result)
+    assert list(out.columns[:5]) == [
+        "customer_id",
+        "value_type",
+        "current_value",
+        "future_value",
+        "value_basis",
+    ]
+
+
+def project_customers(n: int = 60, seed: int = 11) -> dict[str, list[float]]:
+    """Business in 20-40 % of 36 months, big orders, nothing in between, no trend."""
+    rng = np.random.default_rng(seed)
+    series = {}
+    for i in range(n):
+        share = rng.uniform(0.2, 0.4)
+        bought = rng.uniform(size=36) < share
+        bought[0] = True
+        orders = rng.lognormal(np.log(5000.0), 0.3, 36)
+        series[f"p{i:02d}"] = list(np.where(bought, orders, np.nan))
+    return series
+
+
+def test_project_customers_with_strong_swings_and_no_trend_are_cyclic():
+    result = analyse(history(project_customers()), as_of=AS_OF)
+    cyclic = result["value_type"] == "cyclic"
+    assert cyclic.sum() >= 57, result["value_type"].value_counts()
+    # No regular period: the explaining figure is the swing, not a cycle length.
+    assert (result.loc[cyclic, "zero_share"] >= 0.35).all()
+
+
+def test_steady_means_small_fluctuations_only():
+    rng = np.random.default_rng(4)
+    series = {f"s{i}": list(1000 * rng.lognormal(0, 0.15, 36)) for i in range(30)}
+    result = analyse(history(series), as_of=AS_OF)
+    assert (result["value_type"] == "steady").all()
+    # The same customers with strong swings (half the months 5 % of the others) are cyclic.
+    swings = {
+        c: [v * (1.0 if rng.uniform() < 0.5 else 0.05) for v in values]
+        for c, values in series.items()
+    }
+    swung = analyse(history(swings), as_of=AS_OF)
+    assert (swung["value_type"] == "cyclic").mean() >= 0.9
+
+
+def test_a_december_customer_keeps_its_cycle_as_the_explaining_figure(typed):
+    assert typed.loc["december", "value_type"] == "cyclic"
+    assert typed.loc["december", "cycle_length"] == 12
+
+
+def pearl_portfolio(margined: bool = True) -> pd.DataFrame:
+    """Steady customers at a 20 % margin ratio, the biggest ones too, and two pearls."""
+    series = {f"s{i:02d}": wiggled([500.0 + 100 * i] * 36) for i in range(20)}
+    series["big"] = wiggled([50_000.0] * 36)
+    series["rich"] = wiggled([700.0] * 36)  # modest size, 45 % margin ratio
+    # The margin ratio rises from 20 % to 24 % on a falling revenue: the same margin.
+    series["rising"] = wiggled([1000.0] * 24 + [1000.0 / 1.2] * 12)
+    margins = {c: [v * 0.2 for v in values] for c, values in series.items()}
+    margins["rich"] = [v * 0.45 for v in series["rich"]]
+    margins["rising"] = [v * (0.2 if i < 24 else 0.24) for i, v in enumerate(series["rising"])]
+    return history(series, margins if margined else None)
+
+
+def test_hidden_pearls_are_steady_customers_better_than_they_look():
+    result = analyse(pearl_portfolio(), as_of=AS_OF)
+    assert (result["value_type"] == "steady").all()
+    assert sorted(result.index[result["hidden_pearl"]]) == ["rich", "rising"]
+    # The biggest steady account is known to everybody: no hidden pearl.
+    assert not result.loc["big", "hidden_pearl"]
+    assert result.loc["rich", "margin_ratio_rank"] >= 0.75
+    assert result.loc["rising", "margin_ratio_change"] == pytest.approx(0.04, abs=0.005)
+
+
+def test_no_pearls_without_margins():
+    result = analyse(pearl_portfolio(margined=False), as_of=AS_OF)
+    assert not result["hidden_pearl"].any()
+    assert result["margin_ratio_rank"].isna().all()
+
+
+def test_forecasts_follow_the_types_direction_on_a_mixed_portfolio():
+    from customers import synthetic
+
+    frame, _, _ = synthetic.generate(1500, seed=5, as_of=AS_OF, months=36, hard=True)
+    result = analyse(frame, as_of=AS_OF)
+    rate = result["current_value"] / result["periods"].clip(upper=12)
+    future = result["future_value"] / 12
+    kind = result["value_type"]
+    assert (future[kind == "growth"] > rate[kind == "growth"]).all()
+    falling = kind.isin(["bell", "shrinking"])
+    assert (future[falling] <= rate[falling] + 1e-6).all()
+    new = kind == "insufficient_data"
+    assert (result.loc[new, "future_value"] <= 12 * result.loc[new, "mean_value"] + 1e-6).all()
+    assert result.loc[new, "forecast_uncertain"].all()
+    assert (result.loc[new, "forecast_uncertain_reason"] == "short_history").all()
+
+
+def test_where_the_model_disagrees_with_the_type_the_type_wins_and_says_so():
+    # 150 irregular buyers give the repeat-buying model its population; one of them
+    # shrinks clearly and has bought once lately, more than the model would guess.
+    rng = np.random.default_rng(3)
+    series = {}
+    for i in range(150):
+        bought = rng.uniform(size=24) < rng.uniform(0.05, 0.4)
+        bought[0] = True
+        series[f"r{i}"] = list(np.where(bought, rng.gamma(2.0, 50.0, 24), np.nan))
+    fading = [800, 760, 720, 690, 650, 620, 600, None, 510, 480, 420, 400]
+    fading += [380, 330, 310, 280, 240, 220, 200, 150, 120, 90, 60, 40]
+    series["fading"] = [np.nan if v is None else v for v in fading]
+    result = analyse(history(series), as_of=AS_OF)
+    fading = result.loc["fading"]
+    assert fading["value_type"] in ("shrinking", "bell")
+    assert fading["future_value"] <= fading["current_value"]
+    if fading["forecast_method"] == "repeat_buying" and fading["forecast_uncertain"]:
+        assert fading["forecast_uncertain_reason"] == "model_above_fall"
+        assert fading["model_future_value"] > fading["future_value"]
+    assert np.isnan(result.loc[~result["forecast_uncertain"], "model_future_value"]).all()
