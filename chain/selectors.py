@@ -31,6 +31,7 @@ from customers.palette import TYPE_COLOURS
 from customers.value_types import ValueType
 
 from .activity import Entry, activity_list
+from .decorations import ChainDecoration, chain_decoration
 from .models import (
     CHAIN_QUESTIONS,
     Actor,
@@ -281,11 +282,26 @@ class ChainBoard:
         if self._value_types_loaded:
             return
         links = self._members
-        types = _value_types([link.actor_id for link in links])
-        for link in links:
-            # The linked customers' value type, the most common one first.
-            link.value_types = types.get(link.actor_id, [])
+        if self.decoration is not None:
+            # The customer app's numbers (chain.decorations): the types by their share of
+            # the value, and the value lines and link for the box.
+            actors = self.decoration.values.actors
+            for link in links:
+                link.customer_value = actors.get(link.actor_id)
+                types = link.customer_value.types if link.customer_value else []
+                link.value_types = [(t.code, t.customers) for t in types]
+        else:
+            types = _value_types([link.actor_id for link in links])
+            for link in links:
+                # The linked customers' value type, the most common one first.
+                link.value_types = types.get(link.actor_id, [])
+                link.customer_value = None
         self._value_types_loaded = True
+
+    @cached_property
+    def decoration(self) -> ChainDecoration | None:
+        """What the customer app adds to the page (its tab, the actors' value), if any."""
+        return chain_decoration(self.chain)
 
     @cached_property
     def _columns(self) -> list[Column]:
@@ -372,7 +388,10 @@ def _value_types(actor_ids: list[int]) -> dict[int, list[tuple[str, int]]]:
 
     latest = AnalysisRun.objects.order_by("-created_at", "-pk").values("pk")[:1]
     rows = (
-        Assessment.objects.filter(run=Subquery(latest), customer__actor_id__in=actor_ids)
+        # product="": the customer's type over all its products.
+        Assessment.objects.filter(
+            run=Subquery(latest), product="", customer__actor_id__in=actor_ids
+        )
         .values_list("customer__actor_id", "value_type")
         .annotate(n=Count("pk"))
         .order_by("customer__actor_id", "-n", "value_type")
@@ -757,7 +776,7 @@ def _chain_value_types(chain_ids: list[int]) -> dict[int, list[tuple[str, int]]]
     latest = AnalysisRun.objects.order_by("-created_at", "-pk").values("pk")[:1]
     chain = "customer__actor__links__chain"
     rows = (
-        Assessment.objects.filter(run=Subquery(latest), **{f"{chain}__in": chain_ids})
+        Assessment.objects.filter(run=Subquery(latest), product="", **{f"{chain}__in": chain_ids})
         .values_list(chain, "value_type")
         .annotate(n=Count("pk"))
         .order_by(chain, "-n", "value_type")

@@ -8,11 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from chain.models import Actor
 
-from .reading import RowError, Text, message_text
+from .reading import PRODUCT_MAX_LENGTH, RowError, Text, message_text
 from .value_types import ValueType
-
-# The longest product or segment name an import may carry (see reading.py).
-PRODUCT_MAX_LENGTH = 120
 
 
 class Customer(models.Model):

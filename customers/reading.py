@@ -4,9 +4,14 @@ the ``analyze_customers`` command and the background job.
 Two layouts, told apart by the header:
 
 - per period: ``customer_id, period, revenue[, contribution_margin][, customer_name]``,
-  one row per customer and month;
+  one row per customer and month (and product, where the file has products);
 - per transaction: ``customer_id, date, amount[, margin][, customer_name]``, summed to
-  months per customer.
+  months per customer (and product).
+
+Both layouts take two optional columns: ``product`` (the product or product group the
+values are about: Produkt, Artikelgruppe, Warengruppe) and ``segment`` (the customer's
+type or industry: Kundentyp, Branche). An empty product cell means the value belongs to
+no product in particular; a customer may appear once per month and product.
 
 Column names may be English or German (see ``COLUMN_SYNONYMS``). CSV may be written the
 way Excel writes it in Germany (semicolon, decimal comma, thousands dots, cp1252 or UTF-8
@@ -113,11 +118,46 @@ COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
         "erlöse",
     ),
     "margin": ("margin", "contribution_margin", "deckungsbeitrag", "db"),
+    "product": (
+        "product",
+        "product_group",
+        "product line",
+        "produkt",
+        "produktgruppe",
+        "artikelgruppe",
+        "warengruppe",
+    ),
+    "segment": (
+        "segment",
+        "customer segment",
+        "customer type",
+        "industry",
+        "kundentyp",
+        "kundensegment",
+        "kundengruppe",
+        "branche",
+    ),
 }
 
 LAYOUT_FIELDS: dict[Kind, tuple[str, ...]] = {
-    "period": ("customer_id", "customer_name", "period", "revenue", "contribution_margin"),
-    "transaction": ("customer_id", "customer_name", "date", "amount", "margin"),
+    "period": (
+        "customer_id",
+        "customer_name",
+        "period",
+        "revenue",
+        "contribution_margin",
+        "product",
+        "segment",
+    ),
+    "transaction": (
+        "customer_id",
+        "customer_name",
+        "date",
+        "amount",
+        "margin",
+        "product",
+        "segment",
+    ),
 }
 REQUIRED_FIELDS: dict[Kind, tuple[str, ...]] = {
     "period": ("customer_id", "period", "revenue"),
@@ -126,6 +166,8 @@ REQUIRED_FIELDS: dict[Kind, tuple[str, ...]] = {
 
 HISTORY_COLUMNS = ("customer_id", "customer_name", "period", "revenue", "margin")
 TRANSACTION_COLUMNS = ("customer_id", "date", "amount", "margin")
+# Added to both frames when the file has the column (str, "" where the cell is empty).
+OPTIONAL_COLUMNS = ("product", "segment")
 
 CSV_EXTENSIONS = frozenset({".csv", ".txt"})
 XLSX_EXTENSIONS = frozenset({".xlsx"})
@@ -155,9 +197,11 @@ _BAD_LINE = re.compile(r"line (\d+): expected (\d+) fields, saw (\d+)")
 
 
 # The limits of the database columns the values go into (customers.models: Customer.number
-# and name, ValueRecord.revenue and margin as numeric(16,2)); a test keeps them in step.
+# and name, ValueRecord.product and segment, ValueRecord.revenue and margin as
+# numeric(16,2)); a test keeps them in step.
 NUMBER_MAX_LENGTH = 64
 NAME_MAX_LENGTH = 200
+PRODUCT_MAX_LENGTH = 120
 # numeric(16, 2) holds 14 digits before the decimal point.
 AMOUNT_LIMIT = 10**14
 
@@ -312,6 +356,12 @@ MESSAGES: dict[str, Text] = {
             'Customer "%(customer)s" appears twice for %(period)s: rows %(first_row)s and %(row)s.'
         )
     ),
+    "duplicate_product": Text(
+        gettext_lazy(
+            'Customer "%(customer)s" appears twice for %(period)s and product "%(product)s": '
+            "rows %(first_row)s and %(row)s."
+        )
+    ),
     "period_and_date": Text(
         gettext_lazy(
             'The file has both a period column ("%(period)s") and a date column '
@@ -421,6 +471,9 @@ class ReadResult:
     customer and period.
     ``transactions``: for transaction files only, the single transactions with
     ``TRANSACTION_COLUMNS`` (date as datetime64[ns]).
+    Where the file has a product or segment column, both frames also have ``product``
+    and/or ``segment`` (str, "" where empty), and the history has one row per customer,
+    month and product; a month's segment is the last one given in it.
     Both are None when there are errors. ``errors`` lists the first errors (up to the
     reader's limit), ``error_count`` counts them all. ``rows`` counts the data rows read
     (blank rows skipped); ``customers`` and ``periods`` count the distinct customers and
@@ -853,9 +906,14 @@ def _read_table(table: _Table, name: str, log: _ErrorLog, max_errors: int) -> Re
     )
     customer_id = _clean_text(text("customer_id"))
     customer_name = _clean_text(text("customer_name"), collapse=True)
+    # Shown on one line in lists and filters, like a name.
+    optional = {f: _clean_text(text(f), collapse=True) for f in OPTIONAL_COLUMNS if f in columns}
+    product = optional.get("product")
     for field_name, series, limit in (
         ("customer_id", customer_id, NUMBER_MAX_LENGTH),
         ("customer_name", customer_name, NAME_MAX_LENGTH),
+        ("product", product, PRODUCT_MAX_LENGTH),
+        ("segment", optional.get("segment"), PRODUCT_MAX_LENGTH),
     ):
         if series is not None:
             _check_length(series, limit, columns[field_name], table, log, header)
@@ -868,7 +926,7 @@ def _read_table(table: _Table, name: str, log: _ErrorLog, max_errors: int) -> Re
     )
 
     if kind == "period" and customer_id is not None and when is not None:
-        _check_duplicates(customer_id, when, columns[when_field], table, log, header)
+        _check_duplicates(customer_id, when, columns[when_field], table, log, header, product)
 
     if log.count:
         return log.result(max_errors, kind=kind, rows=rows)
@@ -893,6 +951,7 @@ def _read_table(table: _Table, name: str, log: _ErrorLog, max_errors: int) -> Re
                 "period": when,
                 "revenue": value,
                 "margin": margin,
+                **{f: series.astype("str") for f, series in optional.items()},
             }
         )
         transactions = None
@@ -903,6 +962,7 @@ def _read_table(table: _Table, name: str, log: _ErrorLog, max_errors: int) -> Re
                 "date": when,
                 "amount": value,
                 "margin": margin,
+                **{f: series.astype("str") for f, series in optional.items()},
             }
         )
         history = _months_from_transactions(transactions, names)
@@ -967,8 +1027,11 @@ def _check_month_totals(
     if not over.any():
         return
     months = transactions["date"].to_numpy().astype("datetime64[M]").astype("datetime64[ns]")
-    keys = pd.MultiIndex.from_arrays([transactions["customer_id"], months])
-    bad = pd.MultiIndex.from_frame(history.loc[over, ["customer_id", "period"]])
+    product = ["product"] if "product" in transactions else []
+    keys = pd.MultiIndex.from_arrays(
+        [transactions["customer_id"], months, *(transactions[c] for c in product)]
+    )
+    bad = pd.MultiIndex.from_frame(history.loc[over, ["customer_id", "period", *product]])
     mask = keys.isin(bad) & ~keys.duplicated(keep="first")
     log.add_cells(
         mask,
@@ -1257,14 +1320,20 @@ def _check_duplicates(
     table: _Table,
     log: _ErrorLog,
     header: list[str],
+    product: pd.Series | None = None,
 ) -> None:
-    """A customer twice in one month would double-count: report each repeat with the
-    row it repeats."""
+    """A customer twice in one month (and product, where the file has products) would
+    double-count: report each repeat with the row it repeats."""
     usable = ((customer_id != "") & period.notna()).to_numpy()
     everything = bool(usable.all())
     # One integer per (customer, month): hashing 64-bit integers is far cheaper than
     # hashing pairs of strings and timestamps.
     customer_codes, customers = pd.factorize(customer_id, use_na_sentinel=False)
+    if product is not None:
+        # A customer's business in one product counts as a customer of its own here.
+        product_codes, products = pd.factorize(product, use_na_sentinel=False)
+        customer_codes = customer_codes.astype(np.int64) * len(products) + product_codes
+        customer_codes, customers = pd.factorize(customer_codes)
     months = period.to_numpy().view(np.int64)
     period_codes, periods = pd.factorize(months if everything else months[usable])
     if not everything:
@@ -1285,38 +1354,44 @@ def _check_duplicates(
     first_row_of[rows] = table.rownum[first_of_key[key_codes]]
     mask = np.zeros(len(customer_id), dtype=bool)
     mask[rows[repeated]] = True
-    log.add_cells(
-        mask,
-        table.rownum,
-        position,
-        header[position],
-        "duplicate",
-        lambda i: {
+
+    def params(i: int) -> dict:
+        found = {
             "customer": customer_id.iat[i],
             "period": f"{period.iat[i]:%Y-%m}",
             "first_row": int(first_row_of[i]),
             "row": int(table.rownum[i]),
-        },
-    )
+        }
+        return found if product is None else {**found, "product": product.iat[i]}
+
+    code = "duplicate" if product is None else "duplicate_product"
+    log.add_cells(mask, table.rownum, position, header[position], code, params)
 
 
 def _months_from_transactions(transactions: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
-    """Sum amount and margin per customer and month; a month's margin is the sum of the
-    margins given (NaN only when none of its transactions has one)."""
+    """Sum amount and margin per customer and month (and product); a month's margin is
+    the sum of the margins given (NaN only when none of its transactions has one), its
+    segment the last one given."""
     frame = transactions.assign(
         period=transactions["date"].to_numpy().astype("datetime64[M]").astype("datetime64[ns]"),
         customer_name=names,
     )
-    grouped = frame.groupby(["customer_id", "period"], sort=True)
-    history = pd.DataFrame(
-        {
-            "customer_name": grouped["customer_name"].first(),
-            "revenue": grouped["amount"].sum(),
-            "margin": grouped["margin"].sum(min_count=1),
-        }
-    ).reset_index()
+    keys = ["customer_id", "period"] + (["product"] if "product" in frame else [])
+    grouped = frame.groupby(keys, sort=True)
+    columns = {
+        "customer_name": grouped["customer_name"].first(),
+        "revenue": grouped["amount"].sum(),
+        "margin": grouped["margin"].sum(min_count=1),
+    }
+    if "segment" in frame:
+        given = frame["segment"].where(frame["segment"] != "")
+        columns["segment"] = given.groupby([frame[k] for k in keys], sort=True).last()
+    history = pd.DataFrame(columns).reset_index()
     history["customer_name"] = history["customer_name"].astype("str")
-    return history[list(HISTORY_COLUMNS)]
+    optional = [c for c in OPTIONAL_COLUMNS if c in history]
+    if "segment" in history:
+        history["segment"] = history["segment"].fillna("").astype("str")
+    return history[[*HISTORY_COLUMNS, *optional]]
 
 
 # --- errors -----------------------------------------------------------------------------------

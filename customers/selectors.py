@@ -15,32 +15,44 @@ HISTORY_COLUMNS = ["customer_id", "period", "revenue", "margin"]
 TRANSACTION_COLUMNS = ["customer_id", "date", "amount", "margin"]
 
 
-def _frame(rows: QuerySet, columns: list[str]) -> pd.DataFrame:
-    """customer number, a date, then two money columns, as the analysis expects them.
+def _frame(rows: QuerySet, columns: list[str], texts: tuple[str, ...] = ()) -> pd.DataFrame:
+    """customer number, a date, then two money columns, as the analysis expects them
+    (then the ``texts`` columns, such as the product, as str).
 
     Decimals become floats and dates datetime64 here, once: object columns would defeat
     the vectorised analysis (see customers.analysis).
     """
     customer, day, *money = columns
-    frame = pd.DataFrame.from_records(rows.iterator(chunk_size=20000), columns=columns)
-    frame[customer] = frame[customer].astype(str)
+    frame = pd.DataFrame.from_records(rows.iterator(chunk_size=20000), columns=[*columns, *texts])
+    for column in (customer, *texts):
+        frame[column] = frame[column].astype(str)
     frame[day] = pd.to_datetime(frame[day]).astype("datetime64[ns]")
     for column in money:
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
     return frame
 
 
-def history_frame() -> pd.DataFrame:
-    """All value records, one row per customer and month."""
-    rows = ValueRecord.objects.values_list("customer__number", "period", "revenue", "margin")
-    return _frame(rows, HISTORY_COLUMNS)
+def history_frame(*, products: bool = False) -> pd.DataFrame:
+    """All value records, one row per customer and month (and product: the analysis sums
+    a customer's rows of a month). ``products`` adds the ``product`` column ("" for
+    none)."""
+    fields = ["customer__number", "period", "revenue", "margin"]
+    rows = ValueRecord.objects.values_list(*fields, *(["product"] if products else []))
+    return _frame(rows, HISTORY_COLUMNS, ("product",) if products else ())
 
 
-def transactions_frame() -> pd.DataFrame | None:
-    """The stored purchases of per-transaction imports, or None if there are none."""
-    rows = Purchase.objects.values_list("customer__number", "date", "amount", "margin")
-    frame = _frame(rows, TRANSACTION_COLUMNS)
+def transactions_frame(*, products: bool = False) -> pd.DataFrame | None:
+    """The stored purchases of per-transaction imports, or None if there are none;
+    ``products`` adds the ``product`` column."""
+    fields = ["customer__number", "date", "amount", "margin"]
+    rows = Purchase.objects.values_list(*fields, *(["product"] if products else []))
+    frame = _frame(rows, TRANSACTION_COLUMNS, ("product",) if products else ())
     return None if frame.empty else frame
+
+
+def products_given() -> bool:
+    """Whether any value record names a product."""
+    return ValueRecord.objects.filter(product__gt="").exists()
 
 
 def latest_run() -> AnalysisRun | None:
@@ -48,7 +60,8 @@ def latest_run() -> AnalysisRun | None:
 
 
 def assessment_list(run: AnalysisRun) -> QuerySet[Assessment]:
-    return Assessment.objects.filter(run=run).select_related("customer__actor")
+    """The run's assessments over all products, one per customer."""
+    return Assessment.objects.filter(run=run, product="").select_related("customer__actor")
 
 
 # Who sees which customers (docs/architecture.md, "Who sees which customers"): those who

@@ -21,10 +21,10 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import analysis
+from . import analysis, products
 from .models import AnalysisRun, Assessment, Customer, ImportBatch, Purchase, ValueRecord
 from .reading import read_history
-from .selectors import history_frame, transactions_frame
+from .selectors import history_frame, products_given, transactions_frame
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,27 @@ def _customer_ids(history: pd.DataFrame) -> tuple[pd.Series, int]:
     ]
     Customer.objects.bulk_update(renamed, ["name"], batch_size=5000)
     ids = dict(Customer.objects.filter(number__in=numbers).values_list("number", "pk"))
+    _segments_update(history, ids)
     return history["customer_id"].map(ids), len(missing)
+
+
+def _segments_update(history: pd.DataFrame, ids: dict[str, int]) -> None:
+    """Each customer's segment becomes the one of its latest period in the file that
+    names one; customers without a segment in the file keep theirs."""
+    if "segment" not in history:
+        return
+    given = history.loc[history["segment"] != "", ["customer_id", "period", "segment"]]
+    latest = given.sort_values("period", kind="stable").drop_duplicates("customer_id", keep="last")
+    Customer.objects.bulk_update(
+        [
+            Customer(pk=ids[number], segment=segment)
+            for number, segment in sorted(
+                zip(latest["customer_id"], latest["segment"], strict=True)
+            )
+        ],
+        ["segment"],
+        batch_size=5000,
+    )
 
 
 def customers_create(*, numbers: list[str], names: pd.Series | dict) -> None:
@@ -85,10 +105,16 @@ def value_records_load(
 ) -> LoadCounts:
     """Write the history into value records; periods already present are replaced.
 
+    A record is replaced per customer, period and product. Where the file gives a
+    customer's period only as a total (no product) the earlier values per product of that
+    period go, and where it gives only values per product an earlier total goes, so that
+    the customer's sum over its records never counts a month twice.
+
     PostgreSQL gets the rows by COPY into a temporary table and one INSERT .. ON CONFLICT;
     other databases by bulk upserts. The transactions of a per-transaction file are kept
     too (their timing drives the repeat-buying forecast): they replace the customers'
-    earlier purchases in the file's date range, so a re-import counts nothing twice.
+    earlier purchases in the file's date range (of the file's products and those without
+    product, where the file has products), so a re-import counts nothing twice.
     """
     with _no_statement_timeout(), transaction.atomic():
         customer_pk, new = _customer_ids(history)
@@ -111,9 +137,14 @@ def value_records_load(
         # Upserts lock rows in the order they come: the same order for every import.
         frame = frame.sort_values(["customer_id", "period", "product"], kind="stable")
         batch_id = batch.pk if batch else None
+        # Only where products were or are given can a total and products meet.
+        split = "product" in history and bool((frame["product"] != "").any())
+        mixed = split or ValueRecord.objects.filter(product__gt="").exists()
         if connection.vendor == "postgresql":
-            _copy_upsert(frame, batch_id)
+            _copy_upsert(frame, batch_id, replace_other_kind=mixed)
         else:
+            if mixed:
+                _other_kind_delete(frame)
             _bulk_upsert(frame, batch_id)
     return LoadCounts(
         rows=len(frame),
@@ -130,19 +161,61 @@ def _text_column(frame: pd.DataFrame, column: str) -> pd.Series:
     return frame[column].fillna("").astype(str)
 
 
+def _other_kind_delete(frame: pd.DataFrame) -> None:
+    """Without PostgreSQL: delete the records that the file's total or products of the
+    same customer and period supersede (see value_records_load)."""
+    kinds = _pair_kinds(frame)
+    customers = [int(c) for c in kinds["customer_id"].unique()]
+    stale = []
+    for start in range(0, len(customers), 500):
+        rows = pd.DataFrame.from_records(
+            ValueRecord.objects.filter(customer_id__in=customers[start : start + 500])
+            .values_list("pk", "customer_id", "period", "product")
+            .iterator(chunk_size=20000),
+            columns=["pk", "customer_id", "period", "product"],
+        )
+        if rows.empty:
+            continue
+        rows["period"] = pd.to_datetime(rows["period"]).dt.strftime("%Y-%m-%d")
+        rows = rows.merge(kinds, on=["customer_id", "period"])
+        superseded = (~rows["split"] & (rows["product"] != "")) | (
+            ~rows["total"] & (rows["product"] == "")
+        )
+        stale += [int(pk) for pk in rows.loc[superseded, "pk"]]
+    for start in range(0, len(stale), 500):
+        ValueRecord.objects.filter(pk__in=stale[start : start + 500]).delete()
+
+
+def _pair_kinds(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per customer and period of the file: does it give a total, values per product?"""
+    blank = frame["product"] == ""
+    return (
+        frame.assign(total=blank, split=~blank)
+        .groupby(["customer_id", "period"], sort=False)[["total", "split"]]
+        .any()
+        .reset_index()
+    )
+
+
 def _purchases_replace(
     transactions: pd.DataFrame, customer_pk: dict[str, int], batch: ImportBatch | None
 ) -> None:
     dates = pd.to_datetime(transactions["date"])
-    Purchase.objects.filter(
+    earlier = Purchase.objects.filter(
         customer_id__in=[int(pk) for pk in set(customer_pk.values())],
         date__gte=dates.min().date(),
         date__lte=dates.max().date(),
-    ).delete()
+    )
+    if "product" in transactions:
+        # A file of some products replaces those (and purchases without a product).
+        earlier = earlier.filter(product__in={"", *transactions["product"].unique()})
+    earlier.delete()
     frame = pd.DataFrame(
         {
             "customer_id": transactions["customer_id"].astype(str).map(customer_pk).astype("int64"),
             "date": dates.dt.strftime("%Y-%m-%d"),
+            "product": _text_column(transactions, "product"),
+            "segment": _text_column(transactions, "segment"),
             "amount": transactions["amount"].round(2),
             "margin": transactions["margin"].round(2),
             "batch_id": batch.pk if batch else None,
@@ -150,30 +223,47 @@ def _purchases_replace(
     )
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            _copy_into(cursor, Purchase._meta.db_table, frame)
+            # COPY reads an empty field as NULL; "" is the stored "no product".
+            _copy_into(cursor, Purchase._meta.db_table, frame, not_null=("product", "segment"))
         return
     margin = frame["margin"].astype(object).where(frame["margin"].notna(), None)
     Purchase.objects.bulk_create(
         (
-            Purchase(customer_id=int(c), date=d, amount=a, margin=m, batch=batch)
-            for c, d, a, m in zip(
-                frame["customer_id"], frame["date"], frame["amount"], margin, strict=True
+            Purchase(
+                customer_id=int(c),
+                date=d,
+                product=product,
+                segment=segment,
+                amount=a,
+                margin=m,
+                batch=batch,
+            )
+            for c, d, product, segment, a, m in zip(
+                frame["customer_id"],
+                frame["date"],
+                frame["product"],
+                frame["segment"],
+                frame["amount"],
+                margin,
+                strict=True,
             )
         ),
         batch_size=5000,
     )
 
 
-def _copy_into(cursor, table: str, frame: pd.DataFrame) -> None:
-    """COPY a frame into a table, columns by name (PostgreSQL only)."""
+def _copy_into(cursor, table: str, frame: pd.DataFrame, not_null: tuple[str, ...] = ()) -> None:
+    """COPY a frame into a table, columns by name (PostgreSQL only). An empty field is
+    NULL, except in the ``not_null`` columns, where it is ""."""
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False, header=False, na_rep="")
     columns = ", ".join(frame.columns)
-    with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
+    options = "FORMAT csv" + (f", FORCE_NOT_NULL ({', '.join(not_null)})" if not_null else "")
+    with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN WITH ({options})") as copy:
         copy.write(buffer.getvalue())
 
 
-def _copy_upsert(frame: pd.DataFrame, batch_id: int | None) -> None:
+def _copy_upsert(frame: pd.DataFrame, batch_id: int | None, *, replace_other_kind: bool) -> None:
     table = ValueRecord._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -181,13 +271,22 @@ def _copy_upsert(frame: pd.DataFrame, batch_id: int | None) -> None:
             "(customer_id bigint, period date, product varchar, segment varchar, "
             "revenue numeric(16,2), margin numeric(16,2)) ON COMMIT DROP"
         )
-        _copy_into(cursor, "incoming_values", frame)
+        _copy_into(cursor, "incoming_values", frame, not_null=("product", "segment"))
+        if replace_other_kind:
+            # A total supersedes earlier values per product of its customer and period,
+            # values per product an earlier total (see value_records_load).
+            cursor.execute(
+                f"DELETE FROM {table} AS r USING ("
+                "SELECT customer_id, period, bool_or(product = '') AS total, "
+                "bool_or(product <> '') AS split FROM incoming_values "
+                "GROUP BY customer_id, period) AS p "
+                "WHERE r.customer_id = p.customer_id AND r.period = p.period "
+                "AND ((NOT p.split AND r.product <> '') OR (NOT p.total AND r.product = ''))"
+            )
         cursor.execute(
             f"INSERT INTO {table} "
             "(customer_id, period, product, segment, revenue, margin, batch_id) "
-            # COPY reads an empty field as NULL; "" is the stored "no product".
-            "SELECT customer_id, period, COALESCE(product, ''), COALESCE(segment, ''), "
-            "revenue, margin, %s "
+            "SELECT customer_id, period, product, segment, revenue, margin, %s "
             "FROM incoming_values "
             "ON CONFLICT (customer_id, period, product) DO UPDATE SET "
             "segment = EXCLUDED.segment, revenue = EXCLUDED.revenue, "
@@ -465,7 +564,8 @@ def analysis_run_create(
     as_of: pd.Timestamp | None = None,
     horizon: int | None = None,
 ) -> AnalysisRun | None:
-    """Analyse every customer's history and store one assessment per customer."""
+    """Analyse every customer's history and store one assessment per customer (over all
+    its products) and, where the values name products, one per customer and product."""
     with _no_statement_timeout():
         return _analysis_run_create(user=user, as_of=as_of, horizon=horizon)
 
@@ -473,55 +573,70 @@ def analysis_run_create(
 def _analysis_run_create(
     *, user: AbstractBaseUser | None, as_of: pd.Timestamp | None, horizon: int | None
 ) -> AnalysisRun | None:
-    history = history_frame()
+    by_product = products_given()
+    history = history_frame(products=by_product)
     if history.empty:
         return None
     config = settings.CUSTOMER_ANALYSIS
     horizon = horizon or config["horizon"]
     thresholds = analysis.Thresholds.from_mapping(config["thresholds"])
     as_of = as_of if as_of is not None else history["period"].max()
-    result = analysis.analyse(
-        history,
-        as_of=as_of,
-        horizon=horizon,
-        thresholds=thresholds,
-        transactions=transactions_frame(),
-    )
-    output = analysis.to_output_frame(result)
-    figures = [c for c in output.columns if c not in OUTPUT_FIELDS]
-    # The forecast per future period draws the continuation on the customer page.
-    paths = _forecast_paths(result)
+    options = {
+        "as_of": as_of,
+        "horizon": horizon,
+        "thresholds": thresholds,
+        "transactions": transactions_frame(products=by_product),
+    }
+    result = analysis.analyse(history, **options)
+    per_product = products.analyse_products(history, **options) if by_product else None
+    del history, options  # the frames are not needed while the assessments are written
     ids = dict(Customer.objects.values_list("number", "pk"))
     with transaction.atomic():
         run = AnalysisRun.objects.create(
             started_by=user,
             as_of=as_of.date(),
             horizon=horizon,
-            customers=len(output),
+            customers=len(result),
             thresholds=dataclasses.asdict(thresholds),
         )
-        figure_rows = output[figures].astype(object).where(output[figures].notna(), None)
-        Assessment.objects.bulk_create(
-            (
-                Assessment(
-                    run=run,
-                    customer_id=ids[row.customer_id],
-                    value_type=row.value_type,
-                    current_value=float(row.current_value),
-                    future_value=float(row.future_value),
-                    hidden_pearl=bool(getattr(row, "hidden_pearl", False)),
-                    cost_review=bool(getattr(row, "cost_review", False)),
-                    figures={**_jsonable(fig), "forecast_path": paths.get(row.customer_id, [])},
-                )
-                for row, fig in zip(
-                    output.itertuples(index=False),
-                    figure_rows.to_dict("records"),
-                    strict=True,
-                )
-            ),
-            batch_size=5000,
-        )
+        _assessments_create(run, result, ids)
+        if per_product is not None:
+            for product, part in per_product.groupby(products.PRODUCT, sort=True):
+                _assessments_create(run, part.drop(columns=[products.PRODUCT]), ids, product)
     return run
+
+
+def _assessments_create(
+    run: AnalysisRun, result: pd.DataFrame, ids: dict[str, int], product: str = ""
+) -> None:
+    """Store the analysis result (one row per customer) as the run's assessments of
+    ``product`` ("" = over all products)."""
+    output = analysis.to_output_frame(result)
+    figures = [c for c in output.columns if c not in OUTPUT_FIELDS]
+    # The forecast per future period draws the continuation on the customer page.
+    paths = _forecast_paths(result)
+    figure_rows = output[figures].astype(object).where(output[figures].notna(), None)
+    Assessment.objects.bulk_create(
+        (
+            Assessment(
+                run=run,
+                customer_id=ids[row.customer_id],
+                product=product,
+                value_type=row.value_type,
+                current_value=float(row.current_value),
+                future_value=float(row.future_value),
+                hidden_pearl=bool(getattr(row, "hidden_pearl", False)),
+                cost_review=bool(getattr(row, "cost_review", False)),
+                figures={**_jsonable(fig), "forecast_path": paths.get(row.customer_id, [])},
+            )
+            for row, fig in zip(
+                output.itertuples(index=False),
+                figure_rows.to_dict("records"),
+                strict=True,
+            )
+        ),
+        batch_size=5000,
+    )
 
 
 OUTPUT_FIELDS = {"customer_id", "value_type", "current_value", "future_value"}

@@ -4,6 +4,9 @@ Analyses a value-history file without touching the database: one row per custome
 with its value type, current and future value and the figures that explain the type.
 For a transaction file the analysis also gets the single transactions, so that the
 irregular buyers are forecast from their purchase days (see customers/analysis.py).
+A file with a product column gets a `product` column in the output: the rows over all
+products first (product empty, as for a file without products), then one row per
+customer and product (see customers/products.py).
 """
 
 from pathlib import Path
@@ -12,7 +15,7 @@ import pandas as pd
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from customers import analysis
+from customers import analysis, products
 from customers.reading import read_history
 from customers.writing import result_csv_write
 
@@ -48,15 +51,20 @@ class Command(BaseCommand):
         else:
             as_of_ts = history["period"].max()
         config = settings.CUSTOMER_ANALYSIS
-        frame = analysis.analyse(
-            history[history["period"] <= as_of_ts],
-            as_of=as_of_ts,
-            horizon=horizon or config["horizon"],
-            thresholds=analysis.Thresholds.from_mapping(config["thresholds"]),
-            transactions=result.transactions,  # None for a file per period
-        )
-        out = analysis.to_output_frame(frame)
+        options = {
+            "as_of": as_of_ts,
+            "horizon": horizon or config["horizon"],
+            "thresholds": analysis.Thresholds.from_mapping(config["thresholds"]),
+            "transactions": result.transactions,  # None for a file per period
+        }
+        history = history[history["period"] <= as_of_ts]
+        frame = analysis.analyse(history, **options)
+        per_product = None
+        if "product" in history:
+            per_product = products.analyse_products(history, **options)
+        out = products.output_frame(frame, per_product)
         result_csv_write(out, output)
-        self.stdout.write(
-            f"{len(out)} customers analysed as of {as_of_ts:%Y-%m}, written to {output}"
-        )
+        line = f"{len(frame)} customers analysed as of {as_of_ts:%Y-%m}"
+        if per_product is not None:
+            line += f", {len(per_product)} customer-product histories"
+        self.stdout.write(f"{line}, written to {output}")
