@@ -6,6 +6,7 @@ Turns stored assessments into ready-made text and numbers for the templates.
 import json
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from django.utils.formats import date_format
@@ -82,7 +83,27 @@ FIGURES = {
     "margin_ratio": (gettext_lazy("contribution margin per revenue"), "percent"),
     "mean_value": (gettext_lazy("mean value per period"), "money"),
     "recent_level": (gettext_lazy("recent value per period"), "money"),
-    "relative_value": (gettext_lazy("value relative to the typical customer"), "ratio"),
+    "relative_value": (
+        gettext_lazy("current value relative to the typical customer's (same basis)"),
+        "ratio",
+    ),
+    "value_basis": (gettext_lazy("value basis"), "basis"),
+    "thin_margin": (gettext_lazy("large account with a thin margin ratio"), "bool"),
+    "forecast_uncertain": (gettext_lazy("forecast uncertain"), "bool"),
+    "forecast_uncertain_reason": (gettext_lazy("why the forecast is uncertain"), "reason"),
+    "model_future_value": (gettext_lazy("future value the model expected"), "money"),
+    "margin_ratio_rank": (
+        gettext_lazy("share of the customers with margins that have a lower margin ratio"),
+        "percent",
+    ),
+    "margin_ratio_change": (
+        gettext_lazy("change of the margin ratio in the last 12 periods (percentage points)"),
+        "points",
+    ),
+    "zero_share": (
+        gettext_lazy("share of periods without business between the first and the last"),
+        "percent",
+    ),
     "recent_slope": (gettext_lazy("recent trend per period"), "percent"),
     "rise_to_peak": (gettext_lazy("rise from the start to the peak"), "percent"),
     "cycle_length": (gettext_lazy("length of the cycle (periods)"), "int"),
@@ -108,10 +129,30 @@ FIGURES = {
 }
 
 
+BASIS_LABELS = {
+    "margin": gettext_lazy("contribution margin"),
+    "revenue": gettext_lazy("revenue"),
+}
+
+UNCERTAIN_REASONS = {
+    "short_history": gettext_lazy("too short a history: the run-rate so far"),
+    "model_below_growth": gettext_lazy(
+        "the repeat-buying model expected less than a growth customer brings now"
+    ),
+    "model_above_fall": gettext_lazy(
+        "the repeat-buying model expected more than a falling customer brings now"
+    ),
+}
+
+
 def _fmt(value: object, kind: str) -> str:
     """A figure in the active language: grouped, with its unit ("12,5 %", "1.234 €")."""
     if value is None:
         return MISSING
+    if kind == "basis":
+        return str(BASIS_LABELS.get(str(value), value))
+    if kind == "reason":
+        return str(UNCERTAIN_REASONS.get(str(value), value)) if value else _("no")
     if kind == "text":
         return str(value)
     if isinstance(value, bool):
@@ -122,6 +163,8 @@ def _fmt(value: object, kind: str) -> str:
         return number(value, 0)
     if kind == "percent":
         return percent(100 * value, 1)
+    if kind == "points":
+        return number(100 * value, 1)
     if kind == "money":
         return money(value, 0)
     return number(value, 2)
@@ -131,7 +174,7 @@ def explain(assessment: Assessment) -> list[tuple[str, str]]:
     """The figures the type rests on, labelled, in the user's language."""
     rows = []
     for key, value in assessment.figures.items():
-        if key in ("hidden_pearl", "cost_review", "forecast_path"):
+        if key in ("hidden_pearl", "cost_review", "forecast_path") or value is None:
             continue
         label, kind = FIGURES.get(key, (key.replace("_", " "), "number"))
         rows.append((str(label), _fmt(value, kind)))
@@ -155,26 +198,32 @@ def reason(assessment: Assessment) -> str:
             "min": _fmt(t.get("min_periods"), "int"),
         }
     if value_type == ValueType.BURR:
-        return _(
-            "Business in %(active)s of %(n)s periods, but a contribution margin of only "
-            "%(ratio)s of revenue (a burr customer has at most %(max)s)."
-        ) % {
-            "active": pct("active_share"),
-            "n": _fmt(f.get("periods"), "int"),
-            "ratio": pct("margin_ratio"),
-            "max": pct("burr_max_margin_ratio", t),
-        }
+        return _burr_reason(f, t, assessment.current_value)
     if value_type == ValueType.CYCLIC:
-        return _(
-            "The value repeats every %(length)s periods: seasonal strength %(strength)s "
-            "(cyclic from %(min)s) and variation %(cv)s (from %(min_cv)s)."
-        ) % {
-            "length": _fmt(f.get("cycle_length"), "int"),
-            "strength": num("seasonal_strength"),
-            "min": num("cyclic_min_strength", t),
-            "cv": num("cv"),
-            "min_cv": num("cyclic_min_cv", t),
-        }
+        if (f.get("cycle_length") or 0) > 0 and f.get("seasonal_strength") is not None:
+            return _(
+                "The value repeats every %(length)s periods: seasonal strength %(strength)s "
+                "(cyclic from %(min)s) and variation %(cv)s (from %(min_cv)s)."
+            ) % {
+                "length": _fmt(f.get("cycle_length"), "int"),
+                "strength": num("seasonal_strength"),
+                "min": num("cyclic_min_strength", t),
+                "cv": num("cv"),
+                "min_cv": num("cyclic_min_cv", t),
+            }
+        if f.get("zero_share") is not None and f.get("cv") is not None:
+            return _(
+                "The value swings strongly without a clear trend and without a regular "
+                "period: no business in %(zero)s of the periods between the first and the "
+                "last business, variation %(cv)s (cyclic from %(min_zero)s without business "
+                "or a variation of %(min_cv)s)."
+            ) % {
+                "zero": pct("zero_share"),
+                "cv": num("cv"),
+                "min_zero": pct("cyclic_min_zero_share", t),
+                "min_cv": num("cyclic_swing_min_cv", t),
+            }
+        return _("The value swings strongly: periods of high value alternate with little or none.")
     if value_type == ValueType.BELL:
         return _(
             "Rose by %(rise)s to a peak at %(position)s of the history, and has fallen by "
@@ -203,6 +252,122 @@ def reason(assessment: Assessment) -> str:
         "No strong trend, cycle or fall: trend %(slope)s per period, variation %(cv)s, "
         "business in %(active)s of the periods."
     ) % {"slope": pct("trend_slope"), "cv": num("cv"), "active": pct("active_share")}
+
+
+def _basis(figures: dict) -> str:
+    """What the customer's values are: contribution margin, or revenue without margins."""
+    if figures.get("value_basis"):
+        return figures["value_basis"]
+    # Assessments from before the value basis was stored: margins make the basis.
+    return "margin" if figures.get("margin_ratio") is not None else "revenue"
+
+
+def _burr_reason(f: dict, t: dict, current_value: float | None) -> str:
+    """Why a burr: loyal, and a tiny or negative value in money; says the basis."""
+    basis = _basis(f)
+    loyal = _("Business in %(active)s of %(n)s periods") % {
+        "active": _fmt(f.get("active_share"), "percent"),
+        "n": _fmt(f.get("periods"), "int"),
+    }
+    relative = f.get("relative_value")
+    if basis == "margin":
+        if current_value is not None and current_value < 0:
+            return _(
+                "%(loyal)s, but a negative contribution margin of %(value)s over the last "
+                "12 periods: the customer costs more than it brings."
+            ) % {"loyal": loyal, "value": money(current_value, 0)}
+        if relative is not None:
+            return _(
+                "%(loyal)s, but a contribution margin in money of only %(share)s of the "
+                "typical customer's (a burr customer earns at most %(max)s)."
+            ) % {
+                "loyal": loyal,
+                "share": _fmt(relative, "percent"),
+                "max": _fmt(t.get("burr_max_relative_value"), "percent"),
+            }
+        return _("%(loyal)s, but a minimal contribution margin in money.") % {"loyal": loyal}
+    if relative is not None:
+        return _(
+            "%(loyal)s, but a revenue of only %(share)s of the typical customer's (a burr "
+            "customer brings at most %(max)s). Judged by revenue: the data has no "
+            "contribution margins."
+        ) % {
+            "loyal": loyal,
+            "share": _fmt(relative, "percent"),
+            "max": _fmt(t.get("burr_max_relative_value"), "percent"),
+        }
+    return _(
+        "%(loyal)s, but a minimal revenue. Judged by revenue: the data has no contribution margins."
+    ) % {"loyal": loyal}
+
+
+def pearl_reason(assessment: Assessment) -> str:
+    """One sentence: why this steady customer is a hidden pearl ("" if it is none)."""
+    f = assessment.figures
+    if not assessment.hidden_pearl:
+        return ""
+    t = assessment.run.thresholds
+    value = money(assessment.current_value, 0)
+    rank, ratio, change = (
+        f.get("margin_ratio_rank"),
+        f.get("margin_ratio"),
+        f.get("margin_ratio_change"),
+    )
+    rising = change is not None and change >= t.get("pearl_min_ratio_rise", np.inf)
+    if not rising and rank is not None and ratio is not None:
+        return _(
+            "Better than it looks: a margin ratio of %(ratio)s, higher than %(rank)s of the "
+            "customers with margins, at a modest current contribution margin of %(value)s."
+        ) % {"ratio": _fmt(ratio, "percent"), "rank": _fmt(rank, "percent"), "value": value}
+    if rising:
+        return _(
+            "Better than it looks: its margin ratio rose by %(change)s percentage points in "
+            "the last 12 periods, at a modest current contribution margin of %(value)s."
+        ) % {"change": _fmt(change, "points"), "value": value}
+    return _(
+        "Better than it looks: a steady customer with a good margin at a modest current "
+        "contribution margin of %(value)s."
+    ) % {"value": value}
+
+
+def thin_margin_reason(assessment: Assessment) -> str:
+    """One sentence for a large account with a thin margin ratio ("" if it is none)."""
+    f = assessment.figures
+    if not f.get("thin_margin"):
+        return ""
+    if f.get("margin_ratio") is None or f.get("relative_value") is None:
+        return _(
+            "A large account with a thin margin ratio: no burr, as it earns a large margin "
+            "in money, but worth a look at prices and the cost to serve."
+        )
+    return _(
+        "A large account with a thin margin ratio of %(ratio)s: no burr, as its contribution "
+        "margin is %(relative)s times the typical customer's, but worth a look at prices and "
+        "the cost to serve."
+    ) % {
+        "ratio": _fmt(f.get("margin_ratio"), "percent"),
+        "relative": _fmt(f.get("relative_value"), "ratio"),
+    }
+
+
+def forecast_note(assessment: Assessment) -> str:
+    """One sentence when the forecast is uncertain, with the reason ("" otherwise)."""
+    f = assessment.figures
+    if not f.get("forecast_uncertain"):
+        return ""
+    code = f.get("forecast_uncertain_reason") or ""
+    if code == "short_history":
+        return _(
+            "Forecast uncertain: only %(n)s periods of history, so the future value is the "
+            "run-rate so far."
+        ) % {"n": _fmt(f.get("periods"), "int")}
+    model = f.get("model_future_value")
+    if code in ("model_below_growth", "model_above_fall") and model is not None:
+        return _(
+            "Forecast uncertain: the repeat-buying model expected %(model)s; the forecast "
+            "follows the customer's type instead (%(why)s)."
+        ) % {"model": money(model, 0), "why": UNCERTAIN_REASONS[code]}
+    return _("Forecast uncertain: %(why)s.") % {"why": _fmt(code, "reason")}
 
 
 @dataclass
@@ -346,7 +511,8 @@ def focus_lists(assessments: list[Assessment]) -> dict:
         "pearls": [
             FocusEntry(
                 a,
-                _("steady for %(n)s periods at %(value)s")
+                pearl_reason(a)
+                or _("steady for %(n)s periods at %(value)s")
                 % {"n": _fmt(a.figures.get("periods"), "int"), "value": whole(a.current_value)},
             )
             for a in pearls
@@ -354,11 +520,7 @@ def focus_lists(assessments: list[Assessment]) -> dict:
         "burrs": [
             FocusEntry(
                 a,
-                _("current value %(value)s, margin ratio %(ratio)s")
-                % {
-                    "value": whole(a.current_value),
-                    "ratio": _fmt(a.figures.get("margin_ratio"), "percent"),
-                },
+                _burr_reason(a.figures, a.run.thresholds, a.current_value),
             )
             for a in burrs
         ],
