@@ -71,3 +71,23 @@ def test_the_output_rounds_and_quotes_only_where_needed(tmp_path):
     back = pd.read_csv(quoted)
     assert back["customer_id"].tolist() == ["K1", 'Huber, "Fliesen"']
     assert back["current_value"].tolist() == [1234.57, 0.0]
+
+
+def test_each_row_names_its_value_basis_right_after_the_heads(tmp_path):
+    # Two customers with margins, one without: each row says what its values are.
+    source = tmp_path / "mixed.csv"
+    lines = ["customer_id,period,revenue,contribution_margin"]
+    for month in range(1, 13):
+        lines.append(f"M1,2024-{month:02d},1000,300")
+        lines.append(f"M2,2024-{month:02d},2000,500")
+        lines.append(f"R1,2024-{month:02d},1500,")
+    source.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out.csv"
+    call_command("analyze_customers", str(source), "--output", str(out))
+    frame = pd.read_csv(out, dtype={"customer_id": str}).set_index("customer_id")
+    assert list(frame.columns[:4]) == ["value_type", "current_value", "future_value", "value_basis"]
+    assert frame["value_basis"].to_dict() == {"M1": "margin", "M2": "margin", "R1": "revenue"}
+    assert frame.loc["M1", "current_value"] == 3600
+    assert frame.loc["R1", "current_value"] == 18000
+    for column in ["thin_margin", "forecast_uncertain", "zero_share", "margin_ratio_rank"]:
+        assert column in frame.columns
