@@ -31,19 +31,27 @@ def not_positive(frame: pd.DataFrame) -> pd.Series:
 # value really is (left: current value, down: future value, both: the corner).
 _EDGE_SYMBOLS = {(True, False): "triangle-left", (False, True): "triangle-down"}
 
+# Marker per value basis: customers valued by revenue (no margin data) are open diamonds,
+# so that nobody reads their revenue as margin.
+BASIS_SYMBOLS = {"margin": "circle", "revenue": "diamond-open"}
+
 
 def portfolio(
     frame: pd.DataFrame,
     *,
     labels: dict[str, str],
     axis: dict[str, str],
+    bases: dict[str, str] | None = None,
     separators: str = ".,",
     currency: tuple[str, str] = ("", ""),
     money: Callable[[float], str] = "{:,.0f}".format,
 ) -> go.Figure:
     """Current against future value, one trace per type; each point links to its customer.
 
-    `frame` columns: customer (display name), url, value_type, current_value, future_value.
+    `frame` columns: customer (display name), url, value_type, current_value, future_value,
+    and value_basis ("margin" or "revenue"; without it every customer counts as margin).
+    `bases` holds the legend entry of each basis's marker (BASIS_SYMBOLS), shown for
+    the bases present; the hover text names the basis too.
     `axis` holds the axis titles ("current", "future"), the labels of the scale switch
     ("log", "linear") and "edge", the legend entry of the customers drawn at an edge.
     `separators` is plotly's decimal then thousands separator (",." for German, ".," for
@@ -60,6 +68,9 @@ def portfolio(
     """
     prefix, suffix = currency
     hover = f"%{{text}}<br>{prefix}%{{x:,.0f}}{suffix} → {prefix}%{{y:,.0f}}{suffix}<extra></extra>"
+    bases = bases or {}
+    basis = frame["value_basis"] if "value_basis" in frame else pd.Series("margin", frame.index)
+    named = frame["customer"] + basis.map(lambda b: f"<br>{bases[b]}" if b in bases else "")
     figure = go.Figure()
     for code, colour in TYPE_COLOURS.items():
         part = frame[frame["value_type"] == code]
@@ -71,8 +82,13 @@ def portfolio(
                 y=part["future_value"],
                 mode="markers",
                 name=labels.get(code, code),
-                marker={"color": colour, "size": 7, "opacity": 0.75},
-                text=part["customer"],
+                marker={
+                    "color": colour,
+                    "size": 7,
+                    "opacity": 0.75,
+                    "symbol": basis[part.index].map(BASIS_SYMBOLS).fillna("circle").tolist(),
+                },
+                text=named[part.index],
                 customdata=part["url"],
                 hovertemplate=hover,
             )
@@ -107,7 +123,7 @@ def portfolio(
                 text=[
                     f"{name}<br>{money(now)} → {money(later)}"
                     for name, now, later in zip(
-                        outside["customer"],
+                        named[outside.index],
                         outside["current_value"],
                         outside["future_value"],
                         strict=True,
@@ -115,6 +131,18 @@ def portfolio(
                 ],
                 customdata=outside["url"],
                 hovertemplate="%{text}<extra></extra>",
+            )
+        )
+    # The key to the markers: which customers are valued by margin, which by revenue.
+    for code in (b for b in BASIS_SYMBOLS if b in bases and (basis == b).any()):
+        figure.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                name=bases[code],
+                marker={"color": "#6b7280", "size": 8, "symbol": BASIS_SYMBOLS[code]},
+                hoverinfo="skip",
             )
         )
     top = float(max(values.max(), 1.0))

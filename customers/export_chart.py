@@ -15,8 +15,11 @@ import pandas as pd
 
 from .palette import TYPE_COLOURS
 
-# frame columns: value_type (code), current_value and future_value (currency units).
-PORTFOLIO_COLUMNS = ["value_type", "current_value", "future_value"]
+# frame columns: value_type (code), current_value and future_value (currency units),
+# value_basis ("margin" or "revenue"; optional, without it all count as margin).
+PORTFOLIO_COLUMNS = ["value_type", "current_value", "future_value", "value_basis"]
+# Customers valued by revenue (no margin data) are hollow diamonds, as on the web chart.
+BASIS_MARKERS = {"margin": "o", "revenue": "D"}
 
 # Size of the picture in the sheet: 990 x 660 pixels.
 SIZE_INCHES = (9.0, 6.0)
@@ -76,11 +79,14 @@ def portfolio_png(
     labels: dict[str, str],
     axis: dict[str, str],
     money: Callable[[float], str],
+    bases: dict[str, str] | None = None,
 ) -> bytes:
-    """Current against future value as a PNG, one colour per value type.
+    """Current against future value as a PNG, one colour per value type, one marker per
+    value basis.
 
     `frame` has PORTFOLIO_COLUMNS. `labels` maps a type code to its legend entry (the
-    caller puts the count in). `axis` holds the texts "current" and "future" (axis titles),
+    caller puts the count in); `bases` a value basis to its marker's legend entry,
+    shown for the bases present. `axis` holds the texts "current" and "future" (axis titles),
     "no_change" (the diagonal's legend entry) and "log" (the note shown when the axes are
     logarithmic). `money` formats a tick value, e.g. 1000 -> "1.000 €".
 
@@ -102,19 +108,44 @@ def portfolio_png(
     codes = frame["value_type"].to_numpy()
     order = _drawing_order(codes)
     colours = _colours(codes)
-    ax.scatter(
-        current[order],
-        future[order],
-        s=_marker_size(len(frame)),
-        c=colours[order],
-        alpha=0.7,
-        linewidths=0,
-        rasterized=True,
+    basis = (
+        frame["value_basis"].to_numpy() if "value_basis" in frame else np.full(len(frame), "margin")
     )
+    size = _marker_size(len(frame))
+    for code, marker in BASIS_MARKERS.items():
+        part = order[basis[order] == code] if code != "margin" else order[basis[order] != "revenue"]
+        if not part.size:
+            continue
+        hollow = marker != "o"
+        ax.scatter(
+            current[part],
+            future[part],
+            s=size,
+            marker=marker,
+            c=None if hollow else colours[part],
+            facecolors="none" if hollow else None,
+            edgecolors=colours[part] if hollow else None,
+            alpha=0.7,
+            linewidths=1 if hollow else 0,
+            rasterized=True,
+        )
     handles = [
         Line2D([], [], marker="o", linestyle="", color=colour, label=labels.get(code, code))
         for code, colour in TYPE_COLOURS.items()
         if (codes == code).any()
+    ]
+    handles += [
+        Line2D(
+            [],
+            [],
+            marker=marker,
+            linestyle="",
+            color=OTHER_COLOUR,
+            markerfacecolor=OTHER_COLOUR if marker == "o" else "none",
+            label=(bases or {})[code],
+        )
+        for code, marker in BASIS_MARKERS.items()
+        if code in (bases or {}) and (basis == code).any()
     ]
     both = np.concatenate([current, future])
     low, top = (float(np.nanmin(both)), float(np.nanmax(both))) if both.size else (0.0, 1.0)

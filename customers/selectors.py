@@ -2,14 +2,16 @@
 
 import pandas as pd
 from django.db import models
-from django.db.models import Q, QuerySet
-from django.db.models.functions import Upper
+from django.db.models import Case, CharField, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Coalesce, Upper
 from django.shortcuts import get_object_or_404
 
 from chain.models import Chain, ChainLink
 from chain.selectors import User, team_ids_for_user
 
 from .models import AnalysisRun, Assessment, Customer, Purchase, ValueRecord
+from .value_basis import MARGIN, REVENUE
 
 HISTORY_COLUMNS = ["customer_id", "period", "revenue", "margin"]
 TRANSACTION_COLUMNS = ["customer_id", "date", "amount", "margin"]
@@ -51,17 +53,58 @@ def transactions_frame(*, products: bool = False) -> pd.DataFrame | None:
 
 
 def products_given() -> bool:
-    """Whether any value record names a product."""
-    return ValueRecord.objects.filter(product__gt="").exists()
+    """Whether any value record names a product (read from the index on UPPER(product))."""
+    return ValueRecord.objects.annotate(u=Upper("product")).filter(u__gt="").exists()
 
 
 def latest_run() -> AnalysisRun | None:
     return AnalysisRun.objects.order_by("-created_at", "-pk").first()
 
 
+def value_basis() -> Coalesce:
+    """Whether an assessment's figures are contribution margin ("margin") or revenue.
+
+    As the analysis stored it (figures["value_basis"]); runs from before it did are
+    derived the way the analysis decides: a customer with a margin in any value record is
+    valued by margin, one without by revenue.
+    """
+    has_margin = Exists(
+        ValueRecord.objects.filter(customer_id=OuterRef("customer_id"), margin__isnull=False)
+    )
+    derived = Case(When(has_margin, then=Value(MARGIN)), default=Value(REVENUE))
+    stored = KeyTextTransform("value_basis", "figures")
+    return Coalesce(stored, derived, output_field=CharField())
+
+
 def assessment_list(run: AnalysisRun) -> QuerySet[Assessment]:
     """The run's assessments over all products, one per customer."""
-    return Assessment.objects.filter(run=run, product="").select_related("customer__actor")
+    return (
+        Assessment.objects.filter(run=run, product="")
+        .select_related("customer__actor")
+        .annotate(value_basis=value_basis())
+    )
+
+
+def assessment_history(customer: Customer) -> list[Assessment]:
+    """The customer's assessments, one per period (as_of), oldest period first.
+
+    The analysis may run many times for the same period (every import and every click
+    on "Analyse again"); the type history keeps the latest run of each period, read in
+    one query however many runs there are.
+    """
+    # The customer's type over all its products ("") in a later run of the same period.
+    later = Assessment.objects.filter(
+        customer_id=OuterRef("customer_id"), product="", run__as_of=OuterRef("run__as_of")
+    ).filter(
+        Q(run__created_at__gt=OuterRef("run__created_at"))
+        | Q(run__created_at=OuterRef("run__created_at"), run_id__gt=OuterRef("run_id"))
+    )
+    return list(
+        customer.assessments.filter(~Exists(later), product="")
+        .select_related("run")
+        .annotate(value_basis=value_basis())
+        .order_by("run__as_of", "run__created_at", "run_id")
+    )
 
 
 # Who sees which customers (docs/architecture.md, "Who sees which customers"): those who
@@ -131,3 +174,69 @@ def assessment_list_for_user(run: AnalysisRun, user: User) -> QuerySet[Assessmen
 def chain_customer_list(chain: Chain) -> QuerySet[Customer]:
     """The customers in the chain's scope (see chain_scope_filter)."""
     return Customer.objects.filter(chain_scope_filter(Chain.objects.filter(pk=chain.pk)))
+
+
+# Products and segments (docs/architecture.md, "Products and segments"): a customer's value
+# records may name a product and a segment; the analysis stores a type over all products
+# (Assessment.product = "") and one per product.
+
+
+def customer_records(customer: Customer) -> list[dict]:
+    """The customer's value per period, summed over its products, oldest first: period,
+    revenue and margin (None where no record of the period has one)."""
+    return list(
+        customer.records.order_by("period")
+        .values("period")
+        .annotate(revenue=models.Sum("revenue"), margin=models.Sum("margin"))
+    )
+
+
+def customer_products(customer: Customer) -> list[str]:
+    """The products the customer's value records name, in alphabetical order."""
+    return list(
+        customer.records.exclude(product="")
+        .order_by("product")
+        .values_list("product", flat=True)
+        .distinct()
+    )
+
+
+def product_assessment_list(customer: Customer, run: AnalysisRun | None) -> list[Assessment]:
+    """The customer's assessments per product in ``run``, by product (one query)."""
+    if run is None:
+        return []
+    return list(
+        Assessment.objects.filter(run=run, customer=customer)
+        .exclude(product="")
+        .select_related("run")
+        .order_by("product")
+    )
+
+
+def customers_for_scope(
+    *, product: str | None = None, segment: str | None = None, value_type: str | None = None
+) -> QuerySet[Customer]:
+    """The customers of a chain's scope, in one query: those with value records of
+    ``product``, those whose (latest) segment is ``segment``, and those whose type over
+    all products is ``value_type`` in the latest analysis. Any one of them counts; names
+    compare case-insensitively; none given: no customers."""
+    scope = []
+    if product:
+        records = ValueRecord.objects.annotate(u=Upper("product")).filter(
+            u=Upper(models.Value(product))
+        )
+        scope.append(Q(pk__in=records.values("customer_id")))
+    if segment:
+        scope.append(Q(segment__iexact=segment))
+    if value_type:
+        latest = AnalysisRun.objects.order_by("-created_at", "-pk").values("pk")[:1]
+        typed = Assessment.objects.filter(
+            run=models.Subquery(latest), product="", value_type=value_type
+        )
+        scope.append(Q(pk__in=typed.values("customer_id")))
+    if not scope:
+        return Customer.objects.none()
+    match = scope[0]
+    for more in scope[1:]:
+        match |= more
+    return Customer.objects.filter(match).select_related("actor")

@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 from xlsxwriter import Workbook
@@ -28,14 +29,17 @@ from chain.templatetags.chain_urls import pk_url
 from lib.search import search_term
 from lib.text import csv_safe, strip_control
 
-from . import charts, export_chart, guidance, services
+from . import charts, export_chart, guidance, services, value_basis
 from .forms import ActorLinkForm, UploadForm
 from .models import AnalysisRun, Assessment, ImportBatch, ValueType
 from .selectors import (
     User,
+    assessment_history,
     assessment_list_for_user,
     customer_get_for_user,
+    customer_records,
     latest_run,
+    product_assessment_list,
 )
 from .tasks import analyse_task, import_task
 from .templatetags.money import currency_affixes, money, number, plotly_separators
@@ -61,6 +65,9 @@ def customer_list(request: HtmxHttpRequest) -> HttpResponse:
     value_type = request.GET.get("type", "")
     if value_type in ValueType.values:
         assessments = assessments.filter(value_type=value_type)
+    basis = request.GET.get("basis", "")
+    if basis in value_basis.BASES:
+        assessments = assessments.filter(value_basis=basis)
     # No NUL for PostgreSQL, no page-long terms: lib.search.
     q = search_term(request.GET.get("q"))
     if q:
@@ -81,6 +88,8 @@ def customer_list(request: HtmxHttpRequest) -> HttpResponse:
         "page": page,
         "types": ValueType.choices,
         "value_type": value_type,
+        "bases": value_basis.labels(),
+        "basis": basis,
         "q": q,
         "sort": sort,
         "query": query.urlencode(),
@@ -102,6 +111,7 @@ def portfolio(request: HtmxHttpRequest) -> HttpResponse:
                 "customer__number",
                 "customer__name",
                 "value_type",
+                "value_basis",
                 "current_value",
                 "future_value",
             )
@@ -118,6 +128,10 @@ def portfolio(request: HtmxHttpRequest) -> HttpResponse:
         figure = charts.portfolio(
             frame,
             labels=labels,
+            bases={
+                value_basis.MARGIN: _("Valued by contribution margin"),
+                value_basis.REVENUE: _("Valued by revenue (no margin data)"),
+            },
             axis={
                 "current": _("Current value (last 12 periods)"),
                 "future": _("Future value"),
@@ -133,7 +147,13 @@ def portfolio(request: HtmxHttpRequest) -> HttpResponse:
         context["at_edge"] = int(charts.not_positive(frame).sum())
         # Clicking a point opens its customer: the URL is the point's customdata.
         context["chart"] = guidance.chart_data(figure, "portfolio-chart", link_points=True)
-        context["types"] = guidance.type_summary(frame)
+        # Margin and revenue are never added up: totals and shares per basis.
+        context["totals"] = value_basis.totals(frame)
+        shares = value_basis.type_shares(frame)
+        context["types"] = [
+            {**row, "shares": [shares[t.basis].get(row["code"], 0.0) for t in context["totals"]]}
+            for row in guidance.type_summary(frame)
+        ]
     return render(request, "customers/portfolio.html", context)
 
 
@@ -141,13 +161,9 @@ def portfolio(request: HtmxHttpRequest) -> HttpResponse:
 @permission_required("customers.view_customer", raise_exception=True)
 def customer_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     customer = customer_get_for_user(request.user, pk)
-    assessments = list(
-        customer.assessments.select_related("run").order_by("run__created_at", "run__pk")
-    )
-    latest = assessments[-1] if assessments else None
-    records = pd.DataFrame(
-        list(customer.records.order_by("period").values("period", "revenue", "margin"))
-    )
+    assessments = assessment_history(customer)  # one per period, oldest first
+    latest = max(assessments, key=lambda a: (a.run.created_at, a.run_id), default=None)
+    records = pd.DataFrame(customer_records(customer))  # summed over the products
     chart = None
     if not records.empty:
         chart = guidance.history_chart(customer, records, latest)
@@ -160,6 +176,7 @@ def customer_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "warning": guidance.early_warning(assessments),
         "chart": chart,
         "actor_form": ActorLinkForm(instance=customer),
+        "products": product_assessment_list(customer, latest.run if latest else None),
         "records": records.tail(24).iloc[::-1].to_dict("records") if not records.empty else [],
     }
     return render(request, "customers/detail.html", context)
@@ -186,14 +203,31 @@ def focus(request: HtmxHttpRequest) -> HttpResponse:
     if run:
         assessments = list(assessment_list_for_user(run, request.user))
         context.update(guidance.focus_lists(assessments))
+        # Profitability needs margins: ranked among the margin customers only, the
+        # customers without margin data are listed apart.
+        ranked, others, n_others = value_basis.profitability_split(assessments)
+        title = value_basis.profitability_title()
+        profit = dict(guidance.focus_lists(ranked)["goals"]).get(title, [])
+        context["goals"] = [
+            (goal, profit if goal == title else entries) for goal, entries in context["goals"]
+        ]
+        context.update(profitability=title, no_margin=others, no_margin_count=n_others)
     return render(request, "customers/focus.html", context)
 
 
-EXPORT_COLUMNS = ["customer_number", "customer_name", "value_type", "current_value", "future_value"]
+EXPORT_COLUMNS = [
+    "customer_number",
+    "customer_name",
+    "value_type",
+    "value_basis",
+    "current_value",
+    "future_value",
+]
 EXPORT_FIELDS = [
     "customer__number",
     "customer__name",
     "value_type",
+    "value_basis",
     "current_value",
     "future_value",
     "hidden_pearl",
@@ -207,7 +241,8 @@ def _export_records(run: AnalysisRun | None, user: User) -> tuple[list[str], lis
 
     Columns: EXPORT_COLUMNS, the two flags, then the explaining figures in the order they
     first occur, which is how pandas orders the columns of such records. Read as plain
-    values (no model instances), in one query.
+    values (no model instances), in one query. Codes and machine names: `_localise` and
+    `_export_headers` put them into the reader's words.
     """
     if not run:
         return list(EXPORT_COLUMNS), []
@@ -219,13 +254,14 @@ def _export_records(run: AnalysisRun | None, user: User) -> tuple[list[str], lis
             "customer_number": number,
             "customer_name": name,
             "value_type": value_type,
+            "value_basis": basis,
             "current_value": round(current, 2),
             "future_value": round(future, 2),
-            "hidden_pearl": hidden_pearl,
+            "hidden_pearl": pearl,
             "cost_review": cost_review,
             **figures,
         }
-        for number, name, value_type, current, future, hidden_pearl, cost_review, figures in (
+        for number, name, value_type, basis, current, future, pearl, cost_review, figures in (
             rows.iterator(chunk_size=5000)
         )
     ]
@@ -235,9 +271,48 @@ def _export_records(run: AnalysisRun | None, user: User) -> tuple[list[str], lis
     return list(columns), records
 
 
+# Export column names in the reader's words; the explaining figures are named as on the
+# customer page (guidance.FIGURES). The command line's result file keeps the codes.
+EXPORT_HEADERS = {
+    "customer_number": gettext_lazy("Customer number"),
+    "customer_name": gettext_lazy("Customer name"),
+    "value_type": gettext_lazy("Value type"),
+    "value_basis": gettext_lazy("Value basis"),
+    "current_value": gettext_lazy("Current value"),
+    "future_value": gettext_lazy("Future value"),
+    "hidden_pearl": gettext_lazy("hidden pearl"),
+    "cost_review": gettext_lazy("cost review"),
+    "forecast_path": gettext_lazy("forecast per period"),
+}
+
+
+def _export_headers(columns: list[str]) -> list[str]:
+    """The column names in the active language; a figure without a label keeps its code,
+    and so does one whose label is taken (a spreadsheet needs distinct headings)."""
+    headers: list[str] = []
+    for column in columns:
+        label = EXPORT_HEADERS.get(column) or guidance.FIGURES.get(column, (column, ""))[0]
+        text = str(capfirst(label))
+        headers.append(column if text in headers else text)
+    return headers
+
+
+def _localise(records: list[dict]) -> None:
+    """Value types, value bases and the two flags in the active language, in place."""
+    types = {code: str(capfirst(label)) for code, label in ValueType.choices}
+    bases = value_basis.labels()
+    answers = {True: _("yes"), False: _("no")}
+    for record in records:
+        record["value_type"] = types.get(record["value_type"], record["value_type"])
+        record["value_basis"] = bases.get(record["value_basis"], record["value_basis"])
+        for flag in ("hidden_pearl", "cost_review"):
+            record[flag] = answers.get(record[flag], record[flag])
+
+
 def _export_frame(run: AnalysisRun | None, user: User) -> pd.DataFrame:
     columns, records = _export_records(run, user)
-    return pd.DataFrame(records, columns=columns)
+    _localise(records)
+    return pd.DataFrame(records, columns=columns).set_axis(_export_headers(columns), axis=1)
 
 
 def _csv_text(value: object) -> object:
@@ -296,9 +371,14 @@ def _xlsx_cell(value: object) -> object:
 
 
 def _assessments_sheet(
-    book: Workbook, sheet: Worksheet, columns: list[str], records: list[dict]
+    book: Workbook,
+    sheet: Worksheet,
+    columns: list[str],
+    records: list[dict],
+    headers: list[str] | None = None,
 ) -> None:
-    """The header row, then one row per customer; each column with its number format.
+    """The header row (`headers`, else the codes), then one row per customer; each column
+    with its number format.
 
     A cell without a format of its own takes its column's, so only the empty cells (which
     XlsxWriter leaves out unless they have a format) get it written with them.
@@ -310,7 +390,7 @@ def _assessments_sheet(
         if number_format:
             sheet.set_column(index, index, None, formats[-1])
     plain = book.add_format()  # the header keeps the General format of the default style
-    sheet.write_row(0, 0, columns, plain)
+    sheet.write_row(0, 0, headers or columns, plain)
     formatted = [(index, format_) for index, format_ in enumerate(formats) if format_]
     for row, record in enumerate(records, start=1):
         values = [_xlsx_cell(record.get(column)) for column in columns]
@@ -320,40 +400,52 @@ def _assessments_sheet(
                 sheet.write_blank(row, index, None, format_)
 
 
-def _portfolio_summary(run: AnalysisRun, user: User) -> list[dict]:
-    """Customers and summed current and future value per value type, every type in order.
+def _portfolio_summary(run: AnalysisRun, user: User) -> dict[str, list[dict]]:
+    """Per value basis present (margin first; margin alone when there are no customers):
+    customers and summed current and future value per value type, every type in order.
 
-    Summed by the database over the stored values, not over the export's rounded cents.
+    Summed by the database over the stored values, not over the export's rounded cents;
+    margin and revenue apart, never added up.
     """
     sums = {
-        row["value_type"]: row
+        (row["value_basis"], row["value_type"]): row
         for row in assessment_list_for_user(run, user)
         .order_by()
-        .values("value_type")
+        .values("value_basis", "value_type")
         .annotate(n=Count("pk"), current=Sum("current_value"), future=Sum("future_value"))
     }
-    return [
-        {
-            "code": code,
-            "label": str(capfirst(label)),
-            "n": sums.get(code, {}).get("n", 0),
-            "current": sums.get(code, {}).get("current") or 0.0,
-            "future": sums.get(code, {}).get("future") or 0.0,
-        }
-        for code, label in ValueType.choices
-    ]
+    present = [b for b in value_basis.BASES if any(key[0] == b for key in sums)]
+    return {
+        basis: [
+            {
+                "code": code,
+                "label": str(capfirst(label)),
+                "n": sums.get((basis, code), {}).get("n", 0),
+                "current": sums.get((basis, code), {}).get("current") or 0.0,
+                "future": sums.get((basis, code), {}).get("future") or 0.0,
+            }
+            for code, label in ValueType.choices
+        ]
+        for basis in present or [value_basis.MARGIN]
+    }
 
 
-def _portfolio_chart(frame: pd.DataFrame, summary: list[dict]) -> bytes:
+def _portfolio_chart(frame: pd.DataFrame, summary: dict[str, list[dict]]) -> bytes:
     """The portfolio chart as PNG, its texts in the active language."""
+    counts = frame["value_type"].value_counts()  # customers, on either basis
     labels = {
         # Translators: a legend entry of the portfolio chart: value type (number of customers).
-        row["code"]: _("%(type)s (%(count)s)") % {"type": row["label"], "count": number(row["n"])}
-        for row in summary
+        row["code"]: _("%(type)s (%(count)s)")
+        % {"type": row["label"], "count": number(int(counts.get(row["code"], 0)))}
+        for row in next(iter(summary.values()))
     }
     return export_chart.portfolio_png(
         frame[export_chart.PORTFOLIO_COLUMNS],
         labels=labels,
+        bases={
+            value_basis.MARGIN: _("Valued by contribution margin"),
+            value_basis.REVENUE: _("Valued by revenue (no margin data)"),
+        },
         axis={
             "current": _("Current value (last 12 periods)"),
             "future": _("Future value"),
@@ -367,7 +459,8 @@ def _portfolio_chart(frame: pd.DataFrame, summary: list[dict]) -> bytes:
 def _portfolio_sheet(
     book: Workbook, sheet: Worksheet, run: AnalysisRun | None, frame: pd.DataFrame, user: User
 ) -> None:
-    """Sums per value type, then the portfolio chart as a picture below them."""
+    """Sums per value type, one table per value basis, then the portfolio chart as a
+    picture below them."""
     if not run:
         sheet.write_string(0, 0, _("No analysis yet."))
         return
@@ -377,19 +470,31 @@ def _portfolio_sheet(
     sheet.write_string(0, 0, title, book.add_format({"bold": True, "font_size": 13}))
     bold = book.add_format({"bold": True})
     headers = [_("Value type"), _("Customers"), _("Current value"), _("Future value")]
-    sheet.write_row(2, 0, headers, bold)
+    titles = {
+        value_basis.MARGIN: _("Valued by contribution margin"),
+        value_basis.REVENUE: _("Valued by revenue (no margin data)"),
+    }
     summary = _portfolio_summary(run, user)
     body = [None, *(book.add_format({"num_format": XLSX_FORMATS[k]}) for k in ("int", "money"))]
-    for row, line in enumerate(summary, start=3):
-        sheet.write_string(row, 0, line["label"])
-        sheet.write_number(row, 1, line["n"], body[1])
-        sheet.write_number(row, 2, line["current"], body[2])
-        sheet.write_number(row, 3, line["future"], body[2])
-    total = 3 + len(summary)  # title, blank, header, one row per type, then the total
-    sheet.write_string(total, 0, _("Total"), bold)
-    for column, (key, kind) in enumerate((("n", "int"), ("current", "money"), ("future", "money"))):
-        cell_format = book.add_format({"bold": True, "num_format": XLSX_FORMATS[kind]})
-        sheet.write_number(total, column + 1, sum(line[key] for line in summary), cell_format)
+    totals = [
+        book.add_format({"bold": True, "num_format": XLSX_FORMATS[kind]})
+        for kind in ("int", "money", "money")
+    ]
+    # Per basis: its title, the header, one row per type, then its total; a blank row.
+    total, start = 0, 2
+    for basis, lines in summary.items():
+        sheet.write_string(start, 0, titles[basis], bold)
+        sheet.write_row(start + 1, 0, headers, bold)
+        for row, line in enumerate(lines, start=start + 2):
+            sheet.write_string(row, 0, line["label"])
+            sheet.write_number(row, 1, line["n"], body[1])
+            sheet.write_number(row, 2, line["current"], body[2])
+            sheet.write_number(row, 3, line["future"], body[2])
+        total = start + 2 + len(lines)
+        sheet.write_string(total, 0, _("Total"), bold)
+        for column, key in enumerate(("n", "current", "future")):
+            sheet.write_number(total, column + 1, sum(line[key] for line in lines), totals[column])
+        start = total + 2
     if not frame.empty:  # a run over no customers has nothing to draw
         # XlsxWriter sizes a picture by its resolution; shown at its pixel size instead.
         scale = export_chart.DPI / 96
@@ -408,7 +513,7 @@ def _portfolio_sheet(
 @require_GET
 @permission_required("customers.view_customer", raise_exception=True)
 def export_xlsx(request: HttpRequest) -> HttpResponse:
-    """The assessments (machine-stable column names), then the portfolio with its chart.
+    """The assessments, then the portfolio with its chart, in the reader's language.
 
     XlsxWriter in constant memory mode: 29 cells for each of up to 100,000 customers.
     """
@@ -416,12 +521,14 @@ def export_xlsx(request: HttpRequest) -> HttpResponse:
     columns, records = _export_records(run, request.user)
     buffer = io.BytesIO()
     book = Workbook(buffer, XLSX_OPTIONS)
-    sheet = book.add_worksheet("assessments")
-    _assessments_sheet(book, sheet, columns, records)
     chart = pd.DataFrame(
         [[record[column] for column in export_chart.PORTFOLIO_COLUMNS] for record in records],
         columns=export_chart.PORTFOLIO_COLUMNS,
     )
+    _localise(records)
+    # Sheet names are at most 31 characters and some signs are not allowed in them.
+    sheet = book.add_worksheet(re.sub(r"[\\[\]:*?/]", "", _("Assessments"))[:31])
+    _assessments_sheet(book, sheet, columns, records, _export_headers(columns))
     # Sheet names are at most 31 characters and some signs are not allowed in them.
     title = re.sub(r"[\\[\]:*?/]", "", _("Portfolio"))[:31]
     _portfolio_sheet(book, book.add_worksheet(title), run, chart, request.user)

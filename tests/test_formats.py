@@ -270,18 +270,19 @@ def test_the_xlsx_export_keeps_numbers_numeric_with_a_number_format(client_owner
     sheet = openpyxl.load_workbook(io.BytesIO(content)).active
     header = [cell.value for cell in sheet[1]]
     row = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == analysed.customer.number)
-    current = row[header.index("current_value")]
+    current = row[header.index("Aktueller Kundenwert")]
     assert current.value == pytest.approx(1234567.4) and current.data_type == "n"
     assert current.number_format == "#,##0.00"
-    assert row[header.index("trend_slope")].number_format == "0.0%"
+    assert row[header.index("Trend je Periode (relativ zum Mittelwert)")].number_format == "0.0%"
 
 
 @pytest.mark.django_db
 def test_the_csv_export_stays_machine_readable_in_german(client_owner, analysed):
     body = _get(client_owner, "/customers/export.csv", "de", "header").content.decode()
-    frame = pd.read_csv(io.StringIO(body), dtype={"customer_number": str})
-    row = frame.set_index("customer_number").loc[analysed.customer.number]
-    assert row["current_value"] == pytest.approx(1234567.4)
+    # Headings and value types in German, the numbers as a program reads them.
+    frame = pd.read_csv(io.StringIO(body), dtype={"Kundennummer": str})
+    row = frame.set_index("Kundennummer").loc[analysed.customer.number]
+    assert row["Aktueller Kundenwert"] == pytest.approx(1234567.4)
     assert "1.234.567" not in body
 
 

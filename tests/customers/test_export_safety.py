@@ -41,13 +41,13 @@ def _csv_rows(client) -> list[dict]:
 def test_the_csv_export_defuses_formulas_in_ids_and_names(client_manager, analysed):
     _rename(analysed, list(DANGEROUS))
 
-    rows = {row["customer_number"]: row for row in _csv_rows(client_manager)}
+    rows = {row["Customer number"]: row for row in _csv_rows(client_manager)}
 
     for written in DANGEROUS.values():
-        assert rows[written]["customer_name"] == written + " GmbH"
+        assert rows[written]["Customer name"] == written + " GmbH"
     # Numbers stay numbers (a negative value is no formula): each reads back as one.
     for row in rows.values():
-        float(row["current_value"]), float(row["future_value"])
+        float(row["Current value"]), float(row["Future value"])
 
 
 @pytest.mark.django_db
@@ -57,7 +57,7 @@ def test_the_xlsx_export_keeps_ids_and_names_as_text(client_manager, analysed):
     response = client_manager.get(XLSX_URL)
 
     assert response.status_code == 200
-    sheet = openpyxl.load_workbook(io.BytesIO(response.content))["assessments"]
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content))["Assessments"]
     cells = {row[0].value: row for row in sheet.iter_rows(min_row=2, max_col=2)}
     for stored in DANGEROUS:
         number, name = cells[stored]
@@ -71,13 +71,13 @@ def test_control_characters_stored_leave_both_exports_valid(client_manager, anal
     _rename(analysed, ["K\x0b1\x01", "K\x1f2"])
 
     rows = _csv_rows(client_manager)
-    numbers = {row["customer_number"] for row in rows}
+    numbers = {row["Customer number"] for row in rows}
     assert {"K\n1", "K2"} <= numbers
-    assert "K\n1 GmbH" in {row["customer_name"] for row in rows}
+    assert "K\n1 GmbH" in {row["Customer name"] for row in rows}
 
     response = client_manager.get(XLSX_URL)
     assert response.status_code == 200
-    sheet = openpyxl.load_workbook(io.BytesIO(response.content))["assessments"]
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content))["Assessments"]
     written = [row[0] for row in sheet.iter_rows(min_row=2, max_col=1, values_only=True)]
     assert {"K\n1", "K2"} <= set(written)
     assert len(written) == Assessment.objects.filter(run=analysed).count()

@@ -15,6 +15,7 @@ from PIL import Image as PillowImage
 
 from customers.export_chart import log_threshold, portfolio_png
 from customers.models import AnalysisRun, Assessment, Customer
+from customers.selectors import assessment_list
 from customers.value_types import ValueType
 from customers.views import XLSX_OPTIONS, _assessments_sheet
 
@@ -32,54 +33,67 @@ def _workbook(client, **headers) -> openpyxl.Workbook:
     return openpyxl.load_workbook(io.BytesIO(response.content))
 
 
+def _blocks(sheet) -> dict[str, dict[str, tuple]]:
+    """Per value basis (its title row), label -> (customers, current, future), from its
+    table: the title, a header row, one row per type and the total."""
+    blocks: dict[str, dict[str, tuple]] = {}
+    rows = list(sheet.iter_rows(min_row=3, max_col=4, values_only=True))
+    for index, (title, *rest) in enumerate(rows):
+        if title and all(v is None for v in rest) and index + 1 < len(rows):
+            block = blocks.setdefault(title, {})
+            for label, n, current, future in rows[index + 2 :]:
+                block[label] = (n, current, future)
+                if label == "Total" or label == "Summe":
+                    break
+    return blocks
+
+
 def _summary_rows(sheet) -> dict[str, tuple]:
-    """Label -> (customers, current, future), from the table under the header row 3."""
-    return {
-        label: (n, current, future)
-        for label, n, current, future in sheet.iter_rows(min_row=4, max_col=4, values_only=True)
-        if label is not None
-    }
+    """Label -> (customers, current, future), from the first basis's table."""
+    return next(iter(_blocks(sheet).values()))
 
 
 @pytest.mark.django_db
 def test_it_keeps_the_assessments_sheet_first(client_manager, analysed):
     book = _workbook(client_manager)
 
-    assert book.sheetnames == ["assessments", "Portfolio"]
-    sheet = book["assessments"]
-    assert book.active.title == "assessments"
-    assert [cell.value for cell in sheet[1]][:5] == [
-        "customer_number",
-        "customer_name",
-        "value_type",
-        "current_value",
-        "future_value",
+    assert book.sheetnames == ["Assessments", "Portfolio"]
+    sheet = book["Assessments"]
+    assert book.active.title == "Assessments"
+    assert [cell.value for cell in sheet[1]][:6] == [
+        "Customer number",
+        "Customer name",
+        "Value type",
+        "Value basis",
+        "Current value",
+        "Future value",
     ]
     assert sheet.max_row == Assessment.objects.filter(run=analysed).count() + 1
 
 
 @pytest.mark.django_db
 def test_the_cells_are_numbers_with_number_formats(client_manager, analysed):
-    sheet = _workbook(client_manager)["assessments"]
+    sheet = _workbook(client_manager)["Assessments"]
     header = [cell.value for cell in sheet[1]]
     first = Assessment.objects.filter(run=analysed).order_by("customer__number").first()
 
     cells = dict(zip(header, sheet[2], strict=True))
-    assert cells["customer_number"].value == first.customer.number
-    assert cells["customer_name"].value == first.customer.name
-    assert cells["value_type"].value == first.value_type
-    assert cells["current_value"].value == round(first.current_value, 2)
-    assert cells["future_value"].value == round(first.future_value, 2)
-    assert cells["hidden_pearl"].value is first.hidden_pearl
-    for column in ("current_value", "future_value", "mean_value"):
+    assert cells["Customer number"].value == first.customer.number
+    assert cells["Customer name"].value == first.customer.name
+    assert cells["Value type"].value == first.get_value_type_display().capitalize()
+    assert cells["Current value"].value == round(first.current_value, 2)
+    assert cells["Future value"].value == round(first.future_value, 2)
+    assert cells["Hidden pearl"].value == ("yes" if first.hidden_pearl else "no")
+    for column in ("Current value", "Future value", "Mean value per period"):
         assert cells[column].number_format == "#,##0.00"
-    assert cells["periods"].value == first.figures["periods"]
-    assert cells["periods"].number_format == "#,##0"
-    assert cells["active_share"].value == pytest.approx(first.figures["active_share"])
-    assert cells["active_share"].number_format == "0.0%"
-    assert cells["trend_r2"].number_format == "0.00"
-    assert cells["forecast_method"].number_format == "General"
-    assert cells["forecast_path"].value == str(first.figures["forecast_path"])
+    assert cells["Periods since first business"].value == first.figures["periods"]
+    assert cells["Periods since first business"].number_format == "#,##0"
+    share = cells["Share of periods with business"]
+    assert share.value == pytest.approx(first.figures["active_share"])
+    assert share.number_format == "0.0%"
+    assert cells["How well a straight trend fits (R²)"].number_format == "0.00"
+    assert cells["How the forecast was made"].number_format == "General"
+    assert cells["Forecast per period"].value == str(first.figures["forecast_path"])
     # A figure that a customer lacks is an empty cell that keeps the column's format.
     empty = [
         cell
@@ -92,7 +106,7 @@ def test_the_cells_are_numbers_with_number_formats(client_manager, analysed):
 
 @pytest.mark.django_db
 def test_the_assessments_sheet_holds_what_the_csv_export_holds(client_manager, analysed):
-    sheet = pd.read_excel(io.BytesIO(client_manager.get(URL).content), sheet_name="assessments")
+    sheet = pd.read_excel(io.BytesIO(client_manager.get(URL).content), sheet_name="Assessments")
     table = pd.read_csv(io.BytesIO(client_manager.get(CSV_URL).content))
 
     assert len(sheet) == Assessment.objects.filter(run=analysed).count()
@@ -106,7 +120,7 @@ def test_names_stay_text(client_manager, analysed):
     customer.name = '=HYPERLINK("http://example.com") & Co'
     customer.save()
 
-    cell = _workbook(client_manager)["assessments"]["B2"]
+    cell = _workbook(client_manager)["Assessments"]["B2"]
 
     assert cell.value == customer.name and cell.data_type == "s"
 
@@ -175,7 +189,7 @@ def test_it_embeds_the_portfolio_chart_as_png(client_manager, analysed):
     assert picture.size == (990, 660)
     # Below the summary table: anchored in column A, under the total row.
     anchor = sheet._images[0].anchor._from
-    assert anchor.col == 0 and anchor.row + 1 > 4 + len(ValueType.choices)
+    assert anchor.col == 0 and anchor.row + 1 > 5 + len(ValueType.choices)
 
 
 @pytest.mark.django_db
@@ -183,47 +197,56 @@ def test_the_sums_per_type_match_the_database(client_manager, analysed):
     sheet = _workbook(client_manager)["Portfolio"]
 
     assert sheet["A1"].value == f"Analysis as of {analysed.as_of:%B %Y}"
-    assert [cell.value for cell in sheet[3]] == [
+    assert sheet["A3"].value == "Valued by contribution margin"
+    assert [cell.value for cell in sheet[4]] == [
         "Value type",
         "Customers",
         "Current value",
         "Future value",
     ]
-    rows = _summary_rows(sheet)
-    expected = {
-        row["value_type"]: row
-        for row in Assessment.objects.filter(run=analysed)
-        .order_by()
-        .values("value_type")
-        .annotate(n=Count("pk"), current=Sum("current_value"), future=Sum("future_value"))
+    # Margin and revenue apart: one table per basis, never added up.
+    blocks = _blocks(sheet)
+    titles = {
+        "margin": "Valued by contribution margin",
+        "revenue": "Valued by revenue (no margin data)",
     }
-    assert len(expected) >= 5  # the synthetic customers cover most types
-    for code, label in ValueType.choices:
-        n, current, future = rows[str(label).capitalize()]
-        db = expected.get(code, {"n": 0, "current": 0.0, "future": 0.0})
-        assert n == db["n"]
-        assert current == pytest.approx(db["current"])
-        assert future == pytest.approx(db["future"])
-    total = Assessment.objects.filter(run=analysed).aggregate(
-        n=Count("pk"), current=Sum("current_value"), future=Sum("future_value")
-    )
-    assert rows["Total"] == (
-        total["n"],
-        pytest.approx(total["current"]),
-        pytest.approx(total["future"]),
-    )
-    assert sheet["C4"].number_format == "#,##0.00"
-    assert sheet["B4"].number_format == "#,##0"
+    assert list(blocks) == list(titles.values())
+    for basis, title in titles.items():
+        rows = blocks[title]
+        assessments = assessment_list(analysed).filter(value_basis=basis).order_by()
+        expected = {
+            row["value_type"]: row
+            for row in assessments.values("value_type").annotate(
+                n=Count("pk"), current=Sum("current_value"), future=Sum("future_value")
+            )
+        }
+        for code, label in ValueType.choices:
+            n, current, future = rows[str(label).capitalize()]
+            db = expected.get(code, {"n": 0, "current": 0.0, "future": 0.0})
+            assert n == db["n"]
+            assert current == pytest.approx(db["current"])
+            assert future == pytest.approx(db["future"])
+        total = assessments.aggregate(
+            n=Count("pk"), current=Sum("current_value"), future=Sum("future_value")
+        )
+        assert rows["Total"] == (
+            total["n"],
+            pytest.approx(total["current"]),
+            pytest.approx(total["future"]),
+        )
+    assert sheet["C5"].number_format == "#,##0.00"
+    assert sheet["B5"].number_format == "#,##0"
 
 
 @pytest.mark.django_db
 def test_the_portfolio_table_keeps_its_look(client_manager, analysed):
     sheet = _workbook(client_manager)["Portfolio"]
-    total = 4 + len(ValueType.choices)
+    total = 5 + len(ValueType.choices)
 
     assert sheet["A1"].font.b and sheet["A1"].font.sz == 13
-    assert all(cell.font.b for cell in (*sheet[3], *sheet[total]))
-    assert not any(cell.font.b for cell in sheet[4])
+    assert sheet["A3"].font.b
+    assert all(cell.font.b for cell in (*sheet[4], *sheet[total]))
+    assert not any(cell.font.b for cell in sheet[5])
     assert sheet.cell(total, 1).value == "Total"
     assert [sheet.cell(total, column).number_format for column in (2, 3, 4)] == [
         "#,##0",
@@ -244,17 +267,28 @@ def test_the_portfolio_table_keeps_its_look(client_manager, analysed):
 def test_the_portfolio_sheet_speaks_the_users_language(client_manager, analysed):
     book = _workbook(client_manager, HTTP_ACCEPT_LANGUAGE="de")
 
-    assert book.sheetnames == ["assessments", "Kundenportfolio"]
+    assert book.sheetnames == ["Bewertungen", "Kundenportfolio"]
     sheet = book["Kundenportfolio"]
-    assert sheet["A3"].value == "Kundenwerttyp"
+    assert sheet["A3"].value == "Bewertet nach Deckungsbeitrag"
+    assert sheet["A4"].value == "Kundenwerttyp"
     assert "Glockenkunde" in _summary_rows(sheet)
+    assessments = book["Bewertungen"]
+    header = [cell.value for cell in assessments[1]]
+    assert header[:4] == ["Kundennummer", "Kundenname", "Kundenwerttyp", "Wertbasis"]
+    assert "Versteckte Perle" in header
+    types = {row[2] for row in assessments.iter_rows(min_row=2, values_only=True)}
+    assert "Glockenkunde" in types and "bell" not in types
+    assert {row[3] for row in assessments.iter_rows(min_row=2, values_only=True)} == {
+        "Deckungsbeitrag",
+        "Umsatz",
+    }
 
 
 @pytest.mark.django_db
 def test_without_an_analysis_the_portfolio_sheet_says_so(client_manager):
     book = _workbook(client_manager)
 
-    assert book["assessments"].max_row == 1
+    assert book["Assessments"].max_row == 1
     sheet = book["Portfolio"]
     assert sheet["A1"].value == "No analysis yet."
     assert sheet._images == []
@@ -295,7 +329,7 @@ def test_its_query_count_does_not_grow_with_the_customers(
     _more_customers(analysed, 300)
 
     with django_assert_num_queries(len(few)):
-        sheet = _workbook(client_manager)["assessments"]
+        sheet = _workbook(client_manager)["Assessments"]
 
     assert sheet.max_row == Assessment.objects.filter(run=analysed).count() + 1
 

@@ -1,12 +1,13 @@
 """Customer list, portfolio, customer page, focus list and exports, on imported data."""
 
+import datetime
 import io
 
 import openpyxl
 import pandas as pd
 import pytest
 
-from customers.models import Assessment, Customer
+from customers.models import AnalysisRun, Assessment, Customer
 from customers.services import analysis_run_create, value_records_load
 from customers.synthetic import generate
 from tests.factories import make_actor
@@ -70,6 +71,8 @@ def test_the_customer_page_explains_the_type(client_manager, analysed):
 def test_a_type_change_shows_an_early_warning(client_manager, analysed):
     assessment = Assessment.objects.filter(run=analysed).first()
     later = analysis_run_create()
+    # The next period's run: runs of the same period are one entry of the type history.
+    AnalysisRun.objects.filter(pk=later.pk).update(as_of=datetime.date(2026, 7, 1))
     Assessment.objects.filter(run=analysed, customer=assessment.customer).update(
         value_type="growth"
     )
@@ -113,14 +116,15 @@ def test_exports_hold_every_assessment(client_manager, analysed):
     csv_body = client_manager.get("/customers/export.csv").content.decode()
     frame = pd.read_csv(io.StringIO(csv_body))
     assert len(frame) == n
-    assert list(frame.columns[:5]) == [
-        "customer_number",
-        "customer_name",
-        "value_type",
-        "current_value",
-        "future_value",
+    assert list(frame.columns[:6]) == [
+        "Customer number",
+        "Customer name",
+        "Value type",
+        "Value basis",
+        "Current value",
+        "Future value",
     ]
     xlsx = client_manager.get("/customers/export.xlsx").content
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx)).active
     assert sheet.max_row == n + 1
-    assert sheet.cell(1, 3).value == "value_type"
+    assert sheet.cell(1, 3).value == "Value type"
