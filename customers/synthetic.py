@@ -161,7 +161,9 @@ def generate(
     rows = kind == code["growth"]
     start[rows] = uniform_start(rows, 12)
     tenure = last - start + 1
-    factor = rng.uniform(2.0, 5.0, n)
+    # The clear cases grow at least 2.5-fold: a doubling over five years is 1 % a month,
+    # the edge of what the method's rule calls a clear trend (the hard cases keep it).
+    factor = rng.uniform(2.0 if hard else 2.5, 5.0, n)
     age = t - start[:, None]
     exponential = rng.uniform(size=n) < 0.5
     rate = np.log(factor) / (tenure - 1).clip(1)
