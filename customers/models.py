@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -160,9 +161,7 @@ class ValueRecord(models.Model):
     )
     period = models.DateField(_("period"), help_text=_("First day of the month."))
     # "" when the file has no product column: the customer's whole business in the period.
-    product = models.CharField(
-        _("product"), max_length=PRODUCT_MAX_LENGTH, blank=True, default="", db_index=True
-    )
+    product = models.CharField(_("product"), max_length=PRODUCT_MAX_LENGTH, blank=True, default="")
     segment = models.CharField(_("segment"), max_length=PRODUCT_MAX_LENGTH, blank=True, default="")
     revenue = models.DecimalField(_("revenue"), max_digits=16, decimal_places=2)
     margin = models.DecimalField(
@@ -184,6 +183,9 @@ class ValueRecord(models.Model):
             ),
             models.CheckConstraint(condition=Q(period__day=1), name="period_is_first_of_month"),
         ]
+        # A chain's product matches its value records whatever the case (the scope
+        # filters compare UPPER(product)).
+        indexes = [models.Index(Upper("product"), name="valuerecord_product_upper")]
 
 
 class Purchase(models.Model):

@@ -139,7 +139,7 @@ def value_records_load(
         batch_id = batch.pk if batch else None
         # Only where products were or are given can a total and products meet.
         split = "product" in history and bool((frame["product"] != "").any())
-        mixed = split or ValueRecord.objects.filter(product__gt="").exists()
+        mixed = split or products_given()
         if connection.vendor == "postgresql":
             _copy_upsert(frame, batch_id, replace_other_kind=mixed)
         else:
