@@ -25,11 +25,15 @@ the first rule that matches wins, in this order (names in brackets are `Threshol
 
 1. `insufficient_data`: fewer than [min_periods] periods since the first business.
 2. `burr`: loyal, at least [burr_min_periods] periods with business in at least
-   [burr_min_active_share] of them, and a tiny value: margin ratio at most
-   [burr_max_margin_ratio], or (customers without margins) a mean value at most
-   [burr_max_relative_value] of the portfolio's median that is not falling.
-3. `cyclic`: seasonal strength at least [cyclic_min_strength], cv at least
-   [cyclic_min_cv], over at least [cyclic_min_periods] periods and two cycles.
+   [burr_min_active_share] of them, and a tiny value in money: a negative current
+   value, or a `relative_value` of at most [burr_max_relative_value] that is not
+   falling. A burr is judged by what it earns, not by its margin ratio.
+3. `cyclic`: strong swings. Either a regular cycle: seasonal strength at least
+   [cyclic_min_strength], cv at least [cyclic_min_cv], over at least
+   [cyclic_min_periods] periods and two cycles; or, over at least
+   [cyclic_swing_min_periods] periods and without a clear trend (|trend_t| below
+   [cyclic_swing_max_trend_t] or |trend_slope| below [trend_min_slope]), a `zero_share`
+   of at least [cyclic_min_zero_share] (projects, budgets, big orders now and then).
 4. `bell`: rise to the peak at least [bell_min_rise], the peak at least
    [bell_min_rise_periods] periods after the start, a fall since the peak of at least
    [bell_min_decline], and a falling line since the peak (`fall_slope` at most
@@ -42,24 +46,41 @@ the first rule that matches wins, in this order (names in brackets are `Threshol
    [growth_min_end_slope]), does not flatten out (`curvature_t` at least
    -[growth_max_flattening_t]) and peaks late (`peak_position` at least
    [growth_min_peak_position]).
-7. `steady`: everything else.
+7. `cyclic` again: a cv of at least [cyclic_swing_min_cv] without a clear trend (as in 3).
+8. `steady`: everything else (small fluctuations only).
 
 Output: one row per customer, indexed by `customer_id`, these columns (units):
 
 - `value_type` (str): one of `VALUE_TYPES`.
 - `current_value` (currency): the value summed over the last 12 periods up to `as_of`.
 - `future_value` (currency): the forecast summed over the next `horizon` periods.
-- `hidden_pearl` (bool): steady, at least [pearl_min_periods] periods, and a current
-  value in the top (1 - [pearl_value_quantile]) of steady customers.
+- `value_basis` (str): `margin` (valued by contribution margin) or `revenue` (the data
+  has no margins for the customer).
+- `hidden_pearl` (bool): steady, valued by margin, at least [pearl_min_periods] periods,
+  better than it looks (`margin_ratio_rank` at least [pearl_min_ratio_rank] or
+  `margin_ratio_change` at least [pearl_min_ratio_rise]) at a modest size (a current
+  value above 0 and at most the [pearl_max_value_quantile] quantile of the steady
+  customers valued by margin). Never without margins.
 - `cost_review` (bool): a burr customer: review the cost to serve.
+- `thin_margin` (bool): valued by margin, not a burr, a margin ratio of at most
+  [thin_margin_max_ratio] and a `relative_value` of at least
+  [thin_margin_min_relative_value]: a large account with a thin margin ratio.
+- `forecast_uncertain` (bool): the forecast is uncertain, see
+  `forecast_uncertain_reason`.
 - `periods` (periods): periods since the first business, `as_of` included.
 - `active_share` (0..1): share of those periods with business.
 - `mean_value` (currency per period): mean value per period since the first business.
 - `recent_level` (currency per period): mean value of the last [recent_periods].
-- `relative_value` (ratio): mean value / the median mean value of the customers with
-  at least [min_periods] periods (the portfolio's typical customer).
+- `relative_value` (ratio): the current value per period / the typical customer's on
+  the same basis: the median over the customers with a full window of 12 periods of
+  the contribution margin (customers valued by margin) or of the revenue (customers
+  valued by revenue, against every customer's revenue). NaN without a reference.
 - `margin_ratio` (ratio): contribution margin / revenue over the months with both;
   empty for customers without margins.
+- `margin_ratio_rank` (0..1): share of the customers with margins and at least
+  [min_periods] periods whose margin ratio is lower; empty without margins.
+- `margin_ratio_change` (ratio): margin ratio over the last 12 periods minus the margin
+  ratio before them (0.03 = 3 percentage points); empty without margins or earlier data.
 - `trend_slope` (1 per period): slope of the least-squares line over the history,
   relative to the mean value (0.02 = rises by 2 % of the mean value per period).
 - `trend_r2` (0..1): how well that line fits; `trend_t` (t statistic): how sure its
@@ -81,8 +102,15 @@ Output: one row per customer, indexed by `customer_id`, these columns (units):
   lengths 3, 4, 6 and 12 are tried (for 3, g(1) stands in for g(L/2)), the strongest
   counts. `cycle_length` (periods): that cycle; 0 = none.
 - `cv` (ratio): coefficient of variation (standard deviation / |mean|) of the value.
+- `zero_share` (0..1): share of the periods without business between the first and the
+  last business.
 - `roughness` (ratio): mean change from one period to the next / mean absolute value.
 - `forecast_method` (str): `type` (the type's rule below) or `repeat_buying`.
+- `forecast_uncertain_reason` (str): empty, `short_history` (insufficient_data: the
+  run-rate so far), `model_below_growth` or `model_above_fall` (the model disagreed with
+  the type's direction, which won).
+- `model_future_value` (currency): the model's future value where the type's direction
+  overrode it; NaN elsewhere.
 - `forecast_path` (list of float, currency per period): the forecast per future period;
   `to_output_frame()` leaves it out unless asked.
 
@@ -95,18 +123,19 @@ Forecast per future period, by type:
   never negative.
 - bell, shrinking: exponential decay fitted to the fall (the ratio of the means of the
   last two windows of up to [decay_window] periods after the peak), never rising.
-- cyclic: the last 12 periods again (averaged with the 12 before where they exist),
-  scaled to the last 12 periods' level.
+- cyclic with a regular cycle: the last 12 periods again (averaged with the 12 before
+  where they exist), scaled to the last 12 periods' level; without one: the mean of the
+  last [cyclic_level_periods] periods, evenly.
 - insufficient_data: the mean since the first business.
 
 Irregular histories (business in fewer than [regular_min_active_share] of the periods,
 a roughness of at least [erratic_min_roughness], or fewer than
 [type_forecast_min_periods] periods: too short to project a trend) are forecast by the
-established repeat-buying models instead, except cyclic, burr and insufficient_data
-customers, which keep their type's forecast. The models are fitted on all irregular
-customers of the portfolio (see customers/bgnbd.py), when there are at least
-[repeat_buying_min_customers] of them; otherwise (or if a fit fails) the type's forecast
-stays.
+established repeat-buying models instead, except cyclic customers with a regular
+cycle, burr and insufficient_data customers, which keep their type's forecast. The
+models are fitted on all irregular customers of the portfolio (see customers/bgnbd.py),
+when there are at least [repeat_buying_min_customers] of them; otherwise (or if a fit
+fails) the type's forecast stays.
 
 - From the monthly history alone: BG/BB (Fader, Hardie, Shang 2010) for the months with
   business times Gamma-Gamma (Fader, Hardie 2013) for the value per such month (every
@@ -129,6 +158,13 @@ stays.
   by margin (the value rule above), they give the forecast per future month. If the
   BG/NBD fit is not possible, the monthly models above stand in; an irregular customer
   without a purchase day (only returns) keeps its type's forecast.
+
+Last, the forecast follows the type's direction, per period against the current value
+per period (over min(periods, 12)): growth above it (else at least the current rate
+rising by [trend_min_slope] per period), bell and shrinking at most it (else scaled down
+to it), insufficient_data at most its mean since the first business. A customer whose
+forecast was overridden so is marked `forecast_uncertain` with its reason and
+`model_future_value`; insufficient_data customers are always marked (`short_history`).
 
 On real transaction data (CDNOW) the forecast with `transactions` is compared with BG/NBD
 x Gamma-Gamma in tests/customers/test_bgnbd_reference.py.
