@@ -47,6 +47,7 @@ BOX_GAP = 14
 MARGIN = 16
 LEGEND_ROW = 22
 NAME_LINE = 15  # line height of a wrapped actor name
+VALUE_LINE = 14  # line height of the linked customers' value under the name
 STAGE_LINE = 17  # line height of a wrapped stage name
 LANE_GAP = 8  # distance between the lanes of long arrows below the boxes
 TRACK_GAP = 5  # distance between arrows that share a gutter
@@ -95,10 +96,14 @@ class Box:
     visible: bool
     width: float = MAX_COLUMN_WIDTH
     lines: list[str] = field(default_factory=list)
+    # The linked customers' value, as the customer app worded it (chain.decorations).
+    values: list[str] = field(default_factory=list)
 
     @property
     def height(self) -> float:
-        return box_height(len(self.lines))
+        return box_height(len(self.lines)) + (
+            VALUE_LINE * len(self.values) + 4 if self.values else 0
+        )
 
     @property
     def mid_y(self) -> float:
@@ -265,30 +270,71 @@ def _box(box: Box, scheme: str, interactive: bool, editable: bool) -> str:
             else ""
         )
         + ("" if own else _coverage_icon(coverage, right - 14, bottom))
-        + (
-            # A stripe on the left edge: the most common value type of the linked customers.
-            f'<rect x="{box.x + 1}" y="{box.y + 6}" width="5" height="{box.height - 12}" '
-            f'rx="2" fill="{TYPE_COLOURS[types[0][0]]}" class="value-type" '
-            f'data-type="{types[0][0]}"/>'
-            if types
-            else ""
-        )
+        + _stripe(box, types)
     )
     opacity = "" if box.visible else ' opacity="0.18"'
     attrs = f'id="box-{link.pk}" class="box" data-link="{link.pk}"{opacity}'
+    values = _values(box, interactive, opacity)
     # The card is on the board tab: without JavaScript the link opens that tab.
     href = f"?tab=board#link-{link.pk}"
     if interactive and not editable:
-        return f'<a href="{href}" {attrs}>{body}</a>'
+        return f'<a href="{href}" {attrs}>{body}</a>{values}'
     if interactive:
         # Clicking a box opens the member's edit form in its card on the board.
         edit_url = pk_url("chain:link-edit", link.pk)
         return (
             f'<a href="{href}" {attrs} hx-get="{edit_url}" '
             f'hx-target="#link-{link.pk}" hx-swap="outerHTML show:#link-{link.pk}:top">'
-            f"{body}</a>"
+            f"{body}</a>{values}"
         )
-    return f"<g {attrs}>{body}</g>"
+    return f"<g {attrs}>{body}</g>{values}"
+
+
+def _stripe(box: Box, types: list[tuple[str, int]]) -> str:
+    """A stripe on the left edge: the linked customers' value types, each part as long as
+    its share of their value (as the customer app weighed it), the largest on top."""
+    value = getattr(box.link, "customer_value", None)
+    if value is not None and value.types:
+        weights = [(t.code, t.share) for t in value.types]
+    elif types:
+        weights = [(types[0][0], 1.0)]
+    else:
+        return ""
+    top, length = box.y + 6, box.height - 12
+    parts = []
+    for code, share in weights:
+        if share <= 0:
+            continue
+        parts.append(
+            f'<rect x="{box.x + 1}" y="{top:.1f}" width="5" height="{length * share:.1f}" '
+            f'fill="{TYPE_COLOURS.get(code, "#cbd5e1")}" class="value-type" data-type="{code}" '
+            f'data-share="{share:.3f}"/>'
+        )
+        top += length * share
+    return "".join(parts)
+
+
+def _values(box: Box, interactive: bool, opacity: str) -> str:
+    """The linked customers' value under the name: a link to them on the customers tab
+    (outside the box's own link, which opens the actor's card)."""
+    if not box.values:
+        return ""
+    first = box.y + box.height - 20 - VALUE_LINE * len(box.values)
+    text = "".join(
+        f'<text x="{box.x + 10}" y="{first + VALUE_LINE * (i + 1):.1f}" class="d-small d-value">'
+        f"{escape(line)}</text>"
+        for i, line in enumerate(box.values)
+    )
+    value = box.link.customer_value
+    title = escape(
+        _("%(n)s linked customers: show them") % {"n": value.customers}
+        if interactive
+        else _("%(n)s linked customers") % {"n": value.customers}
+    )
+    attrs = f'class="box-value" data-link="{box.link.pk}"{opacity}'
+    if interactive:
+        return f'<a href="{escape(value.url)}" {attrs}><title>{title}</title>{text}</a>'
+    return f"<g {attrs}><title>{title}</title>{text}</g>"
 
 
 class _Router:
@@ -421,7 +467,14 @@ def _swatch(color: str):
     )
 
 
-def _legend(scheme: str, y: float, width: float, types_shown: list[str]) -> tuple[str, float]:
+def _value_lines(link: ChainLink) -> list[str]:
+    value = getattr(link, "customer_value", None)
+    return list(value.lines) if value is not None else []
+
+
+def _legend(
+    scheme: str, y: float, width: float, types_shown: list[str], values: list[str] = ()
+) -> tuple[str, float]:
     if scheme == "coverage":
         entries = [(COVERAGE_COLORS[c], str(c.label)) for c in Coverage]
     elif scheme == "relationship":
@@ -458,6 +511,16 @@ def _legend(scheme: str, y: float, width: float, types_shown: list[str]) -> tupl
                 24 + text_width(label, 11),
             )
         flow.newline()
+    if values:
+        # What the numbers under the names are, and on which basis (the customer app's words).
+        flow.heading(pgettext("diagram legend", "Value"))
+        for line in values:
+            for part in _wrap(line, width - 2 * MARGIN - 60, 11, 4):
+                flow.parts.append(
+                    f'<text x="{MARGIN + 60}" y="{flow.y + 12}" class="d-small">'
+                    f"{escape(part)}</text>"
+                )
+                flow.newline()
     flow.parts.append(
         f'<text x="{MARGIN}" y="{flow.y + 12}" class="d-small">'
         + escape(
@@ -512,6 +575,7 @@ def render_svg(
                 link_matches(link, scheme, only),
                 cw,
                 _wrap(link.actor.name, cw - 18, NAME_SIZE),
+                _value_lines(link),
             )
             boxes[link.pk] = box
             column_of[link.pk] = i
@@ -545,7 +609,9 @@ def render_svg(
             if (types := getattr(link, "value_types", []))
         }
     )
-    legend, bottom = _legend(scheme, router.bottom + MARGIN, width, types_shown)
+    decoration = getattr(board, "decoration", None)
+    values = decoration.values.legend if decoration is not None and types_shown else []
+    legend, bottom = _legend(scheme, router.bottom + MARGIN, width, types_shown, values)
     height = bottom + MARGIN
     title = escape(str(board.chain.scope_name))
     head = '<?xml version="1.0" encoding="UTF-8"?>\n' if not interactive else ""

@@ -31,6 +31,7 @@ from customers.palette import TYPE_COLOURS
 from customers.value_types import ValueType
 
 from .activity import Entry, activity_list
+from .decorations import ChainDecoration, chain_decoration
 from .models import (
     CHAIN_QUESTIONS,
     Actor,
@@ -281,11 +282,26 @@ class ChainBoard:
         if self._value_types_loaded:
             return
         links = self._members
-        types = _value_types([link.actor_id for link in links])
-        for link in links:
-            # The linked customers' value type, the most common one first.
-            link.value_types = types.get(link.actor_id, [])
+        if self.decoration is not None:
+            # The customer app's numbers (chain.decorations): the types by their share of
+            # the value, and the value lines and link for the box.
+            actors = self.decoration.values.actors
+            for link in links:
+                link.customer_value = actors.get(link.actor_id)
+                types = link.customer_value.types if link.customer_value else []
+                link.value_types = [(t.code, t.customers) for t in types]
+        else:
+            types = _value_types([link.actor_id for link in links])
+            for link in links:
+                # The linked customers' value type, the most common one first.
+                link.value_types = types.get(link.actor_id, [])
+                link.customer_value = None
         self._value_types_loaded = True
+
+    @cached_property
+    def decoration(self) -> ChainDecoration | None:
+        """What the customer app adds to the page (its tab, the actors' value), if any."""
+        return chain_decoration(self.chain)
 
     @cached_property
     def _columns(self) -> list[Column]:

@@ -98,7 +98,7 @@ ORDER_CHANGED = "order-changed"  # stages or members moved
 CONTACTS_CHANGED = "contacts-changed"
 
 # The chain page's tabs, in their order; the first is where a chain with members opens.
-TABS = ("diagram", "board", "worksheet", "review", "activity")
+TABS = ("diagram", "board", "customers", "worksheet", "review", "activity")
 
 # Regions of the chain page that htmx may ask for by target id.
 REGIONS = {
@@ -191,6 +191,9 @@ def _chain_context(request: HttpRequest, chain: Chain) -> dict:
         "can_edit": can_edit,
         "can_review": can_review,
         "tab": partial(_tab, request, board),
+        # The customers tab's content comes from the customer app (chain.decorations),
+        # filtered to one actor when the page was opened from its box or card.
+        "customers_url": partial(_customers_url, request, board),
         "review": partial(
             _review_context, request, chain, can_edit=can_edit, can_review=can_review
         ),
@@ -216,9 +219,19 @@ def _actor_links(board: ChainBoard) -> list[ChainLink]:
 def _tab(request: HttpRequest, board: ChainBoard) -> str:
     """The open tab: as asked (?tab=), else the diagram, or the board while it is empty."""
     tab = request.GET.get("tab", "")
+    if tab == "customers" and board.decoration is None:
+        tab = ""  # no customer app to fill it
     if tab in TABS:
         return tab
     return "diagram" if board.links else "board"
+
+
+def _customers_url(request: HttpRequest, board: ChainBoard) -> str:
+    if board.decoration is None:
+        return ""
+    actor = request.GET.get("actor", "")
+    query = f"?actor={actor}" if actor.isdigit() and len(actor) < 12 else ""
+    return board.decoration.tab_url + query
 
 
 def _review_context(

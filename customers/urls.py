@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_chain
 
 app_name = "customers"
 urlpatterns = [
@@ -14,4 +14,5 @@ urlpatterns = [
     path("analyse/", views.analyse, name="analyse"),
     path("<int:pk>/", views.customer_detail, name="detail"),
     path("<int:pk>/actor/", views.customer_link_actor, name="link-actor"),
+    path("chain/<int:pk>/", views_chain.chain_customers, name="chain-customers"),
 ]

@@ -14,6 +14,7 @@ from html import escape
 
 from django import template
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import ngettext
 
 from ..models import ChainLink, Contact, Influence
 from .chain_urls import pk_url
@@ -115,6 +116,14 @@ def member_card(context: template.Context, link: ChainLink) -> str:
         VALUE_TYPE.format(_e(code), _e(t["value_types"].get(code, code)), _e(n))
         for code, n in getattr(link, "value_types", [])
     )
+    value = getattr(link, "customer_value", None)
+    if value is not None:
+        # One click to the actor's customers on the chain's customers tab.
+        n = value.customers
+        label = ngettext("%(n)s linked customer", "%(n)s linked customers", n) % {"n": n}
+        figures = " · ".join(value.lines)
+        value_types += f' <a class="small card-customers" href="{_e(value.url)}">{_e(label)}</a>'
+        value_types += f' <span class="small muted">{_e(figures)}</span>' if figures else ""
     if value_types:
         value_types = f'\n  <div class="card-meta">{value_types}</div>'
     warning = ""

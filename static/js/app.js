@@ -89,6 +89,11 @@
   }
   document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });
   document.addEventListener("htmx:load", function (evt) { drawCharts(evt.detail.elt); });
+  // A region loaded by htmx may bring plotly.js itself (the chain page's customers tab):
+  // its charts are drawn once the script has loaded (load events do not bubble: capture).
+  document.addEventListener("load", function (evt) {
+    if (evt.target.tagName === "SCRIPT" && /plotly/.test(evt.target.src)) drawCharts(document);
+  }, true);
 
   // An error message at the top of the page; downloads.js uses it too.
   function showMessage(text) {

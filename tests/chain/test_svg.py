@@ -216,3 +216,77 @@ def test_our_company_is_coloured_as_us_not_as_a_white_spot(chain, scheme):
     faded = _svg(chain, scheme="coverage", only="nobody")
     assert faded.find(f".//*[@id='box-{us.pk}']").get("opacity") == "0.18"
     assert faded.find(f".//*[@id='box-{other.pk}']").get("opacity") is None
+
+
+# The linked customers' value on the boxes (given by the customer app) -------------------
+
+
+def _value_svg(chain, customers, *, interactive=False):
+    """customers: (value type, current, future, margin or None) per customer of one actor."""
+    import datetime
+
+    from chain.diagram import render_svg
+    from chain.selectors import chain_board
+    from customers.models import AnalysisRun, Assessment, Customer, ValueRecord
+
+    link = make_link(chain, actor=make_actor("Fliesen Huber"))
+    run = AnalysisRun.objects.create(as_of=datetime.date(2026, 5, 1))
+    for i, (value_type, current, future, margin) in enumerate(customers):
+        customer = Customer.objects.create(number=f"K-{i}", actor=link.actor)
+        ValueRecord.objects.create(
+            customer=customer, period=datetime.date(2026, 5, 1), revenue=current, margin=margin
+        )
+        Assessment.objects.create(
+            run=run,
+            customer=customer,
+            value_type=value_type,
+            current_value=current,
+            future_value=future,
+        )
+    return link, render_svg(chain_board(chain), interactive=interactive, editable=False)
+
+
+@pytest.mark.django_db
+def test_a_box_shows_its_customers_current_and_future_value_and_the_value_at_risk(chain):
+    link, svg = _value_svg(
+        chain, [("growth", 9000, 11400, 2000), ("shrinking", 1000, 500, 300)], interactive=True
+    )
+    assert "CM 10k → 12k" in svg
+    assert "▼ CM 1.0k" in svg
+    # One click to the actor's customers on the chain's customers tab.
+    assert f'href="/chains/{chain.pk}/?tab=customers&amp;actor={link.actor_id}"' in svg
+    # The legend says what the numbers are and on which basis.
+    assert "CM: contribution margin" in svg
+    assert "Rev.: revenue" not in svg
+
+
+@pytest.mark.django_db
+def test_the_stripe_is_weighted_by_value(chain):
+    from xml.etree import ElementTree
+
+    _link, svg = _value_svg(chain, [("growth", 9000, 9000, 1), ("shrinking", 1000, 1000, 1)])
+    parts = {
+        rect.get("data-type"): float(rect.get("data-share"))
+        for rect in ElementTree.fromstring(svg).iter(f"{SVG}rect")
+        if rect.get("class") == "value-type"
+    }
+    assert parts == {"growth": 0.9, "shrinking": 0.1}
+
+
+@pytest.mark.django_db
+def test_margin_and_revenue_are_never_added_up_on_a_box(chain):
+    _link, svg = _value_svg(chain, [("steady", 4000, 4000, 1000), ("steady", 2000, 2000, None)])
+    assert "CM 4.0k → 4.0k" in svg
+    assert "Rev. 2.0k → 2.0k" in svg
+    assert "Rev.: revenue, for customers without margin data." in svg
+
+
+@pytest.mark.django_db
+def test_a_box_without_linked_customers_shows_no_value(chain):
+    make_link(chain)
+    from chain.diagram import render_svg
+    from chain.selectors import chain_board
+
+    svg = render_svg(chain_board(chain), interactive=False)
+    assert "box-value" not in svg
+    assert "CM" not in svg
