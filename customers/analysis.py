@@ -338,6 +338,9 @@ class Thresholds:
     # they get the repeat-buying forecast as well (insufficient_data keeps its mean).
     type_forecast_min_periods: int = 12
     repeat_buying_min_customers: int = 100
+    # The monthly models' parameters are fitted on at most this many of them (evenly
+    # spaced), which is plenty for four or three population parameters.
+    repeat_buying_max_fit_customers: int = 2000
 
     # Hidden pearl: a steady customer with margins, at least this long, that is better
     # than it looks: a margin ratio in the top of the portfolio (its rank among the
@@ -909,9 +912,16 @@ def _repeat_buying(
     repeat = (count - 1).astype(np.float64)
     t_x = (last - first).astype(np.float64)
     n = (width - 1 - first).astype(np.float64)
+    # The population parameters need no more than a few thousand customers; an evenly
+    # spaced sample of them keeps a large portfolio's fit fast (it costs per distinct
+    # history, and project customers make many).
+    sample = np.flatnonzero(fit_rows)
+    if len(sample) > th.repeat_buying_max_fit_customers:
+        pick = np.linspace(0, len(sample) - 1, th.repeat_buying_max_fit_customers)
+        sample = sample[np.round(pick).astype(np.int64)]
     try:
-        periods_model = bgnbd.fit_bgbb(repeat[fit_rows], t_x[fit_rows], n[fit_rows])
-        spend_model = bgnbd.fit_gamma_gamma(count[fit_rows], value_per_period[fit_rows])
+        periods_model = bgnbd.fit_bgbb(repeat[sample], t_x[sample], n[sample])
+        spend_model = bgnbd.fit_gamma_gamma(count[sample], value_per_period[sample])
     except (ValueError, FloatingPointError, np.linalg.LinAlgError):
         return None
     # Every period with business tells about the customer's value level, the first too
