@@ -71,6 +71,11 @@ _EXPLICIT_ZERO_SHARE = 0.1  # months without business that still have a row (val
 _MIN_LEVEL = 250.0  # smallest revenue per month of a customer that is not a burr
 _KEY_ACCOUNT_SHARE = 0.05  # steady and growth customers that are thin-margin key accounts
 _HARD_MIN_TENURE, _HARD_MAX_TENURE = 18, 36  # months observed in the hard cases
+# The clear cases leave no doubt: a steady customer is observed for at least a year after
+# its start-up phase (else it may still look like growth), growth and shrinking
+# customers for at least two years.
+_CLEAR_AFTER_RAMP = 13
+_CLEAR_MIN_TREND_TENURE = 24
 
 # Budget-month patterns of cyclic customers: calendar months (1-12) with business.
 _BUDGET_PATTERNS = (
@@ -139,7 +144,7 @@ def generate(
     # steady: ramp over `ramp` months, then the level with a slight drift.
     rows = kind == code["steady"]
     ramp = np.where(rng.uniform(size=n) < 0.4, 0, rng.integers(2, 13 if hard else 10, n))
-    start[rows] = uniform_start(rows, ramp[rows] + 7)
+    start[rows] = uniform_start(rows, ramp[rows] + (7 if hard else _CLEAR_AFTER_RAMP))
     drift = rng.uniform(-0.003, 0.003, n)
     age = t - start[:, None]
     shape_steady = np.clip((age + 1) / (ramp[:, None] + 1), 0, 1) * (1 + drift[:, None] * age)
@@ -159,7 +164,7 @@ def generate(
 
     # growth: by a factor of 2-5 over the observed months, linear or exponential.
     rows = kind == code["growth"]
-    start[rows] = uniform_start(rows, 12)
+    start[rows] = uniform_start(rows, 12 if hard else _CLEAR_MIN_TREND_TENURE)
     tenure = last - start + 1
     # The clear cases grow at least 2.5-fold: a doubling over five years is 1 % a month,
     # the edge of what the method's rule calls a clear trend (the hard cases keep it).
@@ -175,7 +180,7 @@ def generate(
 
     # shrinking: from the first month down to 12-50 % of it at as_of.
     rows = kind == code["shrinking"]
-    start[rows] = uniform_start(rows, 12)
+    start[rows] = uniform_start(rows, 12 if hard else _CLEAR_MIN_TREND_TENURE)
     tenure = last - start + 1
     remaining = rng.uniform(0.12, 0.5, n)
     age = t - start[:, None]
