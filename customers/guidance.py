@@ -30,7 +30,7 @@ DESCRIPTIONS = {
     ),
     ValueType.CYCLIC: gettext_lazy(
         "Value swings strongly: periods of high value alternate with little or none "
-        "(seasons, budget cycles)."
+        "(seasons, budgets, projects), with or without a regular period."
     ),
     ValueType.BELL: gettext_lazy(
         "Value rose fast after entry, peaked, and falls continuously since: the customer is "
@@ -41,15 +41,16 @@ DESCRIPTIONS = {
         "Value falls continuously towards a minimum, until the relationship ends."
     ),
     ValueType.BURR: gettext_lazy(
-        "Loyal for a long time, but brings very little: contribution margin minimal or negative."
+        "Loyal for a long time, but brings very little: its contribution margin in money is "
+        "minimal against the typical customer's, or negative."
     ),
     ValueType.INSUFFICIENT_DATA: gettext_lazy("Too short a history to judge."),
 }
 
 ADVICE = {
     ValueType.STEADY: gettext_lazy(
-        "Keep the relationship healthy and look for more: steady customers with a high, "
-        "long-lasting value are hidden pearls."
+        "Keep the relationship healthy and look closer: pearls hide among steady customers, "
+        "for example a high or rising margin ratio at a modest size."
     ),
     ValueType.CYCLIC: gettext_lazy(
         "Plan visits and offers before the high season or the budget month; stay in touch "
