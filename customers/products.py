@@ -8,22 +8,30 @@ analysed twice:
 
 - over all products: `analyse()` itself sums a customer's rows of one period, whatever
   their product, so the overall type needs nothing from here;
-- per customer and product (`analyse_products`): the rows of each product are analysed
-  as a portfolio of their own, so that a customer's business in one product is compared
-  with the other customers of that product (the typical customer, the pearls, the burrs
-  are those of the product). Rows without a product count only in the overall type.
+- per customer and product (`analyse_products`): each customer's business in one
+  product is a history of its own, and all these customer-product histories are
+  analysed together in one call of `analyse()`, as one portfolio: the typical customer
+  (for the burrs and the relative value) and the pearls' ranking are those of the
+  customer-product histories of all products. One call, not one per product, because
+  the repeat-buying models are fitted once per call (seconds each on histories this
+  irregular) and an article-group column can name dozens of products. Rows without a
+  product count only in the overall type.
 
-With `transactions` carrying a `product` column, each product's analysis gets the
-transactions of that product (the repeat-buying forecast of its irregular buyers).
+With `transactions` carrying a `product` column, the repeat-buying forecast of an
+irregular customer-product history uses the transactions of that product.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from customers import analysis
 
 PRODUCT = "product"
+# Joins customer and product into the id of a customer-product history inside
+# `analyse_products`; a control character, which the reader takes out of every id.
+_JOIN = "\x1f"
 
 
 def has_products(frame: pd.DataFrame | None) -> bool:
@@ -49,20 +57,37 @@ def analyse_products(
     named = (history[PRODUCT] != "") & (
         pd.to_datetime(history[analysis.PERIOD]) <= pd.Timestamp(as_of)
     )
-    columns = [c for c in analysis.HISTORY_COLUMNS if c in history]
-    history = history.loc[named, [*columns, PRODUCT]]
-    by_product = _product_transactions(transactions)
-    results = []
-    for product, part in history.groupby(PRODUCT, sort=True, observed=True):
-        result = analysis.analyse(
-            part[columns],
-            as_of=as_of,
-            horizon=horizon,
-            thresholds=thresholds,
-            transactions=by_product.get(product),
-        )
-        results.append(result.assign(**{PRODUCT: str(product)}))
-    return pd.concat(results) if results else empty
+    if not named.any():
+        return empty
+    history = history.loc[named]
+    # One id per customer and product, as a categorical (analyse() reads its codes).
+    customer_codes, customers = pd.factorize(history[analysis.CUSTOMER_ID])
+    product_codes, names = pd.factorize(history[PRODUCT])
+    pair_codes, pairs = pd.factorize(
+        customer_codes.astype(np.int64) * len(names) + product_codes, sort=True
+    )
+    pair_customer = pd.Index(customers).astype(str)[pairs // len(names)]
+    pair_product = pd.Index(names).astype(str)[pairs % len(names)]
+    labels = pair_customer + _JOIN + pair_product
+    frame = pd.DataFrame(
+        {
+            analysis.CUSTOMER_ID: pd.Categorical.from_codes(pair_codes, categories=labels),
+            **{c: history[c].to_numpy() for c in analysis.HISTORY_COLUMNS[1:] if c in history},
+        }
+    )
+    result = analysis.analyse(
+        frame,
+        as_of=as_of,
+        horizon=horizon,
+        thresholds=thresholds,
+        transactions=_product_transactions(transactions),
+    )
+    position = labels.get_indexer(result.index.astype(str))
+    result.index = pd.Index(pair_customer[position], name=analysis.CUSTOMER_ID)
+    result[PRODUCT] = pair_product[position]
+    return result.rename_axis(analysis.CUSTOMER_ID).sort_values(
+        [PRODUCT, analysis.CUSTOMER_ID], kind="stable"
+    )
 
 
 def output_frame(overall: pd.DataFrame, per_product: pd.DataFrame | None) -> pd.DataFrame:
@@ -78,15 +103,17 @@ def output_frame(overall: pd.DataFrame, per_product: pd.DataFrame | None) -> pd.
     return pd.concat([out, product_rows], ignore_index=True)
 
 
-def _product_transactions(transactions: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
+def _product_transactions(transactions: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The transactions that name a product, their customer ids those of the
+    customer-product histories."""
     if not has_products(transactions):
-        return {}
-    columns = [c for c in analysis.TRANSACTION_COLUMNS if c in transactions]
-    named = transactions.loc[transactions[PRODUCT] != "", [*columns, PRODUCT]]
-    return {
-        str(product): part[columns]
-        for product, part in named.groupby(PRODUCT, sort=False, observed=True)
-    }
+        return None
+    named = transactions.loc[transactions[PRODUCT] != ""]
+    columns = [c for c in analysis.TRANSACTION_COLUMNS if c in named and c != analysis.CUSTOMER_ID]
+    ids = named[analysis.CUSTOMER_ID].astype(str) + _JOIN + named[PRODUCT].astype(str)
+    return pd.DataFrame(
+        {analysis.CUSTOMER_ID: ids.to_numpy(), **{c: named[c].to_numpy() for c in columns}}
+    )
 
 
 def _empty_index() -> pd.Index:
