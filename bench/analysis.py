@@ -141,6 +141,11 @@ def accuracy_figures(n_customers: int, *, hard: bool) -> None:
         f"12) {naive.mean():,.1f} (ratio {ours.mean() / naive.mean():.3f}"
         + (", target <= 0.40)" if hard else ")")
     )
+    judged = true_type != analysis.INSUFFICIENT_DATA
+    print(
+        f"  without the insufficient_data customers (forecast at most what they brought): "
+        f"ratio {ours[judged].mean() / naive[judged].mean():.3f}"
+    )
     by_type = pd.DataFrame({"ours": ours, "naive": naive}).groupby(true_type).mean()
     with pd.option_context("display.float_format", "{:,.1f}".format):
         print(by_type.reindex(analysis.VALUE_TYPES))

@@ -107,8 +107,8 @@ Output: one row per customer, indexed by `customer_id`, these columns (units):
 - `roughness` (ratio): mean change from one period to the next / mean absolute value.
 - `forecast_method` (str): `type` (the type's rule below) or `repeat_buying`.
 - `forecast_uncertain_reason` (str): empty, `short_history` (insufficient_data: the
-  run-rate so far), `model_below_growth` or `model_above_fall` (the model disagreed with
-  the type's direction, which won).
+  forecast capped at what it brought so far), `model_below_growth` or
+  `model_above_fall` (the model disagreed with the type's direction, which won).
 - `model_future_value` (currency): the model's future value where the type's direction
   overrode it; NaN elsewhere.
 - `forecast_path` (list of float, currency per period): the forecast per future period;
@@ -162,7 +162,8 @@ fails) the type's forecast stays.
 Last, the forecast follows the type's direction, per period against the current value
 per period (over min(periods, 12)): growth above it (else at least the current rate
 rising by [trend_min_slope] per period), bell and shrinking at most it (else scaled down
-to it), insufficient_data at most its mean since the first business. A customer whose
+to it), insufficient_data at most its mean since the first business and in all at most
+[short_history_max_future] times its value so far. A customer whose
 forecast was overridden so is marked `forecast_uncertain` with its reason and
 `model_future_value`; insufficient_data customers are always marked (`short_history`).
 
@@ -338,6 +339,10 @@ class Thresholds:
     # they get the repeat-buying forecast as well (insufficient_data keeps its mean).
     type_forecast_min_periods: int = 12
     repeat_buying_min_customers: int = 100
+    # insufficient_data: the forecast over the whole horizon is at most this multiple of
+    # the value brought so far (1 = no more than it has shown; its mean per period
+    # otherwise).
+    short_history_max_future: float = 1.0
     # The monthly models' parameters are fitted on at most this many of them (evenly
     # spaced), which is plenty for four or three population parameters.
     repeat_buying_max_fit_customers: int = 2000
@@ -762,9 +767,11 @@ def analyse(
 
     # The forecast follows the type's direction: a growth customer's future value per
     # period lies above its current one, a bell or shrinking customer's does not, and a
-    # customer with too little data is forecast at most at its run-rate (its mean per
-    # period since the first business). Where the model disagrees, the type wins and the
-    # customer is marked uncertain with the model's own figure.
+    # customer with too little data is forecast at its mean per period since the first
+    # business, but over the whole horizon at most [short_history_max_future] times what
+    # it brought so far (a 4-month customer is not forecast at three times its value).
+    # Where the model disagrees, the type wins and the customer is marked uncertain with
+    # the model's own figure.
     model_future = path.sum(axis=1)
     future_rate = model_future / horizon
     reason = np.full(n_customers, "", dtype=object)
@@ -783,7 +790,9 @@ def analyse(
         path[too_high] *= np.nan_to_num(scale, nan=0.0, posinf=0.0)[:, None]
         reason[too_high] = "model_above_fall"
     short = is_kind[INSUFFICIENT_DATA]
-    path[short] = np.minimum(path[short], np.maximum(mean_value[short], 0.0)[:, None])
+    so_far = np.maximum(current_value[short], 0.0) * th.short_history_max_future / horizon
+    cap = np.minimum(np.maximum(mean_value[short], 0.0), so_far)
+    path[short] = np.minimum(path[short], cap[:, None])
     reason[short & (periods > 0)] = "short_history"
     forecast_uncertain = reason != ""
     corrected = too_low | too_high

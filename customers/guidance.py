@@ -136,7 +136,7 @@ BASIS_LABELS = {
 }
 
 UNCERTAIN_REASONS = {
-    "short_history": gettext_lazy("too short a history: the run-rate so far"),
+    "short_history": gettext_lazy("too short a history: at most what it brought so far"),
     "model_below_growth": gettext_lazy(
         "the repeat-buying model expected less than a growth customer brings now"
     ),
@@ -359,8 +359,8 @@ def forecast_note(assessment: Assessment) -> str:
     code = f.get("forecast_uncertain_reason") or ""
     if code == "short_history":
         return _(
-            "Forecast uncertain: only %(n)s periods of history, so the future value is the "
-            "run-rate so far."
+            "Forecast uncertain: only %(n)s periods of history, so the future value is at "
+            "most what the customer brought so far."
         ) % {"n": _fmt(f.get("periods"), "int")}
     model = f.get("model_future_value")
     if code in ("model_below_growth", "model_above_fall") and model is not None:

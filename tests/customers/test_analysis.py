@@ -97,9 +97,9 @@ def test_forecast_direction_follows_the_type(typed):
     assert future["shrinking"] < 0.8 * current["shrinking"]
     assert future["december"] == pytest.approx(current["december"])  # the cycle repeats
     assert future["steady"] == pytest.approx(current["steady"], rel=0.05)
-    # insufficient_data: its run-rate (the mean margin since the first business, 30 % of
-    # its revenue here) for 12 periods, never more.
-    assert future["new"] == pytest.approx(12 * 0.3 * np.mean(TYPE_EXAMPLES["new"]))
+    # insufficient_data: not three times what it brought in its 4 months, at most that.
+    assert future["new"] == pytest.approx(current["new"])
+    assert current["new"] == pytest.approx(0.3 * sum(TYPE_EXAMPLES["new"]))
     assert (future >= 0).all()
 
 
@@ -506,6 +506,7 @@ def test_forecasts_follow_the_types_direction_on_a_mixed_portfolio():
     assert (future[falling] <= rate[falling] + 1e-6).all()
     new = kind == "insufficient_data"
     assert (result.loc[new, "future_value"] <= 12 * result.loc[new, "mean_value"] + 1e-6).all()
+    assert (result.loc[new, "future_value"] <= result.loc[new, "current_value"] + 1e-6).all()
     assert result.loc[new, "forecast_uncertain"].all()
     assert (result.loc[new, "forecast_uncertain_reason"] == "short_history").all()
 

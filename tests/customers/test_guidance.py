@@ -107,7 +107,7 @@ def test_a_project_customer_is_explained_by_its_swings():
 def test_a_short_history_says_its_forecast_is_uncertain():
     a = assessments(history({"new": [500.0, 520.0, 480.0, 510.0]}))["new"]
     assert a.value_type == "insufficient_data"
-    assert "run-rate" in guidance.forecast_note(a)
+    assert "at most what the customer brought so far" in guidance.forecast_note(a)
 
 
 def test_the_sentences_are_german_for_german_users():
