@@ -5,8 +5,8 @@ from .models import AnalysisRun, Assessment, Customer, ImportBatch
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["number", "name", "actor"]
-    search_fields = ["number", "name"]
+    list_display = ["number", "name", "segment", "actor"]
+    search_fields = ["number", "name", "segment"]
     list_select_related = ["actor"]
     autocomplete_fields = ["actor"]
 
@@ -25,8 +25,8 @@ class AnalysisRunAdmin(admin.ModelAdmin):
 
 @admin.register(Assessment)
 class AssessmentAdmin(admin.ModelAdmin):
-    list_display = ["customer", "run", "value_type", "current_value", "future_value"]
+    list_display = ["customer", "product", "run", "value_type", "current_value", "future_value"]
     list_filter = ["value_type", "hidden_pearl", "cost_review"]
-    search_fields = ["customer__number", "customer__name"]
+    search_fields = ["customer__number", "customer__name", "product"]
     list_select_related = ["customer", "run"]
     raw_id_fields = ["customer", "run"]
