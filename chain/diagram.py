@@ -102,7 +102,7 @@ class Box:
     @property
     def height(self) -> float:
         return box_height(len(self.lines)) + (
-            VALUE_LINE * len(self.values) + 4 if self.values else 0
+            VALUE_LINE * len(self.values) + 8 if self.values else 0
         )
 
     @property
@@ -293,12 +293,8 @@ def _box(box: Box, scheme: str, interactive: bool, editable: bool) -> str:
 def _stripe(box: Box, types: list[tuple[str, int]]) -> str:
     """A stripe on the left edge: the linked customers' value types, each part as long as
     its share of their value (as the customer app weighed it), the largest on top."""
-    value = getattr(box.link, "customer_value", None)
-    if value is not None and value.types:
-        weights = [(t.code, t.share) for t in value.types]
-    elif types:
-        weights = [(types[0][0], 1.0)]
-    else:
+    weights = _stripe_types(box.link, types)
+    if not weights:
         return ""
     top, length = box.y + 6, box.height - 12
     parts = []
@@ -314,12 +310,21 @@ def _stripe(box: Box, types: list[tuple[str, int]]) -> str:
     return "".join(parts)
 
 
+def _stripe_types(link: ChainLink, types: list[tuple[str, int]]) -> list[tuple[str, float]]:
+    """(value type, share) of the stripe's parts; without value, the most common type."""
+    value = getattr(link, "customer_value", None)
+    if value is not None and value.types:
+        return [(t.code, t.share) for t in value.types if t.share > 0]
+    return [(types[0][0], 1.0)] if types else []
+
+
 def _values(box: Box, interactive: bool, opacity: str) -> str:
     """The linked customers' value under the name: a link to them on the customers tab
     (outside the box's own link, which opens the actor's card)."""
     if not box.values:
         return ""
-    first = box.y + box.height - 20 - VALUE_LINE * len(box.values)
+    # The last line sits clear above the row of dots, count and icon.
+    first = box.y + box.height - 24 - VALUE_LINE * len(box.values)
     text = "".join(
         f'<text x="{box.x + 10}" y="{first + VALUE_LINE * (i + 1):.1f}" class="d-small d-value">'
         f"{escape(line)}</text>"
@@ -602,11 +607,12 @@ def render_svg(
         if inf.source_id in boxes and inf.target_id in boxes
     ]
     box_svg = [_box(box, scheme, interactive, editable) for box in boxes.values()]
+    # Every type a stripe shows: a stripe is split by the types' shares of the value.
     types_shown = sorted(
         {
-            types[0][0]
+            code
             for link in board.links.values()
-            if (types := getattr(link, "value_types", []))
+            for code, _n in _stripe_types(link, getattr(link, "value_types", []))
         }
     )
     decoration = getattr(board, "decoration", None)

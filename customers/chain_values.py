@@ -29,8 +29,10 @@ MIXED = "mixed"
 
 
 def compact(value: float) -> str:
-    """A short amount for a diagram box: 950, 12.3k, 4.5M (grouped in the reader's language)."""
+    """A short amount for a diagram box: 950, 1.2k, 12k, 4.5M, 2,099M (in the reader's language)."""
     size = abs(value)
+    if size >= 9_995_000:
+        return number(value / 1_000_000, 0) + "M"
     if size >= 999_500:
         return number(value / 1_000_000, 1) + "M"
     if size >= 9_995:

@@ -22,7 +22,7 @@ from .templatetags.money import currency_affixes, money, plotly_separators
 
 # The focus list that serves each chain goal (guidance.focus_lists, in its order).
 GOAL_LIST = {Chain.Goal.GROWTH: 0, Chain.Goal.PROFITABILITY: 1, Chain.Goal.INNOVATION: 2}
-SHOWN = 100  # rows of the table; the chart and the sums cover every customer
+SHOWN = 50  # rows of the table; the chart and the sums cover every customer
 
 
 class HtmxHttpRequest(HttpRequest):

@@ -271,6 +271,9 @@ def test_the_stripe_is_weighted_by_value(chain):
         if rect.get("class") == "value-type"
     }
     assert parts == {"growth": 0.9, "shrinking": 0.1}
+    # The legend names every type a stripe shows, not only each box's largest.
+    assert "growth customer" in svg
+    assert "shrinking customer" in svg
 
 
 @pytest.mark.django_db
