@@ -93,7 +93,9 @@ def test_the_tabs_work_by_keyboard(live_server, chain_page, demo_chain):
     diagram_tab = page.locator("#tab-diagram")
     expect(diagram_tab).to_have_attribute("aria-selected", "true")
     # Only the open tab is in the tab order; arrow keys move between tabs.
-    expect(page.locator("[role=tab][tabindex='-1']")).to_have_count(4)
+    tabs = page.locator("[role=tab]").count()
+    assert tabs >= 5
+    expect(page.locator("[role=tab][tabindex='-1']")).to_have_count(tabs - 1)
     diagram_tab.focus()
     page.keyboard.press("ArrowRight")
     board_tab = page.locator("#tab-board")
