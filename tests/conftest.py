@@ -49,6 +49,13 @@ def client_owner(client, owner):
 
 
 @pytest.fixture
+def client_manager(client, manager):
+    """A manager sees every customer; sales users only their teams' (test_visibility.py)."""
+    client.force_login(manager)
+    return client
+
+
+@pytest.fixture
 def htmx_headers():
     return {"HX-Request": "true"}
 

@@ -162,9 +162,9 @@ def _get(client, url, language, how):
     ],
 )
 def test_the_customer_list_shows_money_in_the_language(
-    client_owner, analysed, how, language, current, future
+    client_manager, analysed, how, language, current, future
 ):
-    response = _get(client_owner, "/customers/?sort=current", language, how)
+    response = _get(client_manager, "/customers/?sort=current", language, how)
     assert response.status_code == 200
     body = response.content.decode()
     assert f'<td class="num">{current}</td>' in body
@@ -179,8 +179,10 @@ def test_the_customer_list_shows_money_in_the_language(
         ("en", ["€1,234,567", "€12,346", "1.2%", "June 2026"]),
     ],
 )
-def test_the_customer_page_shows_figures_in_the_language(client_owner, analysed, language, figures):
-    response = _get(client_owner, f"/customers/{analysed.customer_id}/", language, "header")
+def test_the_customer_page_shows_figures_in_the_language(
+    client_manager, analysed, language, figures
+):
+    response = _get(client_manager, f"/customers/{analysed.customer_id}/", language, "header")
     assert response.status_code == 200
     body = response.content.decode()
     for figure in figures:
@@ -194,19 +196,19 @@ def test_the_customer_page_shows_figures_in_the_language(client_owner, analysed,
 @pytest.mark.django_db
 @pytest.mark.parametrize(("language", "separators"), [("de", ",."), ("en", ".,")])
 def test_the_portfolio_chart_uses_the_languages_separators(
-    client_owner, analysed, language, separators
+    client_manager, analysed, language, separators
 ):
-    body = _get(client_owner, "/customers/portfolio/", language, "cookie").content.decode()
+    body = _get(client_manager, "/customers/portfolio/", language, "cookie").content.decode()
     assert re.search(rf'"separators":\s*"{re.escape(separators)}"', body)
     share = rf"\d+,\d{NBSP}%" if language == "de" else r"\d+\.\d%"
     assert re.search(rf'<td class="num">{share}</td>', body)
 
 
 @pytest.mark.django_db
-def test_the_focus_list_writes_money_in_the_language(client_owner, analysed):
-    body = _get(client_owner, "/customers/focus/", "de", "header").content.decode()
+def test_the_focus_list_writes_money_in_the_language(client_manager, analysed):
+    body = _get(client_manager, "/customers/focus/", "de", "header").content.decode()
     assert re.search(rf"\d{NBSP}€", body)
-    body = _get(client_owner, "/customers/focus/", "en", "header").content.decode()
+    body = _get(client_manager, "/customers/focus/", "en", "header").content.decode()
     assert re.search(r"€\d", body)
 
 
@@ -265,8 +267,8 @@ def test_charts_take_separators_and_the_currency():
 
 
 @pytest.mark.django_db
-def test_the_xlsx_export_keeps_numbers_numeric_with_a_number_format(client_owner, analysed):
-    content = _get(client_owner, "/customers/export.xlsx", "de", "header").content
+def test_the_xlsx_export_keeps_numbers_numeric_with_a_number_format(client_manager, analysed):
+    content = _get(client_manager, "/customers/export.xlsx", "de", "header").content
     sheet = openpyxl.load_workbook(io.BytesIO(content)).active
     header = [cell.value for cell in sheet[1]]
     row = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == analysed.customer.number)
@@ -277,8 +279,8 @@ def test_the_xlsx_export_keeps_numbers_numeric_with_a_number_format(client_owner
 
 
 @pytest.mark.django_db
-def test_the_csv_export_stays_machine_readable_in_german(client_owner, analysed):
-    body = _get(client_owner, "/customers/export.csv", "de", "header").content.decode()
+def test_the_csv_export_stays_machine_readable_in_german(client_manager, analysed):
+    body = _get(client_manager, "/customers/export.csv", "de", "header").content.decode()
     # Headings and value types in German, the numbers as a program reads them.
     frame = pd.read_csv(io.StringIO(body), dtype={"Kundennummer": str})
     row = frame.set_index("Kundennummer").loc[analysed.customer.number]

@@ -54,9 +54,9 @@ def december(db) -> Customer:
     [("de", "Nov. 2023", "Dez. 2023", "Jan. 2023"), ("en", "Nov 2023", "Dec 2023", "Jan 2023")],
 )
 def test_periods_are_named_in_the_readers_language(
-    client_owner, december, language, november, december_, january
+    client_manager, december, language, november, december_, january
 ):
-    response = _get(client_owner, f"/customers/{december.pk}/", language)
+    response = _get(client_manager, f"/customers/{december.pk}/", language)
     body = response.content.decode()
     # The type over time.
     assert f'<span class="muted">{november}</span>' in body
@@ -172,14 +172,14 @@ def test_without_a_positive_value_the_portfolio_is_linear():
     ],
 )
 def test_the_portfolio_page_says_where_the_customers_of_zero_or_less_went(
-    client_owner, december, language, note
+    client_manager, december, language, note
 ):
     run = Assessment.objects.latest("run__created_at", "run__pk").run
     first, second = Assessment.objects.filter(run=run).order_by("customer__number")[:2]
     Assessment.objects.filter(pk=first.pk).update(current_value=-500)
     Assessment.objects.filter(pk=second.pk).update(future_value=0)
     at_edge = run.assessments.filter(Q(current_value__lte=0) | Q(future_value__lte=0)).count()
-    response = _get(client_owner, "/customers/portfolio/", language)
+    response = _get(client_manager, "/customers/portfolio/", language)
     assert response.context["at_edge"] == at_edge >= 2
     assert note.format(n=at_edge) in response.content.decode()
     assert response.context["chart"]["figure"]["layout"]["xaxis"]["type"] == "log"

@@ -38,10 +38,3 @@ def analysed(db):
     history = history.assign(customer_name="Firma " + history["customer_id"].astype(str))
     value_records_load(history=history)
     return analysis_run_create()
-
-
-@pytest.fixture
-def client_manager(client, manager):
-    """A manager sees every customer; sales users only their teams' (test_visibility.py)."""
-    client.force_login(manager)
-    return client
