@@ -137,7 +137,9 @@ def chain_scope_filter(chains: QuerySet[Chain]) -> Q:
     if _has_field(ValueRecord, "product"):
         products = _upper_names(chains, [Chain.ScopeKind.PRODUCT, Chain.ScopeKind.SERVICE])
         records = ValueRecord.objects.annotate(u=Upper("product")).filter(u__in=products)
-        scope |= Q(pk__in=records.values("customer_id"))
+        # Each customer once: a short list PostgreSQL keeps in a hash, where the records'
+        # customer ids (one per month and product) would be searched again for every row.
+        scope |= Q(pk__in=records.values("customer_id").distinct())
     if _has_field(Customer, "segment"):
         segments = _upper_names(chains, [Chain.ScopeKind.CUSTOMER_TYPE])
         in_segment = Customer.objects.annotate(u=Upper("segment")).filter(u__in=segments)
