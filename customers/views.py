@@ -38,6 +38,7 @@ from .selectors import (
     assessment_list_for_user,
     customer_get_for_user,
     customer_records,
+    customers_all_visible,
     latest_run,
     product_assessment_list,
 )
@@ -85,6 +86,8 @@ def customer_list(request: HtmxHttpRequest) -> HttpResponse:
     query.pop("page", None)
     context = {
         "run": run,
+        # The analysis's count is every team's customers: only for those who see them all.
+        "run_customers": run.customers if run and customers_all_visible(request.user) else None,
         "page": page,
         "types": ValueType.choices,
         "value_type": value_type,

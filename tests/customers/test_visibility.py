@@ -136,3 +136,16 @@ def test_the_list_keeps_its_query_count_as_the_teams_customers_grow(
     with django_assert_num_queries(len(before.captured_queries)):
         body = client.get("/customers/").content.decode()
     assert "K-MORE-9" in body
+
+
+@pytest.mark.django_db
+def test_the_list_does_not_tell_a_sales_user_how_many_customers_all_teams_have(
+    client, owner, manager, portfolio
+):
+    AnalysisRun.objects.update(customers=len(portfolio))
+    client.force_login(owner)
+    body = client.get("/customers/", headers={"Accept-Language": "en"}).content.decode()
+    assert "Analysis as of May 2026" in body and f"{len(portfolio)} customers" not in body
+    client.force_login(manager)
+    body = client.get("/customers/", headers={"Accept-Language": "en"}).content.decode()
+    assert f"Analysis as of May 2026, {len(portfolio)} customers" in body

@@ -8,7 +8,7 @@ from django.db.models import Q
 from customers.models import Assessment
 from customers.services import analysis_run_create, value_records_load
 from customers.synthetic import generate
-from tests.factories import make_team, make_user
+from tests.factories import make_user
 
 from .conftest import CHROMIUM, log_in
 
