@@ -102,6 +102,28 @@ def customer_list(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+def portfolio_chart(frame: pd.DataFrame):
+    """The portfolio chart in the reader's language (also on a chain's customers tab)."""
+    return charts.portfolio(
+        frame,
+        labels={code: str(capfirst(label)) for code, label in ValueType.choices},
+        bases={
+            value_basis.MARGIN: _("Valued by contribution margin"),
+            value_basis.REVENUE: _("Valued by revenue (no margin data)"),
+        },
+        axis={
+            "current": _("Current value (last 12 periods)"),
+            "future": _("Future value"),
+            "linear": _("Linear scale"),
+            "log": _("Logarithmic scale"),
+            "edge": _("Zero or less: at the edge"),
+        },
+        separators=plotly_separators(),
+        currency=currency_affixes(),
+        money=lambda value: money(value, 0),
+    )
+
+
 @require_GET
 @permission_required("customers.view_customer", raise_exception=True)
 def portfolio(request: HtmxHttpRequest) -> HttpResponse:
@@ -127,25 +149,7 @@ def portfolio(request: HtmxHttpRequest) -> HttpResponse:
             frame["customer__name"] != "", frame["customer__number"]
         )
         frame["url"] = frame["customer_id"].map(lambda pk: pk_url("customers:detail", pk))
-        labels = {code: str(capfirst(label)) for code, label in ValueType.choices}
-        figure = charts.portfolio(
-            frame,
-            labels=labels,
-            bases={
-                value_basis.MARGIN: _("Valued by contribution margin"),
-                value_basis.REVENUE: _("Valued by revenue (no margin data)"),
-            },
-            axis={
-                "current": _("Current value (last 12 periods)"),
-                "future": _("Future value"),
-                "linear": _("Linear scale"),
-                "log": _("Logarithmic scale"),
-                "edge": _("Zero or less: at the edge"),
-            },
-            separators=plotly_separators(),
-            currency=currency_affixes(),
-            money=lambda value: money(value, 0),
-        )
+        figure = portfolio_chart(frame)
         # A logarithmic axis cannot place them: the page says where they went.
         context["at_edge"] = int(charts.not_positive(frame).sum())
         # Clicking a point opens its customer: the URL is the point's customdata.

@@ -6,7 +6,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.text import capfirst
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django_htmx.middleware import HtmxDetails
 
@@ -14,11 +13,11 @@ from chain.models import Chain
 from chain.selectors import chain_get_for_user
 from chain.templatetags.chain_urls import pk_url
 
-from . import charts, guidance, value_basis
+from . import guidance, value_basis
 from .chain_values import chain_assessments
 from .models import ValueType
 from .selectors import latest_run
-from .templatetags.money import currency_affixes, money, plotly_separators
+from .views import portfolio_chart
 
 # The focus list that serves each chain goal (guidance.focus_lists, in its order).
 GOAL_LIST = {Chain.Goal.GROWTH: 0, Chain.Goal.PROFITABILITY: 1, Chain.Goal.INNOVATION: 2}
@@ -65,7 +64,7 @@ def chain_customers(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         frame = _frame(assessments)
         context["totals"] = value_basis.totals(frame)
         context["chart"] = guidance.chart_data(
-            _chart(frame), f"chain-portfolio-{chain.pk}", link_points=True
+            portfolio_chart(frame), f"chain-portfolio-{chain.pk}", link_points=True
         )
         goal, entries = guidance.focus_lists(assessments)["goals"][GOAL_LIST[chain.goal]]
         context["focus_title"], context["focus"] = goal, entries[:10]
@@ -98,25 +97,3 @@ def _frame(assessments: list) -> pd.DataFrame:
         }
     )
     return frame
-
-
-def _chart(frame: pd.DataFrame):
-    """The portfolio chart of the customers page, for the chain's customers."""
-    return charts.portfolio(
-        frame,
-        labels={code: str(capfirst(label)) for code, label in ValueType.choices},
-        bases={
-            value_basis.MARGIN: _("Valued by contribution margin"),
-            value_basis.REVENUE: _("Valued by revenue (no margin data)"),
-        },
-        axis={
-            "current": _("Current value (last 12 periods)"),
-            "future": _("Future value"),
-            "linear": _("Linear scale"),
-            "log": _("Logarithmic scale"),
-            "edge": _("Zero or less: at the edge"),
-        },
-        separators=plotly_separators(),
-        currency=currency_affixes(),
-        money=lambda value: money(value, 0),
-    )
