@@ -75,3 +75,23 @@ def chain_decoration(chain: Chain) -> ChainDecoration | None:
         if decoration is not None:
             return decoration
     return None
+
+
+# Per actor or per chain, the value types of the linked customers in the latest analysis,
+# with counts, most frequent first: {pk: [("growth", 3), ...]}. The customers app
+# registers the query (customers.selectors.value_type_counts); without it, none.
+TypeCounts = dict[int, list[tuple[str, int]]]
+TypeCounter = Callable[[str, list[int]], TypeCounts]
+_counters: list[TypeCounter] = []
+
+
+def type_counter_register(counter: TypeCounter) -> None:
+    if counter not in _counters:
+        _counters.append(counter)
+
+
+def value_type_counts(by: str, pks: list[int]) -> TypeCounts:
+    """`by` is "actor" or "chain"; one query whatever the number of `pks`."""
+    if not _counters or not pks:
+        return {}
+    return _counters[0](by, pks)

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from customers.models import ValueType
-from customers.palette import TYPE_COLOURS
+from lib.palette import TYPE_COLOURS
 from lib.text import strip_control
+from lib.value_types import ValueType
 
 from .models import ChainLink, Coverage, Influence
 from .selectors import ChainBoard

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from customers.value_types import CHAIN_VALUE_TYPES
+from lib.value_types import CHAIN_VALUE_TYPES
 
 from .history import HistoryBatch
 

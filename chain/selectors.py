@@ -27,11 +27,11 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from customers.palette import TYPE_COLOURS
-from customers.value_types import ValueType
+from lib.palette import TYPE_COLOURS
+from lib.value_types import ValueType
 
 from .activity import Entry, activity_list
-from .decorations import ChainDecoration, chain_decoration
+from .decorations import ChainDecoration, chain_decoration, value_type_counts
 from .models import (
     CHAIN_QUESTIONS,
     Actor,
@@ -291,7 +291,7 @@ class ChainBoard:
                 types = link.customer_value.types if link.customer_value else []
                 link.value_types = [(t.code, t.customers) for t in types]
         else:
-            types = _value_types([link.actor_id for link in links])
+            types = value_type_counts("actor", [link.actor_id for link in links])
             for link in links:
                 # The linked customers' value type, the most common one first.
                 link.value_types = types.get(link.actor_id, [])
@@ -380,26 +380,6 @@ def links_with_factors(links: QuerySet[ChainLink]) -> QuerySet[ChainLink]:
 
 def chain_board(chain: Chain) -> ChainBoard:
     return ChainBoard(chain)
-
-
-def _value_types(actor_ids: list[int]) -> dict[int, list[tuple[str, int]]]:
-    """Per actor, the value types of its customers in the latest analysis, with counts."""
-    from customers.models import AnalysisRun, Assessment  # customers builds on chain
-
-    latest = AnalysisRun.objects.order_by("-created_at", "-pk").values("pk")[:1]
-    rows = (
-        # product="": the customer's type over all its products.
-        Assessment.objects.filter(
-            run=Subquery(latest), product="", customer__actor_id__in=actor_ids
-        )
-        .values_list("customer__actor_id", "value_type")
-        .annotate(n=Count("pk"))
-        .order_by("customer__actor_id", "-n", "value_type")
-    )
-    types: dict[int, list[tuple[str, int]]] = {}
-    for actor_id, value_type, n in rows:
-        types.setdefault(actor_id, []).append((value_type, n))
-    return types
 
 
 @dataclass
@@ -663,7 +643,7 @@ def chain_dashboard(
     )
     page_obj = Paginator(shown, DASHBOARD_PAGE_SIZE).get_page(page)
     on_page = list(page_obj.object_list)
-    types = _chain_value_types([chain.pk for chain in on_page])
+    types = value_type_counts("chain", [chain.pk for chain in on_page])
     for chain in on_page:
         chain.value_types = _shares(types.get(chain.pk, []))
     return Dashboard(
@@ -761,27 +741,3 @@ def _shares(types: list[tuple[str, int]]) -> list[TypeShare]:
         shares.append(TypeShare(code, labels[code], n, start, percent, TYPE_COLOURS[code]))
         start += percent
     return shares
-
-
-def _chain_value_types(chain_ids: list[int]) -> dict[int, list[tuple[str, int]]]:
-    """Per chain, the value types of the customers linked to its actors (latest analysis).
-
-    The many-chain counterpart of `_value_types`: one query whatever the number of chains.
-    An actor is in a chain at most once, so each customer counts once per chain.
-    """
-    from customers.models import AnalysisRun, Assessment  # customers builds on chain
-
-    if not chain_ids:
-        return {}
-    latest = AnalysisRun.objects.order_by("-created_at", "-pk").values("pk")[:1]
-    chain = "customer__actor__links__chain"
-    rows = (
-        Assessment.objects.filter(run=Subquery(latest), product="", **{f"{chain}__in": chain_ids})
-        .values_list(chain, "value_type")
-        .annotate(n=Count("pk"))
-        .order_by(chain, "-n", "value_type")
-    )
-    types: dict[int, list[tuple[str, int]]] = {}
-    for chain_id, value_type, n in rows:
-        types.setdefault(chain_id, []).append((value_type, n))
-    return types

@@ -22,9 +22,9 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, retarget, trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
-from customers.models import ValueType
 from lib.search import search_term
 from lib.text import strip_control
+from lib.value_types import ValueType
 
 from . import services, snapshots
 from .activity import RESTORABLE, activity_list

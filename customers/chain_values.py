@@ -16,9 +16,9 @@ from django.utils.translation import gettext as _
 
 from chain.decorations import ActorValue, ChainDecoration, ChainValues, TypeWeight
 from chain.models import Chain, ChainLink
+from lib.palette import TYPE_COLOURS
 
 from .models import AnalysisRun, Assessment, ValueType
-from .palette import TYPE_COLOURS
 from .selectors import _has_field, chain_customer_list, value_basis
 from .templatetags.money import number
 from .value_basis import MARGIN, REVENUE

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .palette import TYPE_COLOURS
+from lib.palette import TYPE_COLOURS
 
 _LAYOUT = {
     "margin": {"l": 60, "r": 20, "t": 30, "b": 50},

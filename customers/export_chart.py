@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from .palette import TYPE_COLOURS
+from lib.palette import TYPE_COLOURS
 
 # frame columns: value_type (code), current_value and future_value (currency units),
 # value_basis ("margin" or "revenue"; optional, without it all count as margin).

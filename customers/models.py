@@ -8,9 +8,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from chain.models import Actor
+from lib.value_types import ValueType
 
 from .reading import PRODUCT_MAX_LENGTH, RowError, Text, message_text
-from .value_types import ValueType
 
 
 class Customer(models.Model):

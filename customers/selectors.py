@@ -2,7 +2,18 @@
 
 import pandas as pd
 from django.db import models
-from django.db.models import Case, CharField, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce, Upper
 from django.shortcuts import get_object_or_404
@@ -242,3 +253,26 @@ def customers_for_scope(
     for more in scope[1:]:
         match |= more
     return Customer.objects.filter(match).select_related("actor")
+
+
+# Through which path a customer reaches an actor or a chain (an actor is in a chain at
+# most once, so each customer counts once per chain).
+_TYPE_COUNT_PATHS = {"actor": "customer__actor", "chain": "customer__actor__links__chain"}
+
+
+def value_type_counts(by: str, pks: list[int]) -> dict[int, list[tuple[str, int]]]:
+    """Per actor or per chain (`by`), the value types of its customers in the latest
+    analysis with counts, most frequent first; for the chain pages (chain.decorations)."""
+    path = _TYPE_COUNT_PATHS[by]
+    latest = AnalysisRun.objects.order_by("-created_at", "-pk").values("pk")[:1]
+    rows = (
+        # product="": the customer's type over all its products.
+        Assessment.objects.filter(run=Subquery(latest), product="", **{f"{path}__in": pks})
+        .values_list(path, "value_type")
+        .annotate(n=Count("pk"))
+        .order_by(path, "-n", "value_type")
+    )
+    counts: dict[int, list[tuple[str, int]]] = {}
+    for pk, value_type, n in rows:
+        counts.setdefault(pk, []).append((value_type, n))
+    return counts

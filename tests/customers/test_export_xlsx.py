@@ -16,8 +16,8 @@ from PIL import Image as PillowImage
 from customers.export_chart import log_threshold, portfolio_png
 from customers.models import AnalysisRun, Assessment, Customer
 from customers.selectors import assessment_list
-from customers.value_types import ValueType
 from customers.views import XLSX_OPTIONS, _assessments_sheet
+from lib.value_types import ValueType
 
 URL = "/customers/export.xlsx"
 CSV_URL = "/customers/export.csv"

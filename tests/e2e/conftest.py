@@ -99,7 +99,7 @@ def log_in(page, base: str, username: str = "demo", password: str | None = None)
     """Log in through the form, as a person does (django-axes needs the real login)."""
     from playwright.sync_api import expect
 
-    from chain.management.commands.demo_data import DEMO_PASSWORD
+    from customers.management.commands.demo_data import DEMO_PASSWORD
 
     page.goto(f"{base}/accounts/login/")
     page.locator("#id_username").fill(username)

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from chain.management.commands.demo_data import SCOPE
+from customers.management.commands.demo_data import SCOPE
 from chain.models import Chain, WorksheetAnswer
 
 from .conftest import CHROMIUM, log_in

@@ -11,7 +11,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from chain.management.commands.demo_data import OTHER_TEAM, SCOPE
+from customers.management.commands.demo_data import OTHER_TEAM, SCOPE
 from chain.models import Actor, Chain, ChainLink, Team
 from tests.factories import make_chain, make_link
 

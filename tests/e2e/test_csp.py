@@ -11,7 +11,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from chain.management.commands.demo_data import ADMIN_PASSWORD, DEMO_PASSWORD, SCOPE
+from customers.management.commands.demo_data import ADMIN_PASSWORD, DEMO_PASSWORD, SCOPE
 from chain.models import Actor, Chain, ChainLink
 
 from .conftest import CHROMIUM, log_in

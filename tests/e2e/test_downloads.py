@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 from pypdf import PdfReader
 
-from chain.management.commands.demo_data import SCOPE
+from customers.management.commands.demo_data import SCOPE
 from chain.models import Chain, Contact
 from customers.models import Assessment
 from customers.selectors import latest_run

@@ -17,7 +17,7 @@ import openpyxl
 import pytest
 from django.core.management import call_command
 
-from chain.management.commands.demo_data import SCOPE
+from customers.management.commands.demo_data import SCOPE
 from chain.models import Actor, ActorKind, Chain, ChainLink, Contact
 
 from .conftest import CHROMIUM, log_in, open_page

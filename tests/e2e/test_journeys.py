@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from django.core.management import call_command
 
-from chain.management.commands.demo_data import SCOPE
+from customers.management.commands.demo_data import SCOPE
 from chain.models import Chain, ChainLink, ReviewComment, Team, WorksheetAnswer
 from customers.models import Assessment, Customer
 from customers.synthetic import generate

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from chain.management.commands.demo_data import SCOPE
+from customers.management.commands.demo_data import SCOPE
 from chain.models import Chain, ChainLink, Stage
 
 from .conftest import CHROMIUM, log_in

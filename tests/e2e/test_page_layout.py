@@ -7,7 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from chain.management.commands.demo_data import SCOPE
+from customers.management.commands.demo_data import SCOPE
 from chain.models import Chain, ChainLink, Contact
 
 from .conftest import CHROMIUM, log_in

@@ -1,4 +1,5 @@
-"""The customer value types (docs/method.md), shared by chains and the customer analysis."""
+"""The customer value types (docs/method.md): the vocabulary the chain and the customer
+analysis share (a chain can be about customers of one type; the diagram shows them)."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
