@@ -139,7 +139,7 @@ def browser_figures() -> None:
     from django.db import connections
     from django.test.testcases import LiveServerThread
 
-    from chain.management.commands.demo_data import DEMO_PASSWORD, SCOPE
+    from customers.management.commands.demo_data import DEMO_PASSWORD, SCOPE
     from chain.models import Chain, Contact
 
     chromium = Path("/usr/bin/chromium")
