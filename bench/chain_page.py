@@ -139,8 +139,8 @@ def browser_figures() -> None:
     from django.db import connections
     from django.test.testcases import LiveServerThread
 
-    from customers.management.commands.demo_data import DEMO_PASSWORD, SCOPE
     from chain.models import Chain, Contact
+    from customers.management.commands.demo_data import DEMO_PASSWORD, SCOPE
 
     chromium = Path("/usr/bin/chromium")
     if not chromium.exists():

@@ -10,8 +10,8 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from customers.management.commands.demo_data import SCOPE
 from chain.models import Chain, WorksheetAnswer
+from customers.management.commands.demo_data import SCOPE
 
 from .conftest import CHROMIUM, log_in
 

@@ -11,8 +11,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from customers.management.commands.demo_data import OTHER_TEAM, SCOPE
 from chain.models import Actor, Chain, ChainLink, Team
+from customers.management.commands.demo_data import OTHER_TEAM, SCOPE
 from tests.factories import make_chain, make_link
 
 from .conftest import CHROMIUM, close_settled, log_in, new_context

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from customers.management.commands.demo_data import SCOPE
 from chain.models import Chain
+from customers.management.commands.demo_data import SCOPE
 from customers.models import ValueRecord
 from customers.selectors import _has_field
 

@@ -11,8 +11,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from customers.management.commands.demo_data import ADMIN_PASSWORD, DEMO_PASSWORD, SCOPE
 from chain.models import Actor, Chain, ChainLink
+from customers.management.commands.demo_data import ADMIN_PASSWORD, DEMO_PASSWORD, SCOPE
 
 from .conftest import CHROMIUM, log_in
 

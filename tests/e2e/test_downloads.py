@@ -11,8 +11,8 @@ import pytest
 from django.core.management import call_command
 from pypdf import PdfReader
 
-from customers.management.commands.demo_data import SCOPE
 from chain.models import Chain, Contact
+from customers.management.commands.demo_data import SCOPE
 from customers.models import Assessment
 from customers.selectors import latest_run
 

@@ -17,8 +17,8 @@ import openpyxl
 import pytest
 from django.core.management import call_command
 
-from customers.management.commands.demo_data import SCOPE
 from chain.models import Actor, ActorKind, Chain, ChainLink, Contact
+from customers.management.commands.demo_data import SCOPE
 
 from .conftest import CHROMIUM, log_in, open_page
 

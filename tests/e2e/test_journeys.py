@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from django.core.management import call_command
 
-from customers.management.commands.demo_data import SCOPE
 from chain.models import Chain, ChainLink, ReviewComment, Team, WorksheetAnswer
+from customers.management.commands.demo_data import SCOPE
 from customers.models import Assessment, Customer
 from customers.synthetic import generate
 from tests.factories import make_user

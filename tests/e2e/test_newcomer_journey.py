@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from customers.management.commands.demo_data import SCOPE
 from chain.models import Chain, ChainLink, Stage
+from customers.management.commands.demo_data import SCOPE
 
 from .conftest import CHROMIUM, log_in
 

@@ -7,8 +7,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from customers.management.commands.demo_data import SCOPE
 from chain.models import Chain, ChainLink, Contact
+from customers.management.commands.demo_data import SCOPE
 
 from .conftest import CHROMIUM, log_in
 

@@ -12,8 +12,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from customers.management.commands.demo_data import SCOPE
 from chain.models import Chain, ReviewComment
+from customers.management.commands.demo_data import SCOPE
 
 from .conftest import CHROMIUM, close_settled, log_in, new_context
 
