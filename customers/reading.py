@@ -61,7 +61,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from lib.text import strip_control
+from lib.text import CONTROL_PATTERN, strip_control
 
 Source = str | os.PathLike[str] | BinaryIO
 Kind = Literal["period", "transaction"]
@@ -1003,7 +1003,7 @@ def _clean_few(text: pd.Series) -> pd.Series:
     return pd.Series(cleaned.to_numpy()[codes], index=text.index, dtype="str")
 
 
-_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+_CONTROL = CONTROL_PATTERN
 _CONTROL_OR_BREAK = r"[\x00-\x1f\x7f-\x9f]|\s\s"
 
 

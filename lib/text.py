@@ -9,8 +9,10 @@ before the check was in place cannot break an export either.
 
 import re
 
-# C0 controls except tab, line feed and carriage return; DEL; C1 controls.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# C0 controls except tab, line feed and carriage return; DEL; C1 controls. The pattern
+# also serves vectorised cleaning (pandas' str.replace in customers/reading.py).
+CONTROL_PATTERN = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+_CONTROL = re.compile(CONTROL_PATTERN)
 # Characters that a spreadsheet program reads as the start of a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
