@@ -219,6 +219,32 @@ class Chain(Versioned):
         return self.status in (self.Status.SUBMITTED, self.Status.APPROVED)
 
 
+class StageRole(models.TextChoices):
+    """What a stage is in the chain; everything that speaks of "the customer tier" uses it.
+
+    The order is the chain's direction (upstream to downstream); influencers stand beside
+    it. `OWN` and `Stage.is_own` always agree (a database constraint checks it).
+    """
+
+    SUPPLIER = "supplier", _("supplier")
+    OWN = "own", _("our company")
+    CUSTOMER = "customer", _("customer")
+    CUSTOMERS_CUSTOMER = "customers_customer", _("customer's customer")
+    DOWNSTREAM = "downstream", _("further downstream")
+    INFLUENCER = "influencer", _("influencer or partner")
+
+
+# The roles a complete chain has (see docs/method.md, "Traffic light").
+CORE_STAGE_ROLES = (
+    StageRole.SUPPLIER,
+    StageRole.OWN,
+    StageRole.CUSTOMER,
+    StageRole.CUSTOMERS_CUSTOMER,
+)
+# The customer tiers: where known people matter most.
+CUSTOMER_STAGE_ROLES = (StageRole.CUSTOMER, StageRole.CUSTOMERS_CUSTOMER, StageRole.DOWNSTREAM)
+
+
 class Stage(Versioned):
     chain = models.ForeignKey(
         Chain, on_delete=models.CASCADE, related_name="stages", verbose_name=_("chain")
@@ -226,6 +252,9 @@ class Stage(Versioned):
     name = models.CharField(_("name"), max_length=80)
     position = models.PositiveIntegerField(_("position"), default=0)
     is_own = models.BooleanField(_("holds our company"), default=False)
+    role = models.CharField(
+        _("role in the chain"), max_length=20, choices=StageRole.choices, default=StageRole.CUSTOMER
+    )
     history = _history()
 
     class Meta:
@@ -235,6 +264,10 @@ class Stage(Versioned):
         constraints = [
             models.UniqueConstraint(
                 fields=["chain"], condition=Q(is_own=True), name="one_own_stage_per_chain"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_own=True, role="own") | (Q(is_own=False) & ~Q(role="own")),
+                name="own_stage_has_own_role",
             ),
         ]
 
@@ -634,3 +667,173 @@ class ChainSnapshot(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+class Action(Versioned):
+    """A next step: who does what by when, and what it is about.
+
+    At most one of link, contact, question, comment and customer_number says what the
+    action is about; none means the chain as a whole. `customer_number` is the customer's
+    number as imported (the chain app knows no customers; see docs/architecture.md).
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        DONE = "done", _("done")
+        DROPPED = "dropped", _("dropped")
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("written by hand")
+        WHITE_SPOT = "white_spot", _("white spot")
+        WHERE_TO_ACT = "where_to_act", _("where to act")
+        REVIEW = "review", _("review comment")
+        CUSTOMER = "customer", _("customer")
+        TYPE_CHANGE = "type_change", _("type change")
+
+    chain = models.ForeignKey(
+        Chain, on_delete=models.CASCADE, related_name="actions", verbose_name=_("chain")
+    )
+    title = models.CharField(_("title"), max_length=200)
+    notes = models.TextField(_("notes"), max_length=5000, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="actions",
+        verbose_name=_("owner"),
+    )
+    due = models.DateField(_("due"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.OPEN
+    )
+    source = models.CharField(
+        _("created from"), max_length=16, choices=Source.choices, default=Source.MANUAL
+    )
+    link = models.ForeignKey(
+        ChainLink,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="actions",
+        verbose_name=_("actor"),
+    )
+    contact = models.ForeignKey(
+        Contact,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="actions",
+        verbose_name=_("contact person"),
+    )
+    question = models.CharField(_("question"), max_length=16, choices=Question.choices, blank=True)
+    comment = models.ForeignKey(
+        ReviewComment,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="actions",
+        verbose_name=_("review comment"),
+    )
+    customer_number = models.CharField(_("customer number"), max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("closed by"),
+    )
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    history = _history()
+
+    class Meta:
+        ordering = [models.F("due").asc(nulls_last=True), "pk"]
+        verbose_name = _("action")
+        verbose_name_plural = _("actions")
+        indexes = [
+            models.Index(fields=["owner", "status", "due"], name="action_owner_status_due"),
+            models.Index(fields=["chain", "status"], name="action_chain_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="open", closed_at__isnull=True)
+                | (~Q(status="open") & Q(closed_at__isnull=False)),
+                name="action_closed_when_not_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("chain:detail", args=[self.chain_id]) + "?tab=actions"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+
+class CalendarFeed(models.Model):
+    """A user's secret calendar address for the due dates of their actions; renewable."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="calendar_feed",
+        verbose_name=_("user"),
+    )
+    token = models.CharField(_("secret"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class ChainEvent(models.Model):
+    """Something that happened to a chain outside its own tables, for its activity feed.
+
+    Today: a linked customer's value type changed in an analysis (written by the customers
+    app through this table; the chain app does not know customers). `data` holds the
+    figures the feed shows, e.g. {"customer": number, "name": …, "from": type, "to": type}.
+    """
+
+    class Kind(models.TextChoices):
+        TYPE_CHANGE = "type_change", _("value type changed")
+
+    chain = models.ForeignKey(
+        Chain, on_delete=models.CASCADE, related_name="events", verbose_name=_("chain")
+    )
+    link = models.ForeignKey(
+        ChainLink,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("actor"),
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    data = models.JSONField(_("data"), default=dict)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    seen_at = models.DateTimeField(_("seen"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("chain event")
+        verbose_name_plural = _("chain events")
+
+    def __str__(self) -> str:
+        return f"{self.chain}: {self.kind}"

@@ -24,6 +24,7 @@ from .models import (
     Influence,
     ReviewComment,
     Stage,
+    StageRole,
     Team,
     WorksheetAnswer,
 )
@@ -244,13 +245,13 @@ def comment_reply(*, comment: ReviewComment, user: AbstractBaseUser, text: str) 
     return reply
 
 
-def default_stage_names() -> list[tuple[str, bool]]:
-    """The default template: (name, holds our company)."""
+def default_stage_names() -> list[tuple[str, StageRole]]:
+    """The default template: (name, role in the chain)."""
     return [
-        (_("Supplier"), False),
-        (_("Manufacturer"), True),
-        (_("Retail"), False),
-        (_("User"), False),
+        (_("Supplier"), StageRole.SUPPLIER),
+        (_("Manufacturer"), StageRole.OWN),
+        (_("Retail"), StageRole.CUSTOMER),
+        (_("User"), StageRole.CUSTOMERS_CUSTOMER),
     ]
 
 
@@ -292,8 +293,8 @@ def chain_create(
     chain.full_clean()
     chain.save()
     Stage.objects.bulk_create(
-        Stage(chain=chain, name=name, position=i, is_own=own)
-        for i, (name, own) in enumerate(default_stage_names())
+        Stage(chain=chain, name=name, position=i, is_own=role == StageRole.OWN, role=role)
+        for i, (name, role) in enumerate(default_stage_names())
     )
     own = Actor.objects.filter(is_own_company=True).order_by("pk").first()
     own_stage = chain.stages.filter(is_own=True).first()
@@ -303,9 +304,13 @@ def chain_create(
 
 
 @transaction.atomic
-def stage_add(*, chain: Chain, name: str) -> Stage:
+def stage_add(*, chain: Chain, name: str, role: str = StageRole.CUSTOMER) -> Stage:
+    if role == StageRole.OWN:
+        raise ValidationError(_("Our company's stage exists already; mark it with “ours”."))
     last = chain.stages.aggregate(m=Max("position"))["m"]
-    stage = Stage.objects.create(chain=chain, name=name, position=0 if last is None else last + 1)
+    stage = Stage.objects.create(
+        chain=chain, name=name, role=role, position=0 if last is None else last + 1
+    )
     chain_touch(chain=chain)
     return stage
 
@@ -324,8 +329,14 @@ def stage_delete(*, stage: Stage) -> None:
 
 @transaction.atomic
 def stage_set_own(*, stage: Stage) -> None:
-    Stage.objects.filter(chain=stage.chain, is_own=True).update(is_own=False)
-    Stage.objects.filter(pk=stage.pk).update(is_own=True)
+    # The stage that held our company so far keeps a role by its place: upstream of the
+    # new one it supplies, downstream it buys.
+    old = Stage.objects.filter(chain=stage.chain, is_own=True).first()
+    if old is not None and old.pk != stage.pk:
+        old.is_own = False
+        old.role = StageRole.SUPPLIER if old.position < stage.position else StageRole.CUSTOMER
+        old.save(update_fields=["is_own", "role"])
+    Stage.objects.filter(pk=stage.pk).update(is_own=True, role=StageRole.OWN)
     chain_touch(chain=stage.chain)
 
 

@@ -22,6 +22,7 @@ from chain.models import (
     Influence,
     Question,
     Stage,
+    StageRole,
     SuccessFactor,
     Team,
 )
@@ -741,8 +742,12 @@ def _stages(chain: Chain) -> dict[str, Stage]:
     ):
         stage.name = name
         stage.save(update_fields=["name"])
-    craft = stage_add(chain=chain, name="Handwerk")
-    planner = stage_add(chain=chain, name="Planer")
+    # Retail buys from us, the craftsmen buy from retail, the end customers from them; the
+    # planners stand beside the chain.
+    craft = stage_add(chain=chain, name="Handwerk", role=StageRole.CUSTOMERS_CUSTOMER)
+    planner = stage_add(chain=chain, name="Planer", role=StageRole.INFLUENCER)
+    user.role = StageRole.DOWNSTREAM
+    user.save(update_fields=["role"])
     stage_reorder(
         chain=chain, stage_pks=[s.pk for s in (supplier, own, retail, craft, user, planner)]
     )
