@@ -4,7 +4,7 @@ from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
-from lib.db import sqlite_use_variable_limit
+from lib.db import sqlite_unicode_upper, sqlite_use_variable_limit
 
 
 class ChainConfig(AppConfig):
@@ -14,6 +14,7 @@ class ChainConfig(AppConfig):
     def ready(self) -> None:
         post_migrate.connect(_roles_ensure, sender=self)
         connection_created.connect(sqlite_use_variable_limit, dispatch_uid="sqlite_variable_limit")
+        connection_created.connect(sqlite_unicode_upper, dispatch_uid="sqlite_unicode_upper")
 
 
 def _roles_ensure(sender, **kwargs) -> None:

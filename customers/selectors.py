@@ -226,35 +226,6 @@ def product_assessment_list(customer: Customer, run: AnalysisRun | None) -> list
     )
 
 
-def customers_for_scope(
-    *, product: str | None = None, segment: str | None = None, value_type: str | None = None
-) -> QuerySet[Customer]:
-    """The customers of a chain's scope, in one query: those with value records of
-    ``product``, those whose (latest) segment is ``segment``, and those whose type over
-    all products is ``value_type`` in the latest analysis. Any one of them counts; names
-    compare case-insensitively; none given: no customers."""
-    scope = []
-    if product:
-        records = ValueRecord.objects.annotate(u=Upper("product")).filter(
-            u=Upper(models.Value(product))
-        )
-        scope.append(Q(pk__in=records.values("customer_id")))
-    if segment:
-        scope.append(Q(segment__iexact=segment))
-    if value_type:
-        latest = AnalysisRun.objects.order_by("-created_at", "-pk").values("pk")[:1]
-        typed = Assessment.objects.filter(
-            run=models.Subquery(latest), product="", value_type=value_type
-        )
-        scope.append(Q(pk__in=typed.values("customer_id")))
-    if not scope:
-        return Customer.objects.none()
-    match = scope[0]
-    for more in scope[1:]:
-        match |= more
-    return Customer.objects.filter(match).select_related("actor")
-
-
 # Through which path a customer reaches an actor or a chain (an actor is in a chain at
 # most once, so each customer counts once per chain).
 _TYPE_COUNT_PATHS = {"actor": "customer__actor", "chain": "customer__actor__links__chain"}

@@ -11,10 +11,12 @@ import pandas as pd
 import pytest
 from django.core.management import call_command
 
+from chain.models import Chain
 from customers.models import AnalysisRun, Assessment, Customer, ImportBatch, Purchase, ValueRecord
 from customers.reading import PRODUCT_MAX_LENGTH, read_history
-from customers.selectors import customer_products, customer_records, customers_for_scope
+from customers.selectors import chain_customer_list, customer_products, customer_records
 from customers.services import analysis_run_create, value_records_load
+from tests.factories import make_chain
 
 MONTHS = [dt.date(2022 + m // 12, m % 12 + 1, 1) for m in range(36)]  # 2022-01 .. 2024-12
 
@@ -330,27 +332,29 @@ def test_the_customer_page_shows_the_type_per_product(client_importer, client, m
 
 
 @pytest.mark.django_db
-def test_the_scope_selectors(client_importer, tmp_path, django_assert_num_queries):
+def test_a_chains_scope_is_its_product_or_its_segment_whatever_the_case(
+    client_importer, tmp_path, team, owner, django_assert_num_queries
+):
+    """One rule for the scope (selectors.chain_scope_filter); umlauts compare without case
+    on SQLite as on PostgreSQL ("DÜBEL" is "Dübel")."""
     _upload(client_importer, german_period_csv(tmp_path))
     k1, k2 = Customer.objects.order_by("number")
     assert customer_products(k1) == ["Dübel", "Schrauben"]
     assert customer_products(k2) == ["Schrauben"]
 
-    def numbers(**scope) -> list[str]:
+    def numbers(scope_name: str, kind: str = "product") -> list[str]:
+        chain = make_chain(team, owner, scope_name=scope_name)
+        Chain.objects.filter(pk=chain.pk).update(scope_kind=kind)
+        chain.refresh_from_db()
         with django_assert_num_queries(1):
-            return sorted(c.number for c in customers_for_scope(**scope))
+            return sorted(c.number for c in chain_customer_list(chain))
 
-    assert numbers(product="schrauben") == ["K1", "K2"]
-    assert numbers(product="Dübel") == ["K1"]
-    assert numbers(product="Muttern") == []
-    assert numbers(segment="handel") == ["K1"]
-    assert numbers(segment="Bau") == []  # K1's segment today is Handel
-    overall = {a.customer.number: a.value_type for a in _latest_types().values() if not a.product}
-    assert numbers(value_type=overall["K2"]) == sorted(
-        n for n, t in overall.items() if t == overall["K2"]
-    )
-    assert numbers(product="Dübel", segment="Industrie") == ["K1", "K2"]
-    assert list(customers_for_scope()) == []
+    assert numbers("schrauben") == ["K1", "K2"]
+    assert numbers("DÜBEL") == ["K1"]
+    assert numbers("dübel", kind="service") == ["K1"]
+    assert numbers("Muttern") == []
+    assert numbers("handel", kind="customer_type") == ["K1"]
+    assert numbers("Bau", kind="customer_type") == []  # K1's segment today is Handel
 
 
 def _cli(tmp_path: Path, name: str, header: list[str], rows: list[list[str]]) -> pd.DataFrame:
