@@ -102,7 +102,12 @@ class GammaGamma:
     gamma: float
 
 
-_NM_OPTIONS = {"maxiter": 2000, "xatol": 1e-7, "fatol": 1e-9}
+# The objectives are mean log-likelihoods per customer (so the tolerances mean the same
+# for 500 customers and for 500,000). L-BFGS-B gets close; the simplex then polishes
+# within a bounded number of evaluations, so that a flat surface (a parameter running to
+# its bound, as delta does when nobody drops out) cannot keep it going for thousands.
+_LBFGS_OPTIONS = {"ftol": 1e-13, "gtol": 1e-9, "maxiter": 1000}
+_NM_OPTIONS = {"maxfev": 600, "xatol": 1e-6, "fatol": 1e-12}
 # Parameters are fitted as logs within these bounds (e^-12 .. e^12): degenerate data (no
 # heterogeneity left) sends some to infinity, where the formulas lose their precision.
 _LOG_BOUND = 12.0
@@ -115,7 +120,9 @@ def _minimise(negative: Callable[[np.ndarray], float], x0: np.ndarray) -> np.nda
     sure a flat or ragged likelihood surface did not stop it early.
     """
     bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(x0)
-    first = optimize.minimize(negative, x0, method="L-BFGS-B", bounds=bounds)
+    first = optimize.minimize(
+        negative, x0, method="L-BFGS-B", bounds=bounds, options=_LBFGS_OPTIONS
+    )
     second = optimize.minimize(
         negative, first.x, method="Nelder-Mead", bounds=bounds, options=_NM_OPTIONS
     )
@@ -220,12 +227,13 @@ def fit_bgnbd(
     """Maximum-likelihood BG/NBD parameters for the customers' (x, t_x, T)."""
     (x, t_x, age), weight = _distinct(frequency, recency, T)
     counts, which = np.unique(x, return_inverse=True)
+    total_weight = max(float(weight.sum()), 1.0)
 
     def negative(log_params: np.ndarray) -> float:
         params = BGNBD(*np.exp(log_params))
         ll = _bgnbd_log_likelihood(params, counts, which, x, t_x, age)
-        total = float(np.dot(weight, ll))
-        return -total if np.isfinite(total) else 1e300
+        mean = float(np.dot(weight, ll)) / total_weight
+        return -mean if np.isfinite(mean) else 1e300
 
     best = _minimise(negative, np.log([start.r, start.alpha, start.a, start.b]))
     return BGNBD(*(float(v) for v in np.exp(best)))
@@ -270,17 +278,26 @@ def bgbb_log_likelihood(params: BGBB, x: np.ndarray, t_x: np.ndarray, n: np.ndar
     # Died before one of the periods t_x + 1 .. n (i counts them); one column per i.
     # Consecutive terms differ by the factor B(a, b+1) / B(a, b) = b / (a + b) in each
     # beta function, so the columns are a cumulative sum of logs (cheaper than betaln).
-    width = int(np.max(n - t_x)) if x.size else 0
-    i = np.arange(max(width, 1), dtype=float)[None, :]
+    # The terms of the sum fall from the first on: term i+1 / term i is
+    # (b1 / (alpha + x + b1)) * (d1 / (gamma + 1 + d1)) with b1 = beta + t_x - x + i and
+    # d1 = delta + t_x + i (each beta function's step B(a, b+1) / B(a, b) = b / (a + b)).
+    # So the sum is term 0 times 1 + the cumulative products of these ratios (all below
+    # 1: no overflow), one column per further term, cheaper than a betaln per term.
     died_0 = (
         special.betaln(al + x, be + t_x - x) - beta_ab + special.betaln(ga + 1, de + t_x) - beta_gd
     )
-    b1 = be + t_x[:, None] - x[:, None] + i[:, :-1]
-    d1 = de + t_x[:, None] + i[:, :-1]
-    step = np.log(b1 / (al + x[:, None] + b1)) + np.log(d1 / (ga + 1 + d1))
-    died = died_0[:, None] + np.concatenate([np.zeros((x.size, 1)), np.cumsum(step, axis=1)], 1)
-    died = np.where(i < (n - t_x)[:, None], died, -np.inf)
-    return np.logaddexp(alive, special.logsumexp(died, axis=1))
+    terms = n - t_x  # how many periods the customer may have died before
+    width = int(np.max(terms)) if x.size else 0
+    rest = np.zeros_like(x)
+    if width > 1:
+        i = np.arange(width - 1, dtype=float)[None, :]
+        b1 = (be + t_x - x)[:, None] + i
+        d1 = (de + t_x)[:, None] + i
+        ratios = np.cumprod((b1 * d1) / ((al + x[:, None] + b1) * (ga + 1 + d1)), axis=1)
+        ratios[i + 1 >= terms[:, None]] = 0.0
+        rest = ratios.sum(axis=1)
+    died = np.where(terms > 0, died_0 + np.log1p(rest), -np.inf)
+    return np.logaddexp(alive, died)
 
 
 def fit_bgbb(
@@ -302,9 +319,12 @@ def fit_bgbb(
         x, t_x, n = (np.asarray(c, dtype=float) for c in (x, t_x, n))
         weights = np.asarray(weights, dtype=float)
 
+    total_weight = max(float(weights.sum()), 1.0)
+
     def negative(log_params: np.ndarray) -> float:
-        total = float(np.dot(weights, bgbb_log_likelihood(BGBB(*np.exp(log_params)), x, t_x, n)))
-        return -total if np.isfinite(total) else 1e300
+        ll = bgbb_log_likelihood(BGBB(*np.exp(log_params)), x, t_x, n)
+        mean = float(np.dot(weights, ll)) / total_weight
+        return -mean if np.isfinite(mean) else 1e300
 
     best = _minimise(negative, np.log([start.alpha, start.beta, start.gamma, start.delta]))
     return BGBB(*(float(v) for v in np.exp(best)))
@@ -385,16 +405,23 @@ def fit_gamma_gamma(
     keep = (frequency > 0) & (monetary > 0)
     (x, m), weight = _distinct(frequency[keep], monetary[keep])
     counts, which = np.unique(x, return_inverse=True)
+    # Spend in units of its median: gamma carries the currency unit (p and q do not), so
+    # the fit is the same in euros and in cents, and gamma stays far from its log bound
+    # (e^12) for portfolios that spend tens of thousands a period.
+    unit = float(np.median(m)) if m.size else 1.0
+    m = m / unit
     log_m = np.log(m)
+    total_weight = max(float(weight.sum()), 1.0)
 
     def negative(log_params: np.ndarray) -> float:
         params = GammaGamma(*np.exp(log_params))
         ll = _gamma_gamma_log_likelihood(params, counts, which, x, m, log_m)
-        total = float(np.dot(weight, ll))
-        return -total if np.isfinite(total) else 1e300
+        mean = float(np.dot(weight, ll)) / total_weight
+        return -mean if np.isfinite(mean) else 1e300
 
-    best = _minimise(negative, np.log([start.p, start.q, start.gamma]))
-    return GammaGamma(*(float(v) for v in np.exp(best)))
+    best = _minimise(negative, np.log([start.p, start.q, start.gamma / unit]))
+    p, q, gamma = (float(v) for v in np.exp(best))
+    return GammaGamma(p, q, gamma * unit)
 
 
 def expected_spend(params: GammaGamma, frequency: np.ndarray, monetary: np.ndarray) -> np.ndarray:
