@@ -75,8 +75,7 @@ def test_a_chain_shows_its_customers_and_their_value(live_server, page, demo_cha
     expect(values.first).to_contain_text("→")
     expect(page.locator("#diagram svg")).to_contain_text("contribution margin")
 
-    # The customers tab: the chain's product's buyers (in capitals too: SQLite, which runs
-    # these tests, compares only ASCII letters case-insensitively), not the others.
+    # The customers tab: the chain's product's buyers (in capitals too), not the others.
     page.get_by_role("tab", name="Customers").click()
     table = page.locator("#chain-customer-table")
     expect(table).to_contain_text("Kleber Käufer Nord GmbH")
