@@ -8,6 +8,7 @@ formula, and without control characters (lib.text).
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -27,7 +28,7 @@ def result_csv_write(frame: pd.DataFrame, path: Path) -> None:
     out[flags] = out[flags].astype("int8")
     texts = [c for c in out.columns if c not in numbers and c not in flags]
     for column in texts:
-        out[column] = out[column].map(_text)
+        out[column] = _texts(out[column])
     plain = not any(out[c].astype(str).str.contains(_NEEDS_QUOTES).any() for c in texts)
     if plain:
         table = pa.Table.from_pandas(out, preserve_index=False)
@@ -42,3 +43,11 @@ def result_csv_write(frame: pd.DataFrame, path: Path) -> None:
 
 def _text(value: object) -> object:
     return csv_safe(strip_control(value)) if isinstance(value, str) else value
+
+
+def _texts(column: pd.Series) -> pd.Series:
+    """`_text` on each distinct value once: types, bases and products repeat on every row,
+    and a customer id on each of its product rows."""
+    codes, distinct = pd.factorize(column, use_na_sentinel=True)
+    cleaned = np.array([_text(value) for value in distinct] + [None], dtype=object)
+    return pd.Series(cleaned[codes], index=column.index, dtype=object)
