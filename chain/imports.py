@@ -2,10 +2,10 @@
 
 Four steps, each a function here; the views only store the file and the mapping:
 
-1. ``read_sheet``: the file as a table of text cells, with the CSV/XLSX reading of the
-   customer import (encoding and delimiter detection, Excel row numbers, file errors,
-   bounds on rows, columns and cells), control characters removed. It runs once, at
-   the upload; the later steps read the sheet kept as JSON (``sheet_to_json``).
+1. ``read_sheet``: the file as a table of text cells, read by ``lib.tables`` as the
+   customer import reads its files (encoding and delimiter detection, Excel row numbers,
+   file errors, bounds on rows, columns and cells), control characters removed. It runs
+   once, at the upload; the later steps read the sheet kept as JSON (``sheet_to_json``).
 2. ``guess_mapping``: which file column holds which target field, guessed from the
    headings (German and English); the user corrects it in a form.
 3. ``catalog_load`` then ``plan_import``: every row checked against the actor catalog,
@@ -43,26 +43,21 @@ from django.utils.functional import Promise, cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from customers.reading import (
-    CSV_EXTENSIONS,
-    XLSX_EXTENSIONS,
+from lib.numbers import number
+from lib.tables import (
+    ErrorLog,
     Limits,
     RowError,
-    _column_letter,
-    _csv_table,
-    _ErrorLog,
-    _normalise,
-    _read_bytes,
-    _Table,
-    _xlsx_table,
+    Table,
+    column_letter,
+    normalise,
+    read_table,
 )
-from customers.templatetags.money import number
 from lib.text import strip_control
 
 from . import services
 from .models import Actor, ActorKind, Chain, ChainLink, Contact, Stage
 
-EXTENSIONS = CSV_EXTENSIONS | XLSX_EXTENSIONS
 MAX_ERRORS = 50
 # Rows shown in the preview table; the counts and the errors always cover the whole file.
 PREVIEW_ROWS = 300
@@ -235,7 +230,7 @@ class Sheet:
     def label(self, position: int) -> str:
         """The column as the user knows it: its heading, or its letter when it has none."""
         heading = self.header[position] if position < len(self.header) else ""
-        return heading or _("column %(letter)s") % {"letter": _column_letter(position)}
+        return heading or _("column %(letter)s") % {"letter": column_letter(position)}
 
     def cell(self, index: int, position: int | None) -> str:
         if position is None:
@@ -254,17 +249,9 @@ class FileColumn:
 
 def read_sheet(source, *, filename: str) -> Sheet:
     """Read a CSV (.csv, .txt) or XLSX file; ``source`` is a path, bytes or a file object."""
-    name = Path(filename).name
-    extension = Path(filename).suffix.lower()
-    log = _ErrorLog()
-    sheet = Sheet(filename=name)
-    if extension not in EXTENSIONS:
-        log.add_file("file_type", {"extension": extension or None})
-        sheet.errors = log.finish(MAX_ERRORS)
-        return sheet
-    data = source if isinstance(source, bytes) else _read_bytes(source)
-    reader = _csv_table if extension in CSV_EXTENSIONS else _xlsx_table
-    table = reader(data, name, log, LIMITS)
+    log = ErrorLog()
+    sheet = Sheet(filename=Path(filename).name)
+    table = read_table(source, filename=filename, log=log, limits=LIMITS)
     if table is not None:
         _fill_sheet(sheet, table, log)
     # Reading errors come first in the plan's list; all are kept so that none is lost.
@@ -272,7 +259,7 @@ def read_sheet(source, *, filename: str) -> Sheet:
     return sheet
 
 
-def _fill_sheet(sheet: Sheet, table: _Table, log: _ErrorLog) -> None:
+def _fill_sheet(sheet: Sheet, table: Table, log: ErrorLog) -> None:
     # Control characters (a vertical tab pasted from Office) would break every export of
     # the chain later: they go here, before anything is checked or stored.
     header = [strip_control(str(h)).replace("\ufeff", "").strip() for h in table.header]
@@ -351,7 +338,7 @@ def file_columns(sheet: Sheet) -> list[FileColumn]:
                 if len(samples) == SAMPLES:
                     break
         if sheet.header[position] or samples:
-            letter = _column_letter(position)
+            letter = column_letter(position)
             columns.append(FileColumn(position, letter, sheet.label(position), samples))
     return columns
 
@@ -392,11 +379,11 @@ class Mapping:
 def guess_mapping(header: list[str]) -> dict[str, int]:
     """Pre-select a column for each target whose synonyms match a heading; each column at
     most once, the first matching column wins."""
-    normalised = [_normalise(h) for h in header]
+    normalised = [normalise(h) for h in header]
     guessed: dict[str, int] = {}
     used: set[int] = set()
     for target in TARGETS:
-        synonyms = {_normalise(s) for s in target.synonyms}
+        synonyms = {normalise(s) for s in target.synonyms}
         for position, heading in enumerate(normalised):
             if heading in synonyms and position not in used:
                 guessed[target.code] = position
@@ -657,7 +644,7 @@ class _Row:
 class _Checker:
     """Collects the errors of one plan, each with its row and the file's column."""
 
-    def __init__(self, sheet: Sheet, mapping: Mapping, log: _ErrorLog) -> None:
+    def __init__(self, sheet: Sheet, mapping: Mapping, log: ErrorLog) -> None:
         self.sheet = sheet
         self.mapping = mapping
         self.log = log
@@ -675,7 +662,7 @@ class _Checker:
 
 def plan_import(sheet: Sheet, mapping: Mapping, catalog: Catalog) -> Plan:
     """Check every row and say what the import would do; no queries, no writes."""
-    log = _ErrorLog()
+    log = ErrorLog()
     for error in sheet.errors:
         log.add_error(error)
     checker = _Checker(sheet, mapping, log)

@@ -27,11 +27,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from customers.templatetags.money import number
 from lib.forms import CleanTextMixin
+from lib.numbers import number
+from lib.tables import EXTENSIONS
 
 from .imports import (
-    EXTENSIONS,
     PREVIEW_ROWS,
     TARGETS,
     Catalog,

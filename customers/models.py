@@ -8,9 +8,10 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from chain.models import Actor
+from lib.tables import RowError, Text, message_text
 from lib.value_types import ValueType
 
-from .reading import PRODUCT_MAX_LENGTH, RowError, Text, message_text
+from .reading import PRODUCT_MAX_LENGTH
 
 
 class Customer(models.Model):

@@ -7,42 +7,23 @@
 
 The functions are plain and importable, so that sentences built in Python
 (customers/guidance.py) read the same as the pages. Negative values get a real minus sign
-(U+2212); missing ones (None, NaN, not a number) show as "–".
+(U+2212); missing ones (None, NaN, not a number) show as "–". Plain numbers come from
+lib/numbers.py, which the chain app and the file reader (lib/tables.py) use as well.
 """
-
-import math
 
 from django import template
 from django.conf import settings
-from django.utils.formats import get_format, number_format
+from django.utils.formats import get_format
 from django.utils.translation import get_language
 
-register = template.Library()
+from lib.numbers import MINUS, MISSING, as_float, digits, number
 
-MISSING = "–"
-MINUS = "\u2212"
+register = template.Library()
+register.filter("number", number)
+
 NBSP = "\u00a0"
 # Symbols for the currencies a customer is likely to configure; others show their code.
 SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF"}
-
-
-def _as_float(value: object) -> float | None:
-    if value is None or value == "" or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _digits(number: float, decimals: int) -> tuple[bool, str]:
-    """Whether to show a minus, and the grouped digits of the absolute value.
-
-    Rounds before deciding on the sign, so that -0.3 shown without decimals is "0", not "−0".
-    """
-    rounded = round(abs(number), decimals)
-    return number < 0 and rounded != 0, number_format(rounded, decimals, force_grouping=True)
 
 
 def _english() -> bool:
@@ -70,22 +51,12 @@ def plotly_separators() -> str:
 @register.filter
 def money(value: object, decimals: int = 2) -> str:
     """An amount in the configured currency: "1.234,56 €", "€1,234.56", "−€1,234.56"."""
-    number = _as_float(value)
-    if number is None:
+    amount = as_float(value)
+    if amount is None:
         return MISSING
-    negative, digits = _digits(number, int(decimals))
+    negative, grouped = digits(amount, int(decimals))
     prefix, suffix = currency_affixes()
-    return f"{MINUS if negative else ''}{prefix}{digits}{suffix}"
-
-
-@register.filter
-def number(value: object, decimals: int = 0) -> str:
-    """A plain number with grouping: "1.234,6" or "1,234.6"."""
-    number_ = _as_float(value)
-    if number_ is None:
-        return MISSING
-    negative, digits = _digits(number_, int(decimals))
-    return f"{MINUS if negative else ''}{digits}"
+    return f"{MINUS if negative else ''}{prefix}{grouped}{suffix}"
 
 
 @register.filter

@@ -21,9 +21,9 @@ from customers.reading import (
     LAYOUT_FIELDS,
     TRANSACTION_COLUMNS,
     RowError,
-    _normalise,
     read_history,
 )
+from lib.tables import normalise
 
 FILES = Path(__file__).parent / "files"
 
@@ -182,7 +182,7 @@ def test_it_reads_an_uploaded_file():
 
 def test_each_column_name_means_one_field_per_layout():
     for fields in LAYOUT_FIELDS.values():
-        names = [_normalise(name) for f in fields for name in COLUMN_SYNONYMS[f]]
+        names = [normalise(name) for f in fields for name in COLUMN_SYNONYMS[f]]
         assert len(names) == len(set(names))
 
 

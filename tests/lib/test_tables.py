@@ -1,0 +1,100 @@
+"""lib.tables on its own; the customer value import (tests/customers/test_reading.py,
+test_import_limits.py) and the CRM import (tests/chain/test_import*.py) test it through
+their files."""
+
+import io
+
+import openpyxl
+import pytest
+from django.utils import translation
+
+from lib import tables
+from lib.tables import (
+    ErrorLog,
+    Limits,
+    RowError,
+    Text,
+    column_letter,
+    message_text,
+    messages_register,
+    normalise,
+    read_table,
+)
+
+LIMITS = Limits(rows=100, columns=10, cells=1000, unpacked_bytes=1 << 20)
+
+
+def read(source, filename: str, limits: Limits = LIMITS):
+    log = ErrorLog()
+    return read_table(source, filename=filename, log=log, limits=limits), log.finish(50)
+
+
+def test_a_german_csv_becomes_a_table_with_excel_row_numbers():
+    data = "Kunde;Umsatz\n\nK1;1.234,50\r\nMüller;7\n".encode("cp1252")
+    table, errors = read(data, "export.CSV")
+
+    assert errors == []
+    assert table.header == ["Kunde", "Umsatz"]
+    assert table.cells.values.tolist() == [["K1", "1.234,50"], ["Müller", "7"]]
+    assert table.rownum.tolist() == [3, 4]  # the blank row 2 keeps its number
+    assert table.default_decimal == ","
+
+
+def test_an_uploaded_file_is_read_from_its_start(tmp_path):
+    upload = io.BytesIO(b"a,b\n1,2\n")
+    upload.read()  # a size check read it before
+    table, _errors = read(upload, "x.csv")
+    assert table.cells.values.tolist() == [["1", "2"]]
+    path = tmp_path / "y.txt"
+    path.write_bytes(b"a\tb\n1\t2\n")
+    assert read(path, "y.txt")[0].cells.values.tolist() == [["1", "2"]]
+
+
+def test_an_xlsx_keeps_numbers_apart_and_is_bounded():
+    book = openpyxl.Workbook()
+    for row in (["Kunde", "Umsatz"], ["K1", 12.5], ["K2", "7"]):
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+
+    table, errors = read(buffer.getvalue(), "values.xlsx")
+    assert errors == []
+    assert table.cells.values.tolist() == [["K1", "12.5"], ["K2", "7"]]
+    assert table.numbers[1].tolist()[0] == 12.5
+    assert table.default_decimal == "."
+
+    narrow = Limits(rows=100, columns=1, cells=1000, unpacked_bytes=1 << 20)
+    table, errors = read(buffer.getvalue(), "values.xlsx", narrow)
+    assert table is None
+    assert [(e.row, e.code, e.params) for e in errors] == [
+        (None, "sheet_too_wide", {"columns": 2, "max": 1})
+    ]
+
+
+def test_file_errors_are_codes_put_into_words_with_grouped_counts():
+    table, errors = read(b"", "notes.pdf")
+    assert table is None
+    assert errors == [RowError(None, "", "file_type", {"extension": ".pdf"})]
+
+    error = RowError(None, "", "sheet_more_rows", {"max": 1048576})
+    with translation.override("en"):
+        assert error.message.startswith("The sheet has more than 1,048,576 rows")
+    with translation.override("de"):
+        assert "1.048.576" in error.message
+    assert RowError.from_json(error.to_json()) == error
+    assert message_text("unheard_of", {"x": 1}) == "unheard_of {'x': 1}"
+
+
+def test_an_app_registers_its_own_codes_but_cannot_take_one(monkeypatch):
+    monkeypatch.setattr(tables, "MESSAGES", dict(tables.MESSAGES))
+    own = Text("Row %(row)s is odd.")
+    messages_register({"test_tables_odd": own})
+    assert RowError(2, "", "test_tables_odd", {"row": 2}).message == "Row 2 is odd."
+    with pytest.raises(ValueError, match="empty"):
+        messages_register({"empty": Text("Nothing.")})
+
+
+def test_headings_compare_alike_and_columns_have_excel_letters():
+    assert normalise("Kunden-Nr.") == normalise("kunden nr") == "kunden nr"
+    assert normalise("\ufeffErlös (EUR)") == normalise("erloes") == "erloes"
+    assert [column_letter(p) for p in (0, 25, 26, 701, 702)] == ["A", "Z", "AA", "ZZ", "AAA"]
