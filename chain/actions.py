@@ -327,6 +327,4 @@ def chains_for_actor_actions(user: User, actor_id: int | None) -> QuerySet[Chain
     if actor_id is None:
         return Chain.objects.none()
     chains = chain_list_for_user(user, edit=True).filter(links__actor=actor_id)
-    if not user.is_superuser:
-        chains = chains.filter(team__in=team_ids_for_user(user))
     return chains.select_related("team").order_by("scope_name", "pk").distinct()
