@@ -18,6 +18,8 @@ from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
+from lib.text import strip_control
+
 from . import services
 from .models import Action, Chain, ChainLink, Contact, Question, ReviewComment
 from .selectors import User, _for_user, chain_list_for_user, team_ids_for_user
@@ -72,7 +74,7 @@ def _in_team(user_id: int, chain: Chain) -> bool:
 
 
 def _about_errors(action: Action) -> list[str]:
-    action.customer_number = (action.customer_number or "").strip()
+    action.customer_number = " ".join(strip_control(action.customer_number or "").split())
     targets = [name for name in ABOUT_FIELDS if getattr(action, about_attname(name))]
     if len(targets) > 1:
         return [_("An action is about one thing at most: an actor, a contact, a question, ...")]
@@ -215,7 +217,7 @@ def action_initial(chain: Chain, user: User, params) -> dict:
         initial["owner"] = user.pk
     about, title = _about_initial(chain, params, initial["source"])
     initial["about"] = about
-    given = " ".join((params.get("title") or "").split())[:TITLE_MAX]
+    given = _one_line(params.get("title"))[:TITLE_MAX]
     initial["title"] = given or title
     return initial
 
@@ -237,10 +239,15 @@ def _about_initial(chain: Chain, params, source: str) -> tuple[str, str]:
     if pk is not None and (comment := chain.comments.filter(pk=pk).first()):
         words = Truncator(" ".join(comment.text.split())).words(8)
         return f"comment:{comment.pk}", _("Answer review comment: %(text)s") % {"text": words}
-    number = " ".join((params.get("customer") or "").split())
+    number = _one_line(params.get("customer"))
     if number and len(number) <= Action._meta.get_field("customer_number").max_length:
         return f"customer:{number}", _("Follow up customer %(number)s") % {"number": number}
     return "", ""
+
+
+def _one_line(value: str | None) -> str:
+    """A query parameter as one clean line: no control characters, single spaces."""
+    return " ".join(strip_control(value or "").split())
 
 
 def _link_title(link: ChainLink, source: str) -> str:

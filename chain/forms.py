@@ -5,6 +5,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from lib.forms import CleanTextMixin
+from lib.text import strip_control
 
 from .actions import ABOUT_FIELDS, about_attname, team_members
 from .models import (
@@ -402,8 +403,9 @@ class ActionForm(VersionedForm):
         if not value:
             value = str(self.initial.get("about", "") or "")
         kind, _sep, number = value.partition(":")
-        if kind == "customer" and 0 < len(number.strip()) <= 64:
-            return number.strip()
+        number = " ".join(strip_control(number).split())
+        if kind == "customer" and 0 < len(number) <= 64:
+            return number
         return self.instance.customer_number
 
     def clean(self):

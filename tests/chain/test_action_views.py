@@ -274,3 +274,14 @@ def test_my_actions_takes_a_fixed_number_of_queries(client_owner, chain, owner):
             assert client_owner.get("/chains/actions/mine/?show=all").status_code == 200
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1]
+
+
+@pytest.mark.django_db
+def test_control_characters_in_the_link_are_dropped(client_owner, chain, owner):
+    response = client_owner.get(_new_url(chain, "customer=K-%001&title=Call%00+them"))
+    form = response.context["form"]
+    assert form["about"].value() == "customer:K-1"
+    assert form["title"].value() == "Call them"
+    data = {"title": "Call", "owner": owner.pk, "about": "customer:K-1"}
+    assert client_owner.post(_new_url(chain), data).status_code == 302
+    assert Action.objects.get().customer_number == "K-1"
