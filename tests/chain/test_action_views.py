@@ -285,3 +285,17 @@ def test_control_characters_in_the_link_are_dropped(client_owner, chain, owner):
     data = {"title": "Call", "owner": owner.pk, "about": "customer:K-1"}
     assert client_owner.post(_new_url(chain), data).status_code == 302
     assert Action.objects.get().customer_number == "K-1"
+
+
+@pytest.mark.django_db
+def test_the_tab_loads_the_plan_of_where_to_act_when_there_is_one(client_owner, chain, monkeypatch):
+    from chain import selectors
+    from chain.decorations import ChainDecoration, ChainValues
+
+    body = client_owner.get(chain.get_absolute_url() + "?tab=actions").content.decode()
+    assert 'id="action-plan"' not in body
+    decoration = ChainDecoration("Customers", "/customers/chain/1/", load=ChainValues)
+    decoration.plan_url = "/customers/chain/1/plan/"
+    monkeypatch.setattr(selectors, "chain_decoration", lambda chain: decoration)
+    body = client_owner.get(chain.get_absolute_url() + "?tab=actions").content.decode()
+    assert 'hx-get="/customers/chain/1/plan/" hx-trigger="load"' in body
