@@ -1,12 +1,16 @@
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db import models
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from lib.forms import CleanTextMixin
+from lib.text import strip_control
 
+from .actions import ABOUT_FIELDS, about_attname, team_members
 from .models import (
     CHAIN_QUESTIONS,
+    Action,
     Actor,
     ActorKind,
     Chain,
@@ -309,3 +313,121 @@ class ReturnForm(CleanTextMixin, forms.Form):
     text = forms.CharField(
         label=_("What should the team change?"), widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class _OwnerField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
+class ActionForm(VersionedForm):
+    """A next step of the chain (chain.actions): what, who, by when, and what it is about.
+
+    "About" is one choice, "kind:value" as in `CommentForm`: the chain as a whole, an
+    actor, a contact person, a worksheet question, a review comment or a customer number.
+    `clean` puts the choice on the instance; the model's about-fields are in `Meta.fields`
+    so that `versioned_save` takes them from the form, not from the stored row.
+    """
+
+    about = forms.ChoiceField(label=_("About"), required=False)
+    source = forms.ChoiceField(
+        choices=Action.Source.choices, widget=forms.HiddenInput, required=False
+    )
+    owner = _OwnerField(queryset=Action.objects.none(), label=_("Owner"))
+
+    field_order = ["title", "owner", "due", "about", "notes"]
+
+    class Meta:
+        model = Action
+        fields = ["title", "owner", "due", "notes", *ABOUT_FIELDS]
+        widgets = {
+            "due": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, chain: Chain, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ABOUT_FIELDS:
+            del self.fields[name]
+        if self.instance.pk:
+            del self.fields["source"]
+        self.chain = chain
+        self.instance.chain = chain
+        self.fields["owner"].queryset = team_members(chain)
+        self.fields["title"].widget.attrs["autofocus"] = True
+        self.fields["about"].choices = self._about_choices()
+        if self.instance.pk:
+            self.fields["about"].initial = self._about_of(self.instance)
+
+    @staticmethod
+    def _about_of(action: Action) -> str:
+        for kind in ("link", "contact", "comment"):
+            if pk := getattr(action, f"{kind}_id"):
+                return f"{kind}:{pk}"
+        if action.question:
+            return f"q:{action.question}"
+        if action.customer_number:
+            return f"customer:{action.customer_number}"
+        return ""
+
+    def _about_choices(self) -> list:
+        chain = self.chain
+        links = chain.links.select_related("actor").order_by("stage__position", "position")
+        contacts = Contact.objects.filter(link__chain=chain).select_related("link__actor")
+        comments = chain.comments.filter(parent__isnull=True).filter(
+            models.Q(resolved_at__isnull=True) | models.Q(pk=self.instance.comment_id or 0)
+        )
+        choices = [
+            ("", _("the chain as a whole")),
+            (_("Actors"), [(f"link:{link.pk}", str(link.actor)) for link in links]),
+            (
+                _("Contact persons"),
+                [(f"contact:{c.pk}", f"{c} ({c.link.actor})") for c in contacts],
+            ),
+            (_("Worksheet questions"), [(f"q:{q}", label) for q, label in Question.choices]),
+            (
+                _("Review comments"),
+                [(f"comment:{c.pk}", Truncator(c.text).words(10)) for c in comments],
+            ),
+        ]
+        number = self._customer_number()
+        if number:
+            label = _("Customer %(number)s") % {"number": number}
+            choices.append((_("Customer"), [(f"customer:{number}", label)]))
+        return choices
+
+    def _customer_number(self) -> str:
+        """The customer this form may be about: the one posted, given or stored (the chain
+        app knows no customers, so the number is taken as it comes, within its length)."""
+        value = str(self.data.get(self.add_prefix("about"), "") if self.is_bound else "")
+        if not value:
+            value = str(self.initial.get("about", "") or "")
+        kind, _sep, number = value.partition(":")
+        number = " ".join(strip_control(number).split())
+        if kind == "customer" and 0 < len(number) <= 64:
+            return number
+        return self.instance.customer_number
+
+    def clean(self):
+        data = super().clean()
+        kind, _sep, value = (data.get("about") or "").partition(":")
+        targets = {"link": None, "contact": None, "question": "", "comment": None}
+        targets["customer_number"] = value if kind == "customer" else ""
+        if kind == "q":
+            targets["question"] = value
+        elif kind in ("link", "contact", "comment"):
+            targets[kind] = int(value)
+        for name, target in targets.items():
+            setattr(self.instance, about_attname(name), target)
+        return data
+
+    def about_target(self) -> dict:
+        """The about-fields for `actions.action_create`, after `is_valid`."""
+        instance = self.instance
+        return {
+            "link": instance.link,
+            "contact": instance.contact,
+            "question": instance.question,
+            "comment": instance.comment,
+            "customer_number": instance.customer_number,
+        }

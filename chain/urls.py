@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_export, views_import
+from . import views, views_actions, views_export, views_import
 
 app_name = "chain"
 urlpatterns = [
@@ -53,4 +53,10 @@ urlpatterns = [
     path("contacts/<int:pk>/delete/", views.contact_delete, name="contact-delete"),
     path("influences/<int:pk>/edit/", views.influence_edit, name="influence-edit"),
     path("influences/<int:pk>/delete/", views.influence_delete, name="influence-delete"),
+    # --- actions (views_actions) ---
+    path("<int:pk>/actions/new/", views_actions.action_new, name="action-new"),
+    path("actions/mine/", views_actions.my_actions, name="my-actions"),
+    path("actions/<int:pk>/edit/", views_actions.action_edit, name="action-edit"),
+    path("actions/<int:pk>/close/", views_actions.action_close, name="action-close"),
+    path("actions/<int:pk>/reopen/", views_actions.action_reopen, name="action-reopen"),
 ]

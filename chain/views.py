@@ -27,6 +27,7 @@ from lib.text import strip_control
 from lib.value_types import ValueType
 
 from . import services, snapshots
+from .actions import chain_actions
 from .activity import RESTORABLE, activity_list
 from .diagram import COLOR_SCHEMES, render_svg
 from .exports import export_filename
@@ -98,7 +99,7 @@ ORDER_CHANGED = "order-changed"  # stages or members moved
 CONTACTS_CHANGED = "contacts-changed"
 
 # The chain page's tabs, in their order; the first is where a chain with members opens.
-TABS = ("diagram", "board", "customers", "worksheet", "review", "activity")
+TABS = ("diagram", "board", "customers", "worksheet", "review", "actions", "activity")
 
 # Regions of the chain page that htmx may ask for by target id.
 REGIONS = {
@@ -111,6 +112,7 @@ REGIONS = {
     "influence-list",
     "worksheet",
     "actor-questions",
+    "actions",
 }
 
 
@@ -197,6 +199,8 @@ def _chain_context(request: HttpRequest, chain: Chain) -> dict:
         "review": partial(
             _review_context, request, chain, can_edit=can_edit, can_review=can_review
         ),
+        # Read by the Actions tab's label and its region: one query, on first use.
+        "actions": SimpleLazyObject(partial(chain_actions, chain)),
     }
 
 

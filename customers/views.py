@@ -25,6 +25,7 @@ from xlsxwriter import Workbook
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from chain.actions import chains_for_actor_actions
 from chain.templatetags.chain_urls import pk_url
 from lib.search import search_term
 from lib.text import csv_safe, strip_control
@@ -185,6 +186,8 @@ def customer_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "actor_form": ActorLinkForm(instance=customer),
         "products": product_assessment_list(customer, latest.run if latest else None),
         "records": records.tail(24).iloc[::-1].to_dict("records") if not records.empty else [],
+        # One "create action" button per chain of the customer's actor the user may change.
+        "action_chains": chains_for_actor_actions(request.user, customer.actor_id),
     }
     return render(request, "customers/detail.html", context)
 

@@ -53,7 +53,7 @@ def test_every_url_needs_a_login(client, chain, method):
 
 def _chain_paths(chain):
     """A concrete path for every chain URL, each addressing this chain or one of its parts."""
-    from chain import services
+    from chain import actions, services
     from chain.models import ChainLink, ReviewComment
 
     a = make_link(chain)
@@ -65,6 +65,7 @@ def _chain_paths(chain):
     removed.delete()
     comment = ReviewComment.objects.create(chain=chain, text="Who decides?")
     snapshot = services.snapshot_create(chain=chain, label="Review 2027-Q1", user=chain.owner)
+    action = actions.action_create(chain=chain, user=chain.owner, title="Call", owner=chain.owner)
     pk_for = {
         "stages": chain.stages.first().pk,
         "links": a.pk,
@@ -72,6 +73,7 @@ def _chain_paths(chain):
         "influences": influence.pk,
         "comments": comment.pk,
         "snapshots": snapshot.pk,
+        "actions": action.pk,
     }
     deleted = ChainLink.history.filter(id=removed_pk, history_type="-")
     history_pk = deleted.get().history_id
@@ -94,6 +96,7 @@ def _state(chain) -> tuple:
         chain.influences.count(),
         chain.comments.filter(resolved_at=None).count(),
         chain.snapshots.count(),
+        list(chain.actions.values_list("title", "status", "version")),
     )
 
 

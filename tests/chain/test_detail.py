@@ -80,13 +80,21 @@ def _panel(body: str, name: str) -> str:
 def test_it_opens_on_the_diagram_with_every_tab_in_the_page(client_owner, chain):
     make_link(chain)
     body = client_owner.get(chain.get_absolute_url()).content.decode()
-    assert body.count('role="tab"') == 6
+    assert body.count('role="tab"') == 7
     assert 'id="tab-diagram" data-tab="diagram" href="?tab=diagram"' in body
     assert "hidden" not in _panel(body, "diagram")
-    for name in ("board", "customers", "worksheet", "review", "activity"):
+    for name in ("board", "customers", "worksheet", "review", "actions", "activity"):
         # Behind their tabs, but in the page: no request needed to switch.
         assert "hidden" in _panel(body, name)
-    for region in ("board", "worksheet", "review", "white-spots", "influences", "activity"):
+    for region in (
+        "board",
+        "worksheet",
+        "review",
+        "white-spots",
+        "influences",
+        "actions",
+        "activity",
+    ):
         assert f'id="{region}"' in body
 
 

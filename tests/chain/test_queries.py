@@ -9,7 +9,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from chain.models import Contact
+from chain import actions
+from chain.models import Contact, ReviewComment
 from chain.views import REGIONS
 from tests.factories import grow_chain
 
@@ -28,15 +29,48 @@ def _region(client, chain, region: str) -> int:
     return _queries(client, chain.get_absolute_url(), headers)
 
 
+def _add_actions(chain, n: int) -> None:
+    """`n` actions of each kind: about an actor, a contact, a comment, a question, and
+    closed ones."""
+    owner = chain.owner
+    links = list(chain.links.all()[:n])
+    contacts = list(Contact.objects.filter(link__chain=chain)[:n])
+    for i in range(n):
+        comment = ReviewComment.objects.create(chain=chain, text=f"Remark {i}")
+        for about in (
+            {"link": links[i % len(links)]},
+            {"contact": contacts[i % len(contacts)]},
+            {"comment": comment},
+            {"question": "coach"},
+            {"customer_number": f"K-{i}"},
+        ):
+            actions.action_create(chain=chain, user=owner, title="Go", owner=owner, **about)
+        done = actions.action_create(chain=chain, user=owner, title="Went", owner=owner)
+        actions.action_close(action=done, user=owner, status="done")
+
+
 @pytest.mark.django_db
 def test_the_page_takes_a_fixed_number_of_queries(client_owner, chain, django_assert_num_queries):
     grow_chain(chain, actors=2, contacts_each=1)
-    # Stages, members, contacts, value types, influences, answers, comments.
-    with django_assert_num_queries(BASE + 7):
+    _add_actions(chain, 1)
+    # Stages, members, contacts, value types, influences, answers, comments, actions.
+    with django_assert_num_queries(BASE + 8):
         client_owner.get(chain.get_absolute_url())
     grow_chain(chain, actors=20, contacts_each=5)
-    with django_assert_num_queries(BASE + 7):
-        client_owner.get(chain.get_absolute_url())
+    _add_actions(chain, 15)
+    with django_assert_num_queries(BASE + 8):
+        client_owner.get(chain.get_absolute_url() + "?tab=actions")
+
+
+@pytest.mark.django_db
+def test_the_actions_region_takes_a_fixed_number_of_queries(client_owner, chain):
+    grow_chain(chain, actors=2, contacts_each=1)
+    _add_actions(chain, 1)
+    # The actions, with their owners and what they are about, in one query.
+    assert _region(client_owner, chain, "actions") == BASE + 1
+    grow_chain(chain, actors=20, contacts_each=2)
+    _add_actions(chain, 20)
+    assert _region(client_owner, chain, "actions") == BASE + 1
 
 
 @pytest.mark.django_db
