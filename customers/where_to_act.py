@@ -30,7 +30,7 @@ from datetime import date
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext, pgettext_lazy
 
 from chain.models import CUSTOMER_STAGE_ROLES, Action, Chain, Contact, StageRole
 from lib.value_types import ValueType
@@ -49,13 +49,21 @@ WHITE_SPOT, CRITIC, CONTACT, INFLUENCE, TYPE_CHANGE = (
 KINDS = (TYPE_CHANGE, WHITE_SPOT, CRITIC, INFLUENCE, CONTACT)
 KIND_LABELS = {
     WHITE_SPOT: gettext_lazy("White spot"),
-    CRITIC: gettext_lazy("Critic among the decision makers"),
-    CONTACT: gettext_lazy("Relationship"),
-    INFLUENCE: gettext_lazy("Way in through an influence"),
-    TYPE_CHANGE: gettext_lazy("Value type changed"),
+    CRITIC: pgettext_lazy("where to act", "Critic among the decision makers"),
+    CONTACT: pgettext_lazy("where to act", "Relationship"),
+    INFLUENCE: pgettext_lazy("where to act", "Way in through an influence"),
+    TYPE_CHANGE: pgettext_lazy("where to act", "Value type changed"),
 }
 # The parts a score is made of: each has its points in the weights.
-PARTS = ("white_spot", "critic", "relationship", "stale_contact", "influence", "type_change")
+PART_LABELS = {
+    "white_spot": pgettext_lazy("where to act", "white spot"),
+    "critic": pgettext_lazy("where to act", "critic"),
+    "relationship": pgettext_lazy("where to act", "relationship"),
+    "stale_contact": pgettext_lazy("where to act", "last contact"),
+    "influence": pgettext_lazy("where to act", "strong influence"),
+    "type_change": pgettext_lazy("where to act", "type change"),
+}
+PARTS = tuple(PART_LABELS)
 VALUE_PARTS = ("future_value", "growth", "at_risk", "burr")
 GOAL_KEYS = (*PARTS, *VALUE_PARTS, *BASES, "downstream")
 # Roles whose actors the innovation goal looks at first (the goal's "downstream" factor).
@@ -425,7 +433,7 @@ class _Ranker:
             factors.append((_("downstream or influencer, for this goal"), self.goal["downstream"]))
         value_factor, value_reasons = self._value_factor(value, one=bool(customer))
         if value_factor != 1:
-            factors.append((_("value"), value_factor))
+            factors.append((pgettext("where to act", "value"), value_factor))
         is_open = (
             customer in self.open_customers
             if customer
@@ -434,7 +442,9 @@ class _Ranker:
             else member.pk in self.open_links
         )
         if is_open:
-            factors.append((_("an action is open"), self.weights.action_open))
+            factors.append(
+                (pgettext("where to act", "an action is open"), self.weights.action_open)
+            )
         score = sum(points for _what, points in parts) * math.prod(f for _w, f in factors)
         return Entry(
             kind=kind,
@@ -453,8 +463,8 @@ class _Ranker:
             order=(KINDS.index(kind), self.position[member.pk], *order),
         )
 
-    def _part(self, part: str, strength: float, what: str) -> tuple[str, float]:
-        return what, self.weights.points(part) * self.goal[part] * strength
+    def _part(self, part: str, strength: float) -> tuple[str, float]:
+        return str(PART_LABELS[part]), self.weights.points(part) * self.goal[part] * strength
 
     # The kinds -------------------------------------------------------------------------
 
@@ -479,7 +489,7 @@ class _Ranker:
                 self._entry(
                     WHITE_SPOT,
                     members=(member,),
-                    parts=[self._part("white_spot", strength, _("white spot"))],
+                    parts=[self._part("white_spot", strength)],
                     value=self.values.get(member.actor_id),
                     reasons=[reason],
                     about=member.name,
@@ -511,13 +521,13 @@ class _Ranker:
             and person.attitude == Contact.Attitude.CRITIC
         )
         if critic:
-            parts.append(self._part("critic", 1.0, _("critic")))
+            parts.append(self._part("critic", 1.0))
             reasons.append(
                 _("%(name)s decides on purchases and is a critic.") % {"name": person.name}
             )
         steps = _relation_steps(person)
         if steps > 0:
-            parts.append(self._part("relationship", steps / 4, _("relationship")))
+            parts.append(self._part("relationship", steps / 4))
             relations = dict(Contact.Relation.choices)
             reasons.append(
                 ngettext(
@@ -534,7 +544,7 @@ class _Ranker:
         days = (self.today - person.last_contact).days if person.last_contact else None
         if days is not None and days >= self.weights.stale_after_days:
             strength = min(1.0, days / max(self.weights.stale_full_days, 1))
-            parts.append(self._part("stale_contact", strength, _("last contact")))
+            parts.append(self._part("stale_contact", strength))
             reasons.append(
                 ngettext("Last contact %(n)s day ago.", "Last contact %(n)s days ago.", days)
                 % {"n": number(days)}
@@ -579,7 +589,7 @@ class _Ranker:
                 self._entry(
                     INFLUENCE,
                     members=(source, target),
-                    parts=[self._part("influence", 1.0, _("strong influence"))],
+                    parts=[self._part("influence", 1.0)],
                     value=value,
                     reasons=[
                         _(
@@ -670,7 +680,7 @@ class _Ranker:
         return self._entry(
             TYPE_CHANGE,
             members=(member,),
-            parts=[self._part("type_change", strength, _("type change"))],
+            parts=[self._part("type_change", strength)],
             value=value,
             reasons=reasons,
             about=name,
