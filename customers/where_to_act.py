@@ -387,8 +387,8 @@ class _Ranker:
             factor += goal["growth"] * share
         if share and not one:
             reasons.append(
-                _("%(value)s of it from growth customers.")
-                % {"value": money(value.growth[basis], 0)}
+                _("From growth customers: %(value)s (%(basis)s).")
+                % {"value": money(value.growth[basis], 0), "basis": _basis(basis)}
             )
         share, basis = _share(value.at_risk, totals.current, basis_weight)
         if share:
@@ -432,6 +432,8 @@ class _Ranker:
         if member.stage_role in DOWNSTREAM_ROLES and self.goal["downstream"] != 1:
             factors.append((_("downstream or influencer, for this goal"), self.goal["downstream"]))
         value_factor, value_reasons = self._value_factor(value, one=bool(customer))
+        if contact is not None:
+            value_reasons = value_reasons[:1]  # the actor's value once; its card has the rest
         if value_factor != 1:
             factors.append((pgettext("where to act", "value"), value_factor))
         is_open = (
