@@ -316,7 +316,9 @@ class _Totals:
     customers: int
 
 
-def _share(part: dict[str, float], total: dict[str, float], basis_weight: dict[str, float]):
+def _share(
+    part: dict[str, float], total: dict[str, float], basis_weight: dict[str, float]
+) -> tuple[float, str]:
     """The largest weighted share over the bases, with its basis."""
     best, best_basis = 0.0, ""
     for basis in BASES:
@@ -645,8 +647,12 @@ class _Ranker:
         if member is None and customer is not None:
             member = self.by_actor.get(customer.actor_id)
         age = (self.today - change.on).days
+        # A customer whose type over all products has moved on since (recovered, say) is
+        # judged by its latest type, not by the old news.
+        moved_on = customer is not None and not change.product and customer.value_type != change.new
         if (
             member is None
+            or moved_on
             or age > self.recent_days
             or not type_change_counts(change.old, change.new)
         ):

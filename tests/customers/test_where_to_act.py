@@ -313,3 +313,11 @@ def test_which_type_changes_count():
     assert not type_change_counts("steady", "growth")
     assert not type_change_counts("bell", "bell")
     assert not type_change_counts("", "bell")
+
+
+def test_a_type_change_the_customer_has_moved_on_from_does_not_count():
+    member = Member(1, 11, "Builder AG", CUSTOMER, 3, people=(_known(1),))
+    change = TypeChange(1, "K7", "Firma K7", "growth", "bell", "", TODAY - timedelta(days=3))
+    recovered = _customer("K7", 11, "steady", previous_type="bell")
+    facts = ChainFacts(goal="growth", members=(member,), customers=(recovered,), changes=(change,))
+    assert _rank(facts) == []
