@@ -53,6 +53,8 @@ class ChainDecoration:
     tab_label: str
     tab_url: str
     load: Callable[[], ChainValues]
+    # Where to act next: an HTML fragment the Actions tab loads at its top ("" for none).
+    plan_url: str = ""
 
     @cached_property
     def values(self) -> ChainValues:

@@ -266,6 +266,77 @@ CUSTOMER_ANALYSIS = {
 # A chain nobody changed for this many days is marked stale on the managers' dashboard.
 CHAIN_STALE_DAYS = int(env_str("CHAIN_STALE_DAYS", "90"))
 
+# A chain event (a linked customer's value type changed, customers/chain_events.py) counts
+# as recent for this many days: the where-to-act list and the diagram show it until then.
+CHAIN_EVENT_RECENT_DAYS = int(env_str("CHAIN_EVENT_RECENT_DAYS", "90"))
+
+# Where to act next (customers/where_to_act.py; the formula in docs/where-to-act.md):
+# points per kind of entry, then per chain goal a factor per kind, the weights of the
+# value parts (shares of the chain's linked value), of the value bases and of the
+# downstream roles. A deployment replaces this dict as a whole; every key is required.
+WHERE_TO_ACT_WEIGHTS = {
+    "white_spot": 40.0,
+    "critic": 30.0,
+    "relationship": 20.0,
+    "stale_contact": 15.0,
+    "influence": 25.0,
+    "type_change": 35.0,
+    # A white spot where a person is known but nobody has direct contact, against nobody.
+    "no_direct_contact": 0.5,
+    # An entry with an open action about the same target keeps this share of its score.
+    "action_open": 0.25,
+    # A contact is "not contacted for long" from this many days, fully so at the second.
+    "stale_after_days": 90,
+    "stale_full_days": 365,
+    "goals": {
+        "growth": {
+            "white_spot": 1.2,
+            "critic": 1.0,
+            "relationship": 0.8,
+            "stale_contact": 1.0,
+            "influence": 0.8,
+            "type_change": 1.2,
+            "future_value": 2.0,
+            "growth": 1.0,
+            "at_risk": 0.5,
+            "burr": 0.0,
+            "margin": 1.0,
+            "revenue": 1.0,
+            "downstream": 1.0,
+        },
+        "profitability": {
+            "white_spot": 0.8,
+            "critic": 1.0,
+            "relationship": 0.8,
+            "stale_contact": 1.0,
+            "influence": 0.6,
+            "type_change": 1.2,
+            "future_value": 1.0,
+            "growth": 0.0,
+            "at_risk": 1.5,
+            "burr": 1.5,
+            "margin": 1.0,
+            "revenue": 0.5,
+            "downstream": 1.0,
+        },
+        "innovation": {
+            "white_spot": 1.0,
+            "critic": 1.0,
+            "relationship": 1.3,
+            "stale_contact": 1.0,
+            "influence": 1.5,
+            "type_change": 0.8,
+            "future_value": 0.5,
+            "growth": 1.0,
+            "at_risk": 0.0,
+            "burr": 0.0,
+            "margin": 1.0,
+            "revenue": 1.0,
+            "downstream": 1.5,
+        },
+    },
+}
+
 # Four eyes: a chain is approved by a manager who neither submitted it nor belongs to its
 # team. On lets the only member of a one-person team approve that team's chains.
 REVIEW_ALLOW_SELF_APPROVAL = env_bool("REVIEW_ALLOW_SELF_APPROVAL", False)

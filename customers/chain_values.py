@@ -152,6 +152,7 @@ def chain_decoration(chain: Chain) -> ChainDecoration:
         tab_label=_("Customers"),
         tab_url=reverse("customers:chain-customers", args=[chain.pk]),
         load=lambda: _actor_values(chain),
+        plan_url=reverse("customers:chain-plan", args=[chain.pk]),
     )
 
 

@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import analysis, products
+from .chain_events import type_change_events_create
 from .models import AnalysisRun, Assessment, Customer, ImportBatch, Purchase, ValueRecord
 from .reading import read_history
 from .selectors import history_frame, products_given, transactions_frame
@@ -603,6 +604,8 @@ def _analysis_run_create(
         if per_product is not None:
             for product, part in per_product.groupby(products.PRODUCT, sort=True):
                 _assessments_create(run, part.drop(columns=[products.PRODUCT]), ids, product)
+        # The chains hear of their customers' types turning for the worse (chain events).
+        type_change_events_create(run=run)
     return run
 
 

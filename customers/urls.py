@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_chain
+from . import views, views_chain, views_plan
 
 app_name = "customers"
 urlpatterns = [
@@ -15,4 +15,5 @@ urlpatterns = [
     path("<int:pk>/", views.customer_detail, name="detail"),
     path("<int:pk>/actor/", views.customer_link_actor, name="link-actor"),
     path("chain/<int:pk>/", views_chain.chain_customers, name="chain-customers"),
+    path("chain/<int:pk>/plan/", views_plan.chain_plan_view, name="chain-plan"),
 ]
