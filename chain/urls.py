@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_export, views_import
+from . import views, views_calendar, views_export, views_import
 
 app_name = "chain"
 urlpatterns = [
@@ -53,4 +53,8 @@ urlpatterns = [
     path("contacts/<int:pk>/delete/", views.contact_delete, name="contact-delete"),
     path("influences/<int:pk>/edit/", views.influence_edit, name="influence-edit"),
     path("influences/<int:pk>/delete/", views.influence_delete, name="influence-delete"),
+    # --- the calendar of one's actions (views_calendar) ---
+    path("actions/calendar/", views_calendar.calendar_page, name="calendar"),
+    path("actions/calendar/renew/", views_calendar.calendar_renew, name="calendar-renew"),
+    path("actions/calendar/<slug:token>.ics", views_calendar.calendar_feed, name="calendar-feed"),
 ]

@@ -1,0 +1,214 @@
+"""The daily reminder mails: who gets one, what it says, and never two a day."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.test import override_settings
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from chain import reminders
+from chain.models import Action
+from customers.worker import run_worker
+from tests.factories import make_chain, make_team, make_user
+
+TODAY = date(2026, 12, 7)  # a Monday
+
+
+def _action(chain, owner, title="Call the buyer", due=TODAY, **fields) -> Action:
+    fields.setdefault("status", Action.Status.OPEN)
+    if fields["status"] != Action.Status.OPEN:
+        fields.setdefault("closed_at", timezone.now())
+    return Action.objects.create(chain=chain, owner=owner, title=title, due=due, **fields)
+
+
+@pytest.fixture
+def mailed(owner):
+    owner.email = "alice@example.com"
+    owner.first_name, owner.last_name = "Alice", "Adler"
+    owner.save()
+    return owner
+
+
+@pytest.mark.django_db
+def test_the_digest_lists_overdue_first_then_by_due_date(chain, mailed):
+    _action(chain, mailed, "Later this week", due=TODAY + timedelta(days=3))
+    _action(chain, mailed, "Long overdue", due=TODAY - timedelta(days=4))
+    _action(chain, mailed, "Today's call", due=TODAY)
+    _action(chain, mailed, "Next month", due=TODAY + timedelta(days=30))
+    _action(chain, mailed, "Done already", due=TODAY, status=Action.Status.DONE)
+    _action(chain, mailed, "Undated", due=None)
+
+    (message,) = reminders.reminder_digests(TODAY)
+
+    body = message.body
+    assert message.to == ["alice@example.com"]
+    assert message.subject == "Your actions: 1 overdue, 2 due soon"
+    assert body.startswith("Hello Alice Adler,")
+    order = [body.index(t) for t in ("Overdue", "Long overdue", "Due today", "Today's call")]
+    assert order == sorted(order)
+    assert body.index("Today's call") < body.index("Later this week")
+    assert "4 days overdue" in body and "Thursday" in body
+    assert "Next month" not in body and "Done already" not in body and "Undated" not in body
+    assert f"http://localhost:8000/chains/{chain.pk}/?tab=actions" in body
+    assert f"Chain: {chain.scope_name}" in body
+
+
+@pytest.mark.django_db
+@override_settings(LANGUAGE_CODE="de", SITE_URL="https://ketten.example.com")
+def test_the_digest_speaks_the_default_language(chain, mailed):
+    _action(chain, mailed, "Einkäufer anrufen", due=TODAY - timedelta(days=1))
+    _action(chain, mailed, "Angebot schicken", due=TODAY + timedelta(days=1))
+
+    (message,) = reminders.reminder_digests(TODAY)
+
+    assert message.subject == "Ihre Maßnahmen: 1 überfällig, 1 bald fällig"
+    assert "Hallo Alice Adler," in message.body
+    assert "Überfällig" in message.body and "Morgen fällig" in message.body
+    assert "fällig am 06.12.2026, 1 Tag überfällig" in message.body
+    assert f"https://ketten.example.com/chains/{chain.pk}/?tab=actions" in message.body
+
+
+@pytest.mark.django_db
+def test_nobody_without_due_actions_an_address_or_the_chain_gets_a_mail(
+    chain, mailed, teammate, outsider
+):
+    _action(chain, mailed, "Far away", due=TODAY + timedelta(days=8))
+    _action(chain, teammate, "No address", due=TODAY)  # bob has no email
+    outsider.email = "charlie@example.com"
+    outsider.save()
+    _action(chain, outsider, "Not his chain any more", due=TODAY)
+    gone = make_user("dora", make_team("Gone"), email="dora@example.com", is_active=False)
+    _action(make_chain(gone.teams.get(), gone), gone, "Left the company", due=TODAY)
+
+    assert reminders.reminder_digests(TODAY) == []
+
+
+@pytest.mark.django_db
+def test_each_owner_gets_one_mail_with_only_their_actions(chain, mailed, teammate):
+    teammate.email = "bob@example.com"
+    teammate.save()
+    _action(chain, mailed, "Alice's task")
+    _action(chain, teammate, "Bob's task")
+    _action(chain, teammate, "Bob's other task", due=TODAY + timedelta(days=7))
+
+    messages = {m.to[0]: m for m in reminders.reminder_digests(TODAY)}
+
+    assert set(messages) == {"alice@example.com", "bob@example.com"}
+    assert "Bob's task" not in messages["alice@example.com"].body
+    assert "Bob's other task" in messages["bob@example.com"].body
+
+
+@pytest.mark.django_db
+def test_control_characters_and_line_breaks_stay_out_of_the_mail(chain, mailed):
+    _action(chain, mailed, "Call\x0bthe\x00 buyer")
+    (message,) = reminders.reminder_digests(TODAY)
+    assert "* Call the buyer (due" in message.body
+
+
+@pytest.mark.django_db
+def test_two_runs_on_the_same_day_send_once(chain, mailed):
+    _action(chain, mailed)
+
+    assert reminders.send_reminders(TODAY) == 1
+    assert reminders.send_reminders(TODAY) is None
+
+    assert len(mail.outbox) == 1
+    row = DBTaskResult.objects.get(pk=reminders.day_id(TODAY))
+    assert row.status == "SUCCESSFUL" and row.return_value == 1
+    # The next day is queued for the worker, at the reminder time.
+    tomorrow = DBTaskResult.objects.get(pk=reminders.day_id(TODAY + timedelta(days=1)))
+    assert tomorrow.status == "READY"
+    assert timezone.localtime(tomorrow.run_after).hour == 7
+    assert reminders.send_reminders(TODAY + timedelta(days=1)) == 1
+    assert len(mail.outbox) == 2
+
+
+@pytest.mark.django_db
+def test_a_day_the_worker_claimed_is_not_sent_by_the_command(chain, mailed, capsys):
+    _action(chain, mailed)
+    reminders.reminders_schedule(TODAY)
+    DBTaskResult.objects.filter(pk=reminders.day_id(TODAY)).update(status="RUNNING")
+
+    call_command("send_reminders", "--date", TODAY.isoformat())
+
+    assert "sent already" in capsys.readouterr().out
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_the_command_sends_and_says_how_many(chain, mailed, capsys):
+    _action(chain, mailed)
+    call_command("send_reminders", "--date", TODAY.isoformat())
+    assert "1 reminder mail(s) sent." in capsys.readouterr().out
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_scheduling_a_day_twice_queues_it_once():
+    assert reminders.reminders_schedule(TODAY) is True
+    assert reminders.reminders_schedule(TODAY) is False
+    row = DBTaskResult.objects.get()
+    assert row.task_path == "chain.tasks.reminders_task"
+    assert row.args_kwargs == {"args": ["2026-12-07"], "kwargs": {}}
+
+
+@pytest.mark.django_db
+def test_the_worker_runs_the_queued_day_and_queues_the_next(chain, mailed):
+    from chain.tasks import reminders_task
+
+    _action(chain, mailed)
+    assert reminders_task.call(TODAY.isoformat()) == 1
+    assert len(mail.outbox) == 1
+    assert DBTaskResult.objects.filter(pk=reminders.day_id(TODAY + timedelta(days=1))).exists()
+
+
+class _Loop:
+    worker_id = "test-worker"
+
+    def run(self) -> None:
+        pass
+
+
+@pytest.mark.django_db
+def test_every_worker_start_queues_today_and_tomorrow_once():
+    run_worker(_Loop())
+    run_worker(_Loop())  # a second worker, or a restart
+    today = timezone.localdate()
+    ids = set(DBTaskResult.objects.values_list("pk", flat=True))
+    assert ids == {reminders.day_id(today), reminders.day_id(today + timedelta(days=1))}
+
+
+@pytest.mark.django_db
+def test_a_failing_mail_server_fails_the_day_without_retrying(chain, mailed, monkeypatch):
+    _action(chain, mailed)
+
+    def broken(*args, **kwargs):
+        raise TimeoutError("mail server unreachable")
+
+    monkeypatch.setattr(reminders, "get_connection", broken)
+    with pytest.raises(TimeoutError):
+        reminders.send_reminders(TODAY)
+    assert DBTaskResult.objects.get(pk=reminders.day_id(TODAY)).status == "FAILED"
+    assert reminders.send_reminders(TODAY) is None
+
+
+@pytest.mark.django_db
+def test_one_refused_address_does_not_stop_the_others(chain, mailed, teammate, monkeypatch):
+    teammate.email = "bob@example.com"
+    teammate.save()
+    _action(chain, mailed)
+    _action(chain, teammate)
+    sent = []
+
+    def send(self, fail_silently=False):
+        if self.to == ["alice@example.com"]:
+            raise ConnectionRefusedError("refused")
+        sent.append(self.to)
+        return 1
+
+    monkeypatch.setattr("django.core.mail.EmailMessage.send", send)
+    assert reminders.send_reminders(TODAY) == 1
+    assert sent == [["bob@example.com"]]
