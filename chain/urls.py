@@ -1,12 +1,13 @@
-from django.urls import path
+from django.urls import include, path
 
-from . import views, views_calendar, views_export, views_import
+from . import views, views_export, views_import
 
 app_name = "chain"
 urlpatterns = [
     path("", views.chain_list, name="list"),
     path("new/", views.chain_create, name="create"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("actions/calendar/", include("chain.urls_calendar")),
     path("<int:pk>/", views.chain_detail, name="detail"),
     path("<int:pk>/edit/", views.chain_edit, name="edit"),
     path("<int:pk>/delete/", views.chain_delete, name="delete"),
@@ -53,8 +54,4 @@ urlpatterns = [
     path("contacts/<int:pk>/delete/", views.contact_delete, name="contact-delete"),
     path("influences/<int:pk>/edit/", views.influence_edit, name="influence-edit"),
     path("influences/<int:pk>/delete/", views.influence_delete, name="influence-delete"),
-    # --- the calendar of one's actions (views_calendar) ---
-    path("actions/calendar/", views_calendar.calendar_page, name="calendar"),
-    path("actions/calendar/renew/", views_calendar.calendar_renew, name="calendar-renew"),
-    path("actions/calendar/<slug:token>.ics", views_calendar.calendar_feed, name="calendar-feed"),
 ]

@@ -202,3 +202,12 @@ def test_the_feed_queries_do_not_grow_with_actions(
 def test_the_page_needs_a_login(client):
     response = client.get("/chains/actions/calendar/")
     assert response.status_code == 302 and response.url.startswith("/accounts/login/")
+
+
+@pytest.mark.django_db
+def test_the_secret_address_stays_out_of_the_log(client, owner, caplog):
+    feed = calendar.calendar_feed_get(user=owner)
+    with caplog.at_level("INFO", logger="chainmap.request"):
+        client.get(f"/chains/actions/calendar/{feed.token}.ics")
+    assert "GET /chains/actions/calendar/….ics 200" in caplog.text
+    assert feed.token not in caplog.text
