@@ -1,10 +1,12 @@
 """The daily reminder mails: who gets one, what it says, and never two a day."""
 
+import threading
 from datetime import date, timedelta
 
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -103,7 +105,7 @@ def test_each_owner_gets_one_mail_with_only_their_actions(chain, mailed, teammat
 
 @pytest.mark.django_db
 def test_control_characters_and_line_breaks_stay_out_of_the_mail(chain, mailed):
-    _action(chain, mailed, "Call\x0bthe\x00 buyer")
+    _action(chain, mailed, "Call\x0bthe\x1b buyer")
     (message,) = reminders.reminder_digests(TODAY)
     assert "* Call the buyer (due" in message.body
 
@@ -212,3 +214,29 @@ def test_one_refused_address_does_not_stop_the_others(chain, mailed, teammate, m
     monkeypatch.setattr("django.core.mail.EmailMessage.send", send)
     assert reminders.send_reminders(TODAY) == 1
     assert sent == [["bob@example.com"]]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_at_the_same_moment_send_once(chain, mailed):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite lets one writer in at a time anyway")
+    _action(chain, mailed)
+    start = threading.Barrier(4)
+    results = []
+
+    def run() -> None:
+        try:
+            start.wait()
+            results.append(reminders.send_reminders(TODAY))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(results, key=str) == [1, None, None, None]
+    assert len(mail.outbox) == 1
