@@ -56,9 +56,9 @@ def site_url(path: str) -> str:
 
 
 def user_language(user: Model) -> str:
-    """The language of the user's mails: the app stores none per user (the browser's
-    choice lives in a cookie), so the site's default."""
-    return getattr(user, "language", "") or settings.LANGUAGE_CODE
+    """The language of the user's mails and calendar: the app stores none per user (the
+    browser's choice lives in a cookie), so the site's default."""
+    return settings.LANGUAGE_CODE
 
 
 def reminder_actions(today: date) -> list[Action]:
