@@ -8,6 +8,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -240,3 +241,16 @@ def test_two_workers_at_the_same_moment_send_once(chain, mailed):
 
     assert sorted(results, key=str) == [1, None, None, None]
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_the_queries_grow_with_owners_not_with_actions(chain, mailed, django_assert_num_queries):
+    for i in range(3):
+        _action(chain, mailed, f"Task {i}")
+    with CaptureQueriesContext(connection) as few:
+        reminders.reminder_digests(TODAY)
+    for i in range(20):
+        _action(chain, mailed, f"More {i}", due=TODAY + timedelta(days=i % 8))
+    with django_assert_num_queries(len(few.captured_queries)):
+        (message,) = reminders.reminder_digests(TODAY)
+    assert "More 19" in message.body
