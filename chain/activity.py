@@ -9,12 +9,13 @@ analysis) joins the feed from its own table.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache, lru_cache
 from types import SimpleNamespace
 
 from django.contrib.auth import get_user_model
 from django.db import models
+from django.utils import formats
 from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
 
@@ -83,6 +84,7 @@ class Entry:
     object_id: int
     changes: list[Change] = field(default_factory=list)
     restorable: bool = False
+    closed_as: str = ""  # an action closed: its new status, "done" or "dropped"
 
     @property
     def who_name(self) -> str:
@@ -195,6 +197,8 @@ class _Names:
             return str(dict(model_field.flatchoices).get(value, value))
         if isinstance(value, bool):
             return _("yes") if value else _("no")
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return formats.date_format(value, "SHORT_DATE_FORMAT")
         text = str(value)
         return text if len(text) <= 80 else text[:79] + "…"
 
@@ -301,7 +305,7 @@ def activity_list(
                 if not entry.changes:
                     continue  # only bookkeeping changed (a move, a version)
                 if kind == "action" and _closes(before, r):
-                    entry.action = "x"
+                    entry.action, entry.closed_as = "x", r.status
             last = last_of.get(r.id)
             if (
                 last

@@ -34,10 +34,10 @@ def test_an_action_shows_created_changed_and_closed(client_owner, chain, owner, 
     assert [(c.label, c.old, c.new) for c in closed.changes] == [("status", "open", "done")]
     assert {(c.label, c.old, c.new) for c in changed.changes} == {
         ("owner", "alice", "bob"),
-        ("due", "–", "2026-12-09"),
+        ("due", "–", "9 Dec 2026"),
     }
     body = client_owner.get(f"/chains/{chain.pk}/activity/", headers=HX).content.decode()
-    assert "action-closed" in body and "closed" in body and "Call the buyer" in body
+    assert "action-closed" in body and "completed" in body and "Call the buyer" in body
 
 
 @pytest.mark.django_db
@@ -101,3 +101,18 @@ def test_the_feed_queries_do_not_grow_with_actions_and_events(
         )
     with django_assert_max_num_queries(len(small.captured_queries)):
         client_owner.get(f"/chains/{chain.pk}/activity/", headers=HX)
+
+
+@pytest.mark.django_db
+def test_closing_reads_as_completed_or_dropped_in_german(client_owner, chain, owner):
+    done = _save(Action(chain=chain, title="Call the buyer", owner=owner), owner)
+    dropped = _save(Action(chain=chain, title="Old idea", owner=owner), owner)
+    for action, status in ((done, "done"), (dropped, "dropped")):
+        action.status, action.closed_at = status, timezone.now()
+        action.due = date(2026, 12, 9)
+        _save(action, owner)
+    body = client_owner.get(
+        f"/chains/{chain.pk}/activity/", headers={**HX, "accept-language": "de"}
+    ).content.decode()
+    assert "erledigte" in body and "verwarf" in body and "Maßnahme" in body
+    assert "09.12.2026" in body
