@@ -280,11 +280,10 @@ EXPORT_MEMORY_MB = int(env_str("EXPORT_MEMORY_MB", "1024"))
 # names an SMTP server. The timeout bounds each connection attempt and each send, so an
 # unreachable server cannot hold the worker.
 EMAIL_HOST = env_str("EMAIL_HOST", "")
-EMAIL_BACKEND = env_str(
-    "EMAIL_BACKEND",
+EMAIL_BACKEND = (
     "django.core.mail.backends.smtp.EmailBackend"
     if EMAIL_HOST
-    else "django.core.mail.backends.console.EmailBackend",
+    else "django.core.mail.backends.console.EmailBackend"
 )
 EMAIL_PORT = int(env_str("EMAIL_PORT", "587"))
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")

@@ -254,3 +254,27 @@ def test_the_queries_grow_with_owners_not_with_actions(chain, mailed, django_ass
     with django_assert_num_queries(len(few.captured_queries)):
         (message,) = reminders.reminder_digests(TODAY)
     assert "More 19" in message.body
+
+
+MAIL_VARIABLES = ("EMAIL_HOST", "EMAIL_PORT", "EMAIL_USE_TLS", "EMAIL_TIMEOUT", "SITE_URL")
+
+
+def test_mails_go_to_the_console_until_a_server_is_named(monkeypatch):
+    from tests.settings_env import settings_with
+
+    plain = settings_with(monkeypatch, unset=MAIL_VARIABLES)
+    assert plain.EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend"
+    assert plain.EMAIL_TIMEOUT == 10 and plain.SITE_URL == "http://localhost:8000"
+    smtp = settings_with(
+        monkeypatch,
+        EMAIL_HOST="smtp.example.com",
+        EMAIL_PORT="465",
+        EMAIL_USE_TLS="0",
+        EMAIL_USE_SSL="1",
+        EMAIL_TIMEOUT="5",
+        SITE_URL="https://chains.example.com/",
+    )
+    assert smtp.EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend"
+    assert (smtp.EMAIL_HOST, smtp.EMAIL_PORT, smtp.EMAIL_TIMEOUT) == ("smtp.example.com", 465, 5)
+    assert (smtp.EMAIL_USE_TLS, smtp.EMAIL_USE_SSL) == (False, True)
+    assert smtp.SITE_URL == "https://chains.example.com"
