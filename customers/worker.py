@@ -78,8 +78,8 @@ def _close_connections() -> None:
 
 
 def _recover(worker_id: str) -> None:
-    """Fail the tasks this worker had claimed and finish the imports it (or another
-    worker that is gone) left running."""
+    """Fail the tasks this worker had claimed, finish the imports it (or another worker
+    that is gone) left running, and queue today's and tomorrow's reminder mails."""
     from django_tasks_db.models import DBTaskResult
 
     claimed = DBTaskResult.objects.filter(status="RUNNING").only("pk", "worker_ids")
