@@ -3,22 +3,30 @@
 django-simple-history keeps a row per save and delete of each chain part (see `models`).
 This module reads those rows for one chain with a fixed number of queries and turns them
 into entries a person reads: "Bob changed Contact Anna Weber: contact level none → regular".
+Actions (created, changed, closed) come from their history the same way; what happened to
+the chain outside its tables (`ChainEvent`: a linked customer's value type changed in an
+analysis) joins the feed from its own table.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache, lru_cache
 from types import SimpleNamespace
 
 from django.contrib.auth import get_user_model
 from django.db import models
+from django.utils import formats
 from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
 
+from lib.value_types import ValueType
+
 from .models import (
+    Action,
     Actor,
     ActorKind,
     Chain,
+    ChainEvent,
     ChainLink,
     Contact,
     Influence,
@@ -36,13 +44,20 @@ KINDS: dict[str, tuple[type[models.Model], str]] = {
     "contact": (Contact, gettext_lazy("Contact")),
     "influence": (Influence, gettext_lazy("Influence")),
     "answer": (WorksheetAnswer, pgettext_lazy("worksheet", "Answer")),
+    "action": (Action, gettext_lazy("Action")),
 }
+# Entries that are not the map itself but the work on it (left out of "changed since
+# approval"), and the kind of ChainEvent rows, which have no history table.
+FOLLOW_UP = {"action", "event"}
+EVENT_LABEL = gettext_lazy("Customer value")
 # Deleted rows of these kinds can be brought back from the feed.
 RESTORABLE = {"link", "contact", "influence"}
 # Bookkeeping, or changes shown elsewhere (positions: drag and drop).
 SKIPPED_FIELDS = {"id", "version", "position", "chain", "created_at", "updated_at", "updated_by"}
 # The review's bookkeeping on the chain: its status change says who submitted or approved.
 SKIPPED_FIELDS |= {"submitted_by", "approved_by", "approved_at", "changed_since_approval"}
+# An action's closing shows as "closed" with its new status; who closed it made the change.
+SKIPPED_FIELDS |= {"created_by", "closed_by", "closed_at", "comment"}
 # Each history table is read back this far; older rows drop out of the feed.
 RECENT = 500
 # Consecutive edits of one thing by one person within this time read as one entry.
@@ -59,7 +74,9 @@ class Change:
 @dataclass
 class Entry:
     kind: str
-    action: str  # "+" added, "~" changed, "-" removed: simple-history's history_type
+    # "+" added, "~" changed, "-" removed: simple-history's history_type; "x" an action
+    # closed (done or dropped), "e" a chain event.
+    action: str
     label: str
     when: datetime
     who: object
@@ -67,16 +84,19 @@ class Entry:
     object_id: int
     changes: list[Change] = field(default_factory=list)
     restorable: bool = False
+    closed_as: str = ""  # an action closed: its new status, "done" or "dropped"
 
     @property
     def who_name(self) -> str:
+        if self.kind == "event":
+            return _("Customer analysis")
         if self.who is None:
             return _("system")
         return self.who.get_full_name() or self.who.get_username()
 
     @property
     def kind_label(self) -> str:
-        return str(KINDS[self.kind][1])
+        return str(EVENT_LABEL if self.kind == "event" else KINDS[self.kind][1])
 
 
 @cache
@@ -102,6 +122,7 @@ def _records(chain: Chain) -> dict[str, list[SimpleNamespace]]:
         "contact": _history(Contact).filter(link_id__in=links.values("id")),
         "influence": _history(Influence).filter(chain_id=chain.pk),
         "answer": _history(WorksheetAnswer).filter(chain_id=chain.pk),
+        "action": _history(Action).filter(chain_id=chain.pk),
     }
     records = {}
     for kind, qs in sources.items():
@@ -128,7 +149,7 @@ def _factors_attach(rows: list[SimpleNamespace]) -> None:
 def _users_attach(records: dict[str, list[SimpleNamespace]]) -> dict[int, models.Model]:
     """Who made each change (`history_user`); with the contacts' owners, in one query."""
     ids = {r.history_user_id for rows in records.values() for r in rows if r.history_user_id}
-    ids |= {r.owner_id for r in records["contact"] if r.owner_id}
+    ids |= {r.owner_id for r in records["contact"] + records["action"] if r.owner_id}
     users = get_user_model().objects.in_bulk(ids)
     for rows in records.values():
         for r in rows:
@@ -148,6 +169,9 @@ class _Names:
         self.stages: dict[int, str] = {}
         for r in records["stage"]:
             self.stages.setdefault(r.id, r.name)
+        self.contacts: dict[int, str] = {}
+        for r in records["contact"]:
+            self.contacts.setdefault(r.id, r.name or r.role)
         self.kinds = dict(ActorKind.objects.values_list("pk", "name"))
         self.factors = dict(SuccessFactor.objects.values_list("pk", "name"))
         self.users = {pk: u.get_full_name() or u.get_username() for pk, u in users.items()}
@@ -163,6 +187,7 @@ class _Names:
             "stage": self.stages,
             "kind": self.kinds,
             "owner": self.users,
+            "contact": self.contacts,
         }.get(model_field.name)
         if lookup is not None:
             return lookup.get(value, "?")
@@ -172,6 +197,8 @@ class _Names:
             return str(dict(model_field.flatchoices).get(value, value))
         if isinstance(value, bool):
             return _("yes") if value else _("no")
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return formats.date_format(value, "SHORT_DATE_FORMAT")
         text = str(value)
         return text if len(text) <= 80 else text[:79] + "…"
 
@@ -188,6 +215,8 @@ class _Names:
             return f"{r.name or r.role} ({self.link(r.link_id)})"
         if kind == "influence":
             return f"{self.link(r.source_id)} → {self.link(r.target_id)}"
+        if kind == "action":
+            return r.title
         question = str(Question(r.question).label) if r.question in Question.values else r.question
         return f"{question} ({self.link(r.link_id)})" if r.link_id else question
 
@@ -242,14 +271,16 @@ def _current_ids(chain: Chain) -> dict[str, set[int]]:
 
 
 def activity_list(
-    chain: Chain, *, limit: int = 50, since: datetime | None = None
+    chain: Chain, *, limit: int = 50, since: datetime | None = None, follow_up: bool = True
 ) -> tuple[list[Entry], bool]:
     """The newest `limit` entries of the chain's feed, and whether there are more.
 
     With `since`, only the changes made after that moment (edits on either side of it are
-    not merged into one entry).
+    not merged into one entry). Without `follow_up`, only the map: no actions and events.
     """
     records = _records(chain)
+    if not follow_up:
+        records["action"] = []
     names = _Names(records, _users_attach(records))
     current = _current_ids(chain)
     entries: list[Entry] = []
@@ -273,10 +304,12 @@ def activity_list(
                 entry.changes = _changes(model, before, r, names)
                 if not entry.changes:
                     continue  # only bookkeeping changed (a move, a version)
+                if kind == "action" and _closes(before, r):
+                    entry.action, entry.closed_as = "x", r.status
             last = last_of.get(r.id)
             if (
                 last
-                and r.history_type == "~"
+                and entry.action == "~"
                 and last.action in "+~"
                 and last.who == entry.who
                 and entry.when - last.when <= MERGE_WITHIN
@@ -290,7 +323,50 @@ def activity_list(
             entry.restorable = (
                 kind in RESTORABLE and entry.action == "-" and object_id not in current[kind]
             )
+    if follow_up:
+        entries += _event_entries(chain)
     if since is not None:
         entries = [entry for entry in entries if entry.when > since]
     entries.sort(key=lambda e: e.when, reverse=True)
     return entries[:limit], len(entries) > limit
+
+
+def _closes(before: SimpleNamespace, after: SimpleNamespace) -> bool:
+    return before.status == Action.Status.OPEN and after.status != Action.Status.OPEN
+
+
+def _event_entries(chain: Chain) -> list[Entry]:
+    """The chain's events, newest RECENT: "Customer 4711 Müller (Baustoff Nord) changed
+    from growth customer to bell customer"."""
+    events = chain.events.select_related("link__actor").order_by("-created_at", "-pk")[:RECENT]
+    return [
+        Entry(
+            kind="event",
+            action="e",
+            label=_event_text(event),
+            when=event.created_at,
+            who=None,
+            history_pk=event.pk,
+            object_id=event.pk,
+        )
+        for event in events
+    ]
+
+
+def _type_label(code: object) -> str:
+    return str(ValueType(code).label) if code in ValueType.values else str(code or "–")
+
+
+def _event_text(event: ChainEvent) -> str:
+    data = event.data or {}
+    customer = " ".join(str(part) for part in (data.get("customer"), data.get("name")) if part)
+    if event.link_id:
+        customer += f" ({event.link.actor.name})"
+    text = _("Customer %(customer)s changed from %(old)s to %(new)s") % {
+        "customer": customer or "?",
+        "old": _type_label(data.get("from")),
+        "new": _type_label(data.get("to")),
+    }
+    if data.get("product"):
+        text += " · " + _("product %(product)s") % {"product": data["product"]}
+    return text

@@ -14,7 +14,7 @@ holds a server for long (bench/pdf_limits.py shows the figures).
 import io
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from itertools import groupby
 from pathlib import Path
 
@@ -40,6 +40,7 @@ from . import sandbox
 from .diagram import render_svg
 from .models import (
     CHAIN_QUESTIONS,
+    Action,
     Actor,
     Chain,
     ChainLink,
@@ -107,6 +108,27 @@ class ChainExport:
     answers: list[AnswerRow]  # worksheet order, then chain order; blank answers left out
     comments: list[ReviewComment]  # newest first, each with its replies (`reply_list`)
     exported_at: datetime
+    actions: list["ActionRow"]  # open ones first, by due date; then the closed ones
+
+    @property
+    def today(self) -> date:
+        return self.exported_at.date()
+
+    @property
+    def open_actions(self) -> list["ActionRow"]:
+        return [row for row in self.actions if row.action.is_open]
+
+    @property
+    def done_actions(self) -> int:
+        return sum(1 for row in self.actions if row.action.status == Action.Status.DONE)
+
+    @property
+    def dropped_actions(self) -> int:
+        return sum(1 for row in self.actions if row.action.status == Action.Status.DROPPED)
+
+    @property
+    def overdue_actions(self) -> int:
+        return sum(1 for row in self.actions if row.overdue)
 
     @property
     def open_comments(self) -> list[ReviewComment]:
@@ -172,7 +194,52 @@ def chain_export_data(chain: Chain) -> ChainExport:
         answers=_answer_rows(chain, members),
         comments=review_comments(chain),
         exported_at=timezone.localtime(),
+        actions=chain_actions(chain, today=timezone.localdate()),
     )
+
+
+@dataclass
+class ActionRow:
+    action: Action
+    about: str  # what it is about, in words ("" for the chain as a whole)
+    overdue: bool
+
+
+def chain_actions(chain: Chain, *, today: date) -> list[ActionRow]:
+    """The chain's actions for the exports, in one query: open ones by due date (undated
+    last), then the closed ones, newest first."""
+    actions = list(
+        chain.actions.select_related(
+            "owner", "created_by", "closed_by", "link__actor", "contact__link__actor", "comment"
+        )
+    )
+    open_ = [a for a in actions if a.is_open]
+    closed = sorted(
+        (a for a in actions if not a.is_open), key=lambda a: (a.closed_at, a.pk), reverse=True
+    )
+    return [
+        ActionRow(a, action_about(a), a.is_open and a.due is not None and a.due < today)
+        for a in open_ + closed
+    ]
+
+
+def action_about(action: Action) -> str:
+    """What an action is about, as a short text: an actor, a contact, a question, a review
+    comment, a customer, or "" for the chain as a whole."""
+    if action.contact_id:
+        return f"{action.contact.name or action.contact.role} ({action.contact.link.actor.name})"
+    if action.link_id:
+        return action.link.actor.name
+    if action.question:
+        return _("Worksheet: %(question)s") % {"question": action.get_question_display()}
+    if action.comment_id:
+        text = " ".join(action.comment.text.split())
+        return _("Review comment: %(text)s") % {
+            "text": text if len(text) <= 60 else text[:59] + "…"
+        }
+    if action.customer_number:
+        return _("Customer %(number)s") % {"number": action.customer_number}
+    return ""
 
 
 def _factor_names(chain: Chain) -> dict[int, list[str]]:
@@ -343,6 +410,7 @@ def _report_texts(export: ChainExport) -> list[str]:
         texts += [m.link.success_factors_text, m.link.problems_needs, m.link.notes]
         texts += [c.notes for c in m.contacts]
     texts += [i.description for i in export.board.influences]
+    texts += [row.action.notes for row in export.open_actions]
     texts += [row.answer.text for row in export.answers]
     for comment in export.comments:
         texts += [comment.text, *(r.text for r in getattr(comment, "reply_list", []))]
@@ -457,6 +525,10 @@ def _report_labels() -> dict[str, str]:
         "resolved": _field(ReviewComment, "resolved_at"),
         "resolved_by": _field(ReviewComment, "resolved_by"),
         "comment": _field(ReviewComment, "text"),
+        "action_title": _field(Action, "title"),
+        "action_owner": _field(Action, "owner"),
+        "action_due": _field(Action, "due"),
+        "action_status": _field(Action, "status"),
     }
 
 
@@ -493,13 +565,15 @@ TOP = Alignment(vertical="top")
 
 
 def workbook_xlsx(export: ChainExport) -> bytes:
-    """One sheet each for actors, contacts, influences and answers; headers translated."""
+    """One sheet each for actors, contacts, influences, answers and actions; headers
+    translated."""
     book = Workbook()
     book.remove(book.active)
     _write_sheet(book, _("Actors"), *_actor_sheet(export))
     _write_sheet(book, _("Contacts"), *_contact_sheet(export))
     _write_sheet(book, _("Influences"), *_influence_sheet(export))
     _write_sheet(book, _("Answers"), *_answer_sheet(export))
+    _write_sheet(book, _("Actions"), *_action_sheet(export))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -624,6 +698,41 @@ def _answer_sheet(export: ChainExport) -> tuple[list[Column], Rows]:
             user_name(row.answer.updated_by),
         ]
         for row in export.answers
+    ]
+    return columns, rows
+
+
+def _action_sheet(export: ChainExport) -> tuple[list[Column], Rows]:
+    columns = [
+        Column(_field(Action, "title"), 50, wrap=True),
+        Column(_("About"), 40, wrap=True),
+        Column(_field(Action, "owner"), 24),
+        Column(_field(Action, "due"), 14, number_format=DATE),
+        Column(_field(Action, "status"), 14),
+        Column(_("Overdue"), 12),
+        Column(_field(Action, "source"), 20),
+        Column(_field(Action, "notes"), 60, wrap=True),
+        Column(_field(Action, "created_by"), 24),
+        Column(_field(Action, "created_at"), 17, number_format=DATETIME),
+        Column(_field(Action, "closed_by"), 24),
+        Column(_field(Action, "closed_at"), 17, number_format=DATETIME),
+    ]
+    rows = [
+        [
+            row.action.title,
+            row.about,
+            user_name(row.action.owner),
+            row.action.due,
+            row.action.get_status_display(),
+            row.overdue,
+            row.action.get_source_display(),
+            row.action.notes,
+            user_name(row.action.created_by),
+            _naive(row.action.created_at),
+            user_name(row.action.closed_by),
+            _naive(row.action.closed_at),
+        ]
+        for row in export.actions
     ]
     return columns, rows
 

@@ -170,7 +170,7 @@ def chain_changes_since_approval(chain: Chain, *, limit: int = 20) -> tuple[list
     feed after `approved_at`), and whether there is more than `limit`."""
     if not chain.is_changed_approval or chain.approved_at is None:
         return [], False
-    return activity_list(chain, limit=limit, since=chain.approved_at)
+    return activity_list(chain, limit=limit, since=chain.approved_at, follow_up=False)
 
 
 def _count(model) -> Subquery:

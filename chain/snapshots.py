@@ -14,16 +14,17 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .models import Chain, ChainLink, Coverage, Influence
+from .models import Action, Chain, ChainLink, Coverage, Influence
 from .selectors import ChainBoard
 
 # Bump when the layout of `snapshot_data` changes; `snapshot_compare` reads older formats
-# with defaults for keys they lack.
-FORMAT = 1
+# with defaults for keys they lack. 2: stages have their role, and the actions are frozen.
+FORMAT = 2
 
 # What a member change may consist of, in the order the compare page lists them.
 MEMBER_FIELDS = ("stage", "importance", "relationship", "coverage", "contacts")
 INFLUENCE_FIELDS = ("strength", "description")
+ACTION_FIELDS = ("title", "owner", "due", "status")
 
 LIGHTS = {"green": _("green"), "amber": _("amber"), "red": _("red")}
 
@@ -31,9 +32,10 @@ LIGHTS = {"green": _("green"), "amber": _("amber"), "red": _("red")}
 def snapshot_data(board: ChainBoard) -> dict[str, Any]:
     """The state of the chain worth comparing later, JSON-serialisable.
 
-    Layout (format 1): `members` is keyed by actor id as a string (JSON object keys are
+    Layout (format 2): `members` is keyed by actor id as a string (JSON object keys are
     strings, so the dict equals its own round trip through the database), each with its
-    place in chain order; `influences` name their ends by actor id.
+    place in chain order; `influences` name their ends by actor id; `actions` are keyed by
+    their id as a string, the owner by id and by name (the name as it was then).
     """
     chain = board.chain
     stages: list[dict[str, Any]] = []
@@ -41,7 +43,13 @@ def snapshot_data(board: ChainBoard) -> dict[str, Any]:
     for column in board.columns:
         stage = column.stage
         stages.append(
-            {"id": stage.pk, "name": stage.name, "position": stage.position, "own": stage.is_own}
+            {
+                "id": stage.pk,
+                "name": stage.name,
+                "position": stage.position,
+                "own": stage.is_own,
+                "role": stage.role,
+            }
         )
         for link in column.members:
             members[str(link.actor_id)] = _member_data(link, order=len(members))
@@ -73,6 +81,23 @@ def snapshot_data(board: ChainBoard) -> dict[str, Any]:
             }
             for influence in board.influences
         ],
+        "actions": _actions_data(chain),
+    }
+
+
+def _actions_data(chain: Chain) -> dict[str, dict[str, Any]]:
+    actions = chain.actions.select_related("owner")
+    return {
+        str(action.pk): {
+            "title": action.title,
+            "owner_id": action.owner_id,
+            "owner": (action.owner.get_full_name() or action.owner.get_username())
+            if action.owner
+            else "",
+            "due": action.due.isoformat() if action.due else None,
+            "status": action.status,
+        }
+        for action in actions
     }
 
 
@@ -208,6 +233,59 @@ class InfluenceChange:
 
 
 @dataclass(frozen=True)
+class ActionEntry:
+    """One action as a snapshot recorded it."""
+
+    key: str
+    title: str
+    owner_id: int | None
+    owner: str
+    due: date | None
+    status: str
+
+    @classmethod
+    def from_data(cls, key: str, data: dict[str, Any]) -> "ActionEntry":
+        due = data.get("due")
+        return cls(
+            key=key,
+            title=data.get("title", ""),
+            owner_id=data.get("owner_id"),
+            owner=data.get("owner", ""),
+            due=date.fromisoformat(due) if due else None,
+            status=data.get("status", Action.Status.OPEN.value),
+        )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == Action.Status.OPEN
+
+    @property
+    def status_label(self) -> str | Promise:
+        return _choice_label(Action.Status, self.status)
+
+    def differences(self, new: "ActionEntry") -> tuple[str, ...]:
+        """The fields of ACTION_FIELDS that differ in `new`; the owner by id where known."""
+        changed = []
+        for name in ACTION_FIELDS:
+            if name == "owner" and self.owner_id is not None and new.owner_id is not None:
+                differs = self.owner_id != new.owner_id
+            elif name == "owner":
+                differs = (self.owner_id, self.owner) != (new.owner_id, new.owner)
+            else:
+                differs = getattr(self, name) != getattr(new, name)
+            if differs:
+                changed.append(name)
+        return tuple(changed)
+
+
+@dataclass(frozen=True)
+class ActionChange:
+    old: ActionEntry
+    new: ActionEntry
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Figure:
     """A summary figure at the snapshot and now, with its label where it is a code."""
 
@@ -242,6 +320,13 @@ class Comparison:
     influences_added: tuple[InfluenceEntry, ...] = ()
     influences_removed: tuple[InfluenceEntry, ...] = ()
     influences_changed: tuple[InfluenceChange, ...] = ()
+    # Snapshots before format 2 recorded no actions: then nothing is said about them.
+    actions_known: bool = False
+    open_actions: Figure = Figure(0, 0)
+    actions_added: tuple[ActionEntry, ...] = ()
+    actions_closed: tuple[ActionChange, ...] = ()
+    actions_removed: tuple[ActionEntry, ...] = ()
+    actions_changed: tuple[ActionChange, ...] = ()
     figures_changed: bool = field(init=False)
 
     def __post_init__(self) -> None:
@@ -258,6 +343,15 @@ class Comparison:
             or self.influences_added
             or self.influences_removed
             or self.influences_changed
+        )
+
+    @property
+    def has_action_changes(self) -> bool:
+        return bool(
+            self.actions_added
+            or self.actions_closed
+            or self.actions_removed
+            or self.actions_changed
         )
 
 
@@ -299,7 +393,48 @@ def snapshot_compare(old: dict[str, Any], new: dict[str, Any]) -> Comparison:
         influences_added=tuple(e for k, e in new_influences.items() if k not in old_influences),
         influences_removed=tuple(e for k, e in old_influences.items() if k not in new_influences),
         influences_changed=tuple(influences_changed),
+        **_compare_actions(old, new),
     )
+
+
+def _compare_actions(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Added, closed (open then, done or dropped now), removed and otherwise changed
+    actions, for the Comparison's fields; nothing for a snapshot without actions."""
+    if "actions" not in old:
+        return {}
+    before, after = _actions(old), _actions(new)
+    closed, changed = [], []
+    for key, entry in after.items():
+        if key not in before:
+            continue
+        fields = before[key].differences(entry)
+        if before[key].is_open and not entry.is_open:
+            closed.append(ActionChange(before[key], entry, fields))
+        elif fields:
+            changed.append(ActionChange(before[key], entry, fields))
+    return {
+        "actions_known": True,
+        "open_actions": Figure(
+            sum(e.is_open for e in before.values()), sum(e.is_open for e in after.values())
+        ),
+        "actions_added": tuple(
+            sorted((e for k, e in after.items() if k not in before), key=_by_due)
+        ),
+        "actions_closed": tuple(closed),
+        "actions_removed": tuple(e for k, e in before.items() if k not in after),
+        "actions_changed": tuple(sorted(changed, key=lambda c: _by_due(c.new))),
+    }
+
+
+def _actions(data: dict[str, Any]) -> dict[str, ActionEntry]:
+    return {
+        str(key): ActionEntry.from_data(str(key), value)
+        for key, value in data.get("actions", {}).items()
+    }
+
+
+def _by_due(entry: ActionEntry) -> tuple[date, int]:
+    return (entry.due or date.max, int(entry.key) if entry.key.isdigit() else 0)
 
 
 def _members(data: dict[str, Any]) -> dict[str, Member]:

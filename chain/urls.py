@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views, views_actions, views_export, views_import
 
@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.chain_list, name="list"),
     path("new/", views.chain_create, name="create"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("actions/calendar/", include("chain.urls_calendar")),
     path("<int:pk>/", views.chain_detail, name="detail"),
     path("<int:pk>/edit/", views.chain_edit, name="edit"),
     path("<int:pk>/delete/", views.chain_delete, name="delete"),

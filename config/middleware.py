@@ -2,6 +2,7 @@
 
 import ipaddress
 import logging
+import re
 import time
 from collections.abc import Callable
 
@@ -13,6 +14,9 @@ logger = logging.getLogger("chainmap.request")
 
 # Health checks come every few seconds: logged at DEBUG, so they don't drown the log.
 QUIET_PATHS = ("/health/",)
+# Secrets in paths: the calendar feed's address is its key (chain/calendar.py), so it never
+# reaches the log.
+SECRET_PATHS = re.compile(r"(/calendar/)[^/]+(\.ics)$")
 
 
 class RequestLogMiddleware:
@@ -35,16 +39,17 @@ class RequestLogMiddleware:
             return response
         duration_ms = round((time.perf_counter() - started) * 1000, 1)
         level = logging.DEBUG if request.path in QUIET_PATHS else logging.INFO
+        path = SECRET_PATHS.sub(r"\1…\2", request.path)
         logger.log(
             level,
             "%s %s %s %.1f ms",
             request.method,
-            request.path,
+            path,
             response.status_code,
             duration_ms,
             extra={
                 "method": request.method,
-                "path": request.path,
+                "path": path,
                 "status": response.status_code,
                 "duration_ms": duration_ms,
                 "user_id": _user_id(request),

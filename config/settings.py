@@ -347,6 +347,30 @@ REVIEW_ALLOW_SELF_APPROVAL = env_bool("REVIEW_ALLOW_SELF_APPROVAL", False)
 EXPORT_TIME_LIMIT = int(env_str("EXPORT_TIME_LIMIT", "30"))
 EXPORT_MEMORY_MB = int(env_str("EXPORT_MEMORY_MB", "1024"))
 
+# Mail: the daily reminders (chain/reminders.py). Printed to the console unless EMAIL_HOST
+# names an SMTP server. The timeout bounds each connection attempt and each send, so an
+# unreachable server cannot hold the worker.
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = int(env_str("EMAIL_PORT", "587"))
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = int(env_str("EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "chainmap@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The address users reach the app at, for links in mails and the calendar (no request there).
+SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
+# The reminders go out once a day at this local time (TIME_ZONE), from the worker.
+REMINDER_TIME = env_str("REMINDER_TIME", "07:00")
+# Open actions due within this many days (and all overdue ones) are in the digest.
+REMINDER_DAYS = int(env_str("REMINDER_DAYS", "7"))
+
 # Logs go to stdout: JSON lines in production (one object per record, for log collectors;
 # config/logging.py), readable text in development. gunicorn logs the same way
 # (config/gunicorn.conf.py); every request is one line from config.middleware.

@@ -6,7 +6,9 @@ any database error other than "locked": an idle worker whose PostgreSQL restarte
 gone, and uploads wait for ever. ``run_worker`` catches such errors, closes the broken
 connections, waits (1, 2, 4 ... up to 30 seconds) and starts the loop again. Before each
 start it fails the tasks this worker had claimed (the job that was cut off) and lets
-``services.import_batches_recover`` finish imports whose worker is gone.
+``services.import_batches_recover`` finish imports whose worker is gone. It also queues
+today's and tomorrow's reminder mails (chain/reminders.py): each day's run queues the
+next, and the day's id in the queue makes sure that several workers send them once.
 """
 
 from __future__ import annotations
@@ -14,9 +16,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Protocol
 
 from django.db import InterfaceError, OperationalError, connections
+from django.utils import timezone
+
+from chain.reminders import reminders_schedule
 
 from . import services
 
@@ -72,8 +78,8 @@ def _close_connections() -> None:
 
 
 def _recover(worker_id: str) -> None:
-    """Fail the tasks this worker had claimed and finish the imports it (or another
-    worker that is gone) left running."""
+    """Fail the tasks this worker had claimed, finish the imports it (or another worker
+    that is gone) left running, and queue today's and tomorrow's reminder mails."""
     from django_tasks_db.models import DBTaskResult
 
     claimed = DBTaskResult.objects.filter(status="RUNNING").only("pk", "worker_ids")
@@ -83,3 +89,6 @@ def _recover(worker_id: str) -> None:
         DBTaskResult.objects.filter(pk__in=cut_off).update(status="FAILED")
     for batch in services.import_batches_recover(own_worker=services.worker_name()):
         log.warning("import %s (%s) recovered: %s", batch.pk, batch.file_name, batch.status)
+    today = timezone.localdate()
+    for day in (today, today + timedelta(days=1)):
+        reminders_schedule(day)

@@ -6,7 +6,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from tests.factories import make_contact, make_influence, make_link
 
 # Pages that must stay reachable without a login.
-PUBLIC = {"login", "set_language", "admin:login", "health", "favicon"}
+PUBLIC = {"login", "set_language", "admin:login", "health", "favicon", "chain:calendar-feed"}
 
 
 def _patterns(resolver=None, prefix="", namespace=""):

@@ -58,7 +58,7 @@ def test_each_export_downloads_and_holds_the_chain(live_server, page, tmp_path):
 
     xlsx = _download(page, exports.locator("a", has_text="Workbook (XLSX)"), tmp_path)
     book = openpyxl.load_workbook(xlsx)
-    assert book.sheetnames == ["Actors", "Contacts", "Influences", "Answers"]
+    assert book.sheetnames == ["Actors", "Contacts", "Influences", "Answers", "Actions"]
     listed = {row[2] for row in book["Actors"].iter_rows(min_row=2, values_only=True)}
     assert set(actors) <= listed
     contact_names = [row[2] for row in book["Contacts"].iter_rows(min_row=2, values_only=True)]
