@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from chain import actions
@@ -290,12 +291,13 @@ def test_control_characters_in_the_link_are_dropped(client_owner, chain, owner):
 @pytest.mark.django_db
 def test_the_tab_loads_the_plan_of_where_to_act_when_there_is_one(client_owner, chain, monkeypatch):
     from chain import selectors
-    from chain.decorations import ChainDecoration, ChainValues
 
+    # The customer app offers the plan (customers/chain_values.py fills plan_url).
+    body = client_owner.get(chain.get_absolute_url() + "?tab=actions").content.decode()
+    plan = reverse("customers:chain-plan", args=[chain.pk])
+    assert f'hx-get="{plan}" hx-trigger="load"' in body
+    # The chain app alone (no provider): no plan, and the tab still works.
+    monkeypatch.setattr(selectors, "chain_decoration", lambda chain: None)
     body = client_owner.get(chain.get_absolute_url() + "?tab=actions").content.decode()
     assert 'id="action-plan"' not in body
-    decoration = ChainDecoration("Customers", "/customers/chain/1/", load=ChainValues)
-    decoration.plan_url = "/customers/chain/1/plan/"
-    monkeypatch.setattr(selectors, "chain_decoration", lambda chain: decoration)
-    body = client_owner.get(chain.get_absolute_url() + "?tab=actions").content.decode()
-    assert 'hx-get="/customers/chain/1/plan/" hx-trigger="load"' in body
+    assert 'id="panel-actions"' in body
