@@ -337,4 +337,5 @@ def test_the_queries_do_not_grow_with_the_chain(client_owner, chain, owner):
     _grow(chain, owner, 12)
     many = (_count_queries(workbook), _count_queries(report))
     assert many == few
-    assert few[1] <= 12
+    # The board's parts and the light's counts, the members' open actions and type changes.
+    assert few[1] <= 15
