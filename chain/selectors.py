@@ -29,7 +29,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext, npgettext, pgettext_lazy
 
 from lib.palette import TYPE_COLOURS
 from lib.value_types import ValueType
@@ -418,14 +418,14 @@ TYPE_CHANGE_DAYS = 90
 
 # The reasons a light can give, in the order they are listed; the dashboard filters by them.
 REASONS = {
-    "incomplete": gettext_lazy("incomplete"),
-    "missing_role": gettext_lazy("missing role"),
-    "customers_unknown": gettext_lazy("customers not known"),
-    "key_actors": gettext_lazy("key actors not reached"),
-    "no_influences": gettext_lazy("no influences"),
-    "open_comments": gettext_lazy("open review comments"),
-    "overdue_actions": gettext_lazy("overdue actions"),
-    "type_changes": gettext_lazy("type changes"),
+    "incomplete": pgettext_lazy("light", "incomplete"),
+    "missing_role": pgettext_lazy("light", "missing role"),
+    "customers_unknown": pgettext_lazy("light", "customers not known"),
+    "key_actors": pgettext_lazy("light", "key actors not reached"),
+    "no_influences": pgettext_lazy("light", "no influences"),
+    "open_comments": pgettext_lazy("light", "open review comments"),
+    "overdue_actions": pgettext_lazy("light", "overdue actions"),
+    "type_changes": pgettext_lazy("light", "type changes"),
 }
 
 
@@ -699,7 +699,7 @@ def _light_issues(
     if counts.overdue_actions:
         n = counts.overdue_actions
         late = counts.oldest_due is not None and (today - counts.oldest_due).days > OVERDUE_RED_DAYS
-        text = ngettext("%(n)s overdue action", "%(n)s overdue actions", n) % {"n": n}
+        text = npgettext("light", "%(n)s overdue action", "%(n)s overdue actions", n) % {"n": n}
         if late:
             text += " " + _("(one for more than %(days)s days)") % {"days": OVERDUE_RED_DAYS}
         issues.append(Issue("overdue_actions", "red" if late else "amber", text))

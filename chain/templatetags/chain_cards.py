@@ -18,7 +18,7 @@ from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language, ngettext
+from django.utils.translation import get_language, ngettext, npgettext, pgettext
 from django.utils.translation import gettext as _
 
 from ..models import ChainLink, Contact, Coverage, Influence
@@ -64,11 +64,9 @@ def _people_labels(language: str) -> dict:
         "buying": {v: _("Buying role: %(role)s") % {"role": buying[v]} for v in buying},
         "attitude": {v: _("Attitude: %(attitude)s") % {"attitude": attitude[v]} for v in attitude},
         "relations": {value: str(label) for value, label in Contact.Relation.choices},
-        "last_contact": _("Last contact"),
-        "never": _("never"),
-        "today": _("today"),
+        "last_contact": pgettext("contact", "Last contact"),
         "reached": _("target reached"),
-        "create_action": _("Create action"),
+        "create_action": pgettext("white spot", "Create action"),
         "create_action_title": _("Plan what we do about this white spot"),
     }
 
@@ -76,7 +74,7 @@ def _people_labels(language: str) -> dict:
 def ago(day: date | None, today: date) -> str:
     """How long ago, in the reader's language: "3 weeks ago", "vor 3 Wochen", "never"."""
     if day is None:
-        return _("never")
+        return pgettext("last contact", "never")
     days = (today - day).days
     if days < 0:
         return date_format(day, "SHORT_DATE_FORMAT")
@@ -86,12 +84,12 @@ def ago(day: date | None, today: date) -> str:
         return ngettext("%(n)s day ago", "%(n)s days ago", days) % {"n": days}
     if days < 61:
         n = days // 7
-        return ngettext("%(n)s week ago", "%(n)s weeks ago", n) % {"n": n}
+        return npgettext("time ago", "%(n)s week ago", "%(n)s weeks ago", n) % {"n": n}
     if days < 730:
         n = days // 30
-        return ngettext("%(n)s month ago", "%(n)s months ago", n) % {"n": n}
+        return npgettext("time ago", "%(n)s month ago", "%(n)s months ago", n) % {"n": n}
     n = days // 365
-    return ngettext("%(n)s year ago", "%(n)s years ago", n) % {"n": n}
+    return npgettext("time ago", "%(n)s year ago", "%(n)s years ago", n) % {"n": n}
 
 
 def relation_gap(contact: Contact, labels: dict) -> str:
@@ -300,9 +298,11 @@ def _marks(link: ChainLink, labels: dict, can_edit: bool) -> str:
     n = getattr(link, "open_actions", 0)
     if n:
         late = getattr(link, "overdue_actions", 0)
-        text = ngettext("%(n)s open action", "%(n)s open actions", n) % {"n": n}
+        text = npgettext("board", "%(n)s open action", "%(n)s open actions", n) % {"n": n}
         if late:
-            text += ", " + ngettext("%(n)s overdue", "%(n)s overdue", late) % {"n": late}
+            text += ", " + npgettext("actions", "%(n)s overdue", "%(n)s overdue", late) % {
+                "n": late
+            }
         css = "actions-count overdue" if late else "actions-count"
         parts.append(f'<a class="badge {css}" href="{_e(chain_url)}?tab=actions">{_e(text)}</a>')
     for change in getattr(link, "type_changes", []):
