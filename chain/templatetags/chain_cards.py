@@ -79,6 +79,7 @@ def _people_labels(language: str) -> dict:
         "reached": _("target reached"),
         "create_action": pgettext("white spot", "Create action"),
         "create_action_title": _("Plan what we do about this white spot"),
+        "type_change_title": _("Plan what we do about the changed customer type"),
     }
 
 
@@ -317,12 +318,20 @@ def _marks(link: ChainLink, labels: dict, can_edit: bool) -> str:
             }
         css = "actions-count overdue" if late else "actions-count"
         parts.append(f'<a class="badge {css}" href="{_e(chain_url)}?tab=actions">{_e(text)}</a>')
-    for change in getattr(link, "type_changes", []):
+    changes = getattr(link, "type_changes", [])
+    for change in changes:
         parts.append(
             f'<span class="badge type-change" role="note"><span aria-hidden="true">⚠ </span>'
             f"{_e(change.text)}</span>"
         )
-    if can_edit and is_white_spot(link):
+    if can_edit and changes:
+        # The suggested action: what do we do now that the customer's value turns?
+        href = f"{chain_url}actions/new/?source=type_change&link={link.pk}"
+        parts.append(
+            f'<a class="button small create-action" href="{_e(href)}" '
+            f'title="{_e(labels["type_change_title"])}">+ {_e(labels["create_action"])}</a>'
+        )
+    elif can_edit and is_white_spot(link):
         # The action views' contract: prefilled from the white spot (docs/architecture.md).
         href = f"{chain_url}actions/new/?source=white_spot&link={link.pk}"
         parts.append(

@@ -207,6 +207,7 @@ def test_a_recent_type_change_marks_the_card_and_the_box(client_owner, chain):
     body = _board(client_owner, chain)
     text = "customer type changed: Bau Meyer growth customer → bell customer"
     assert text in _card(body, link)
+    assert f"actions/new/?source=type_change&amp;link={link.pk}" in _card(body, link)
     assert "type-change" not in _card(body, old)
     svg = render_svg(chain_board(chain), interactive=False)
     assert svg.count('class="type-change-mark"') == 2  # the box and the legend
