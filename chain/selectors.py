@@ -467,11 +467,12 @@ class TypeChange:
     @property
     def text(self) -> str:
         labels = dict(ValueType.choices)
-        return _("customer type changed: %(customer)s %(old)s → %(new)s") % {
+        text = _("customer type changed: %(customer)s %(old)s → %(new)s") % {
             "customer": self.customer,
-            "old": labels.get(self.old, self.old),
-            "new": labels.get(self.new, self.new),
+            "old": labels.get(self.old, self.old) or "–",
+            "new": labels.get(self.new, self.new) or "–",
         }
+        return " ".join(text.split())
 
 
 def link_type_changes(chain: Chain, today: date) -> dict[int, list[TypeChange]]:

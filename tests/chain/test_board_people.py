@@ -36,6 +36,14 @@ def test_a_new_stage_is_offered_the_role_after_the_last(chain):
 
 
 @pytest.mark.django_db
+def test_the_first_stage_of_an_empty_chain_is_a_supplier(chain):
+    chain.stages.all().delete()
+    assert StageForm(chain=chain)["role"].initial == StageRole.SUPPLIER
+    Stage.objects.create(chain=chain, name="Retail", role=StageRole.CUSTOMER)
+    assert StageForm(chain=chain)["role"].initial == StageRole.CUSTOMERS_CUSTOMER
+
+
+@pytest.mark.django_db
 def test_a_stage_is_created_with_its_role(client_owner, chain, htmx_headers):
     url = f"/chains/{chain.pk}/stages/add/"
     client_owner.post(url, {"name": "Planners", "role": "influencer"}, headers=htmx_headers)
