@@ -188,3 +188,28 @@ def test_our_company_is_never_a_white_spot(team, owner, client_owner):
     assert f"actions/new/?source=white_spot&amp;link={nobody.pk}" in other_card
     spots = body.split('id="white-spots"')[1].split("</section>")[0]
     assert "Us Ltd" not in spots
+
+
+@pytest.mark.django_db
+def test_the_chain_page_and_the_lists_count_alike(team, owner):
+    """The page counts from what it loads, the lists in one query for many chains."""
+    from chain.selectors import chain_counts
+
+    chain, links = _green_chain(team, owner)
+    Action.objects.create(chain=chain, title="Late", due=TODAY - timedelta(days=30))
+    Action.objects.create(
+        chain=chain, title="Also late", link=links[StageRole.CUSTOMER], due=TODAY - timedelta(1)
+    )
+    Action.objects.create(chain=chain, title="Someday", link=links[StageRole.SUPPLIER])
+    ReviewComment.objects.create(chain=chain, text="Why?")
+    data = {"customer": "K-1", "from": "growth", "to": "shrinking"}
+    ChainEvent.objects.create(chain=chain, kind=ChainEvent.Kind.TYPE_CHANGE, data=data)
+    ChainEvent.objects.create(
+        chain=chain, link=links[StageRole.CUSTOMER], kind=ChainEvent.Kind.TYPE_CHANGE, data=data
+    )
+    board = chain_board(chain)
+    assert board.counts == chain_counts([chain.pk], TODAY)[chain.pk]
+    assert board.counts.oldest_due == TODAY - timedelta(days=30)
+    assert (board.counts.open_actions, board.counts.overdue_actions) == (3, 2)
+    assert board.health.issues == _health(chain).issues
+    assert board.light == "red"  # one action overdue for more than 28 days

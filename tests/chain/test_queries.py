@@ -31,9 +31,9 @@ def _region(client, chain, region: str) -> int:
 @pytest.mark.django_db
 def test_the_page_takes_a_fixed_number_of_queries(client_owner, chain, django_assert_num_queries):
     grow_chain(chain, actors=2, contacts_each=1)
-    # Stages, members, contacts, value types, influences, answers, comments, the chain's
-    # counts (influences, comments, actions, type changes: the light), the members' open
-    # actions and their type changes.
+    # Stages, members, contacts, value types, influences, answers, comments, the open
+    # comments' count (the light), the members' open actions and their type changes (the
+    # cards and the light).
     with django_assert_num_queries(BASE + 10):
         client_owner.get(chain.get_absolute_url())
     grow_chain(chain, actors=20, contacts_each=5)
@@ -56,8 +56,9 @@ def test_a_region_reads_only_what_it_shows(client_owner, chain):
     page = _queries(client_owner, chain.get_absolute_url())
     # The comments only.
     assert _region(client_owner, chain, "review") == BASE + 1
-    # Members, contacts, answers, the chain's counts.
-    assert _region(client_owner, chain, "summary") == BASE + 4
+    # Members, contacts, answers; for the light the influences, the open comments' count,
+    # the actions and the type changes.
+    assert _region(client_owner, chain, "summary") == BASE + 7
     # Members and influences.
     assert _region(client_owner, chain, "influence-list") == BASE + 2
     assert _region(client_owner, chain, "diagram") < page
