@@ -332,7 +332,7 @@ def _marks(link: ChainLink, labels: dict, can_edit: bool) -> str:
             f'title="{_e(labels["type_change_title"])}">+ {_e(labels["create_action"])}</a>'
         )
     elif can_edit and is_white_spot(link):
-        # The action views' contract: prefilled from the white spot (docs/architecture.md).
+        # The action views' contract: prefilled from the white spot (docs/method.md).
         href = f"{chain_url}actions/new/?source=white_spot&link={link.pk}"
         parts.append(
             f'<a class="button small create-action" href="{_e(href)}" '
