@@ -1,9 +1,11 @@
 """The chain diagram as server-rendered SVG.
 
-Stages are columns in chain order, members are boxes stacked in their stage, influences
-are arrows. Box colour follows one of three schemes (importance, contact coverage,
-relationship with us); a filter fades everything that does not match instead of removing
-it, so that boxes keep their place while the user switches filters.
+Stages are columns in chain order, each headed by its name and its role in the chain;
+members are boxes stacked in their stage, influences are arrows. Box colour follows one of
+four schemes (importance, contact coverage, relationship with us, attitude of the decision
+makers); a box whose linked customer's value type changed lately carries a mark; a filter
+fades everything that does not match instead of removing it, so that boxes keep their
+place while the user switches filters.
 
 Layout: names wrap onto as many lines as they need (boxes and stage headers grow), and
 columns narrow as stages are added so that seven stages fit a 1440 px screen at full
@@ -24,7 +26,7 @@ from lib.palette import TYPE_COLOURS
 from lib.text import strip_control
 from lib.value_types import ValueType
 
-from .models import ChainLink, Coverage, Influence
+from .models import ChainLink, Contact, Coverage, Influence, StageRole
 from .selectors import ChainBoard
 from .templatetags.chain_urls import pk_url
 
@@ -57,7 +59,8 @@ STAGE_SIZE = 14  # and of the stage names (d-stage)
 MAX_NAME_LINES = 6  # longer names are cut; the box's tooltip holds the whole name
 MAX_STAGE_LINES = 4
 
-COLOR_SCHEMES = ("importance", "coverage", "relationship")
+COLOR_SCHEMES = ("importance", "coverage", "relationship", "attitude")
+ROLE_LINE = 15  # the stage's role under its name (d-role)
 
 # Our own company in the coverage and relationship colourings: not a white spot, not a
 # customer, but "us".
@@ -86,6 +89,65 @@ RELATIONSHIP_COLORS = {
     "": "#f3f4f6",
 }
 STRENGTH_WIDTH = {1: 1.2, 2: 2.2, 3: 3.6}
+
+# "Attitude of the decision makers": the contacts whose buying role is decision maker.
+DM_SUPPORTERS = "supporters"
+DM_MIXED = "mixed"
+DM_NEUTRAL = "neutral"
+DM_CRITICS = "critics"
+DM_UNKNOWN = "unknown"
+DM_NONE = "none"
+ATTITUDE_COLORS = {
+    DM_SUPPORTERS: "#86efac",
+    DM_MIXED: "#fde68a",
+    DM_NEUTRAL: "#e5e7eb",
+    DM_CRITICS: "#fca5a5",
+    DM_UNKNOWN: "#f3f4f6",
+    DM_NONE: "#ffffff",
+}
+
+
+def attitude_labels() -> dict[str, str]:
+    return {
+        DM_SUPPORTERS: _("decision makers support us"),
+        DM_MIXED: _("decision makers divided"),
+        DM_NEUTRAL: _("decision makers neutral"),
+        DM_CRITICS: _("decision makers critical"),
+        DM_UNKNOWN: _("decision makers' attitude unknown"),
+        DM_NONE: _("no decision maker known"),
+    }
+
+
+def decision_attitude(link: ChainLink) -> str:
+    """The attitude of the member's decision makers: critics and supporters together are
+    divided; a critic outweighs neutral ones (docs/method.md, "The diagram")."""
+    found = {
+        c.attitude for c in link.contact_list if c.buying_role == Contact.BuyingRole.DECISION_MAKER
+    }
+    if not found:
+        return DM_NONE
+    supporter = Contact.Attitude.SUPPORTER in found
+    critic = Contact.Attitude.CRITIC in found
+    if supporter and critic:
+        return DM_MIXED
+    if critic:
+        return DM_CRITICS
+    if supporter:
+        return DM_SUPPORTERS
+    if Contact.Attitude.NEUTRAL in found:
+        return DM_NEUTRAL
+    return DM_UNKNOWN
+
+
+def filter_choices(scheme: str) -> list[tuple[str, str]]:
+    """What "show only" offers for a colour scheme."""
+    if scheme == "coverage":
+        return list(Coverage.choices)
+    if scheme == "relationship":
+        return list(ChainLink.Relationship.choices)
+    if scheme == "attitude":
+        return list(attitude_labels().items())
+    return [(str(i), _("importance %(n)s") % {"n": i}) for i in range(5, 0, -1)]
 
 
 @dataclass
@@ -132,6 +194,8 @@ def link_matches(link: ChainLink, scheme: str, value: str) -> bool:
         return False
     if scheme == "coverage":
         return link.coverage == value
+    if scheme == "attitude":
+        return decision_attitude(link) == value
     return link.relationship == value
 
 
@@ -142,6 +206,8 @@ def _fill(link: ChainLink, scheme: str) -> str:
         return COVERAGE_COLORS[link.coverage]
     if scheme == "relationship":
         return RELATIONSHIP_COLORS.get(link.relationship, "#f3f4f6")
+    if scheme == "attitude":
+        return ATTITUDE_COLORS[decision_attitude(link)]
     return IMPORTANCE_COLORS.get(link.importance, "#e5e7eb")
 
 
@@ -220,6 +286,17 @@ def _coverage_icon(coverage: str, x: float, y: float) -> str:
     )
 
 
+def _change_mark(x: float, y: float, title: str = "") -> str:
+    """A warning triangle: a linked customer's value type changed lately."""
+    tip = f"<title>{escape(title)}</title>" if title else ""
+    return (
+        f'<g class="type-change-mark">{tip}'
+        f'<path d="M{x},{y - 7} L{x + 7},{y + 6} L{x - 7},{y + 6} Z" fill="#f59e0b" '
+        f'stroke="#92400e" stroke-width="1"/>'
+        f'<text x="{x}" y="{y + 4.5}" text-anchor="middle" class="d-small d-strong">!</text></g>'
+    )
+
+
 def _importance_dots(importance: int | None, x: float, y: float) -> str:
     parts = []
     for i in range(5):
@@ -239,11 +316,14 @@ def _box(box: Box, scheme: str, interactive: bool, editable: bool) -> str:
     width = 3 if own else 1
     coverage = Coverage(link.coverage)
     types = getattr(link, "value_types", [])
+    changes = [change.text for change in getattr(link, "type_changes", [])]
     tooltip = escape(
         f"{actor.name} · {_('importance')}: {link.importance or '–'} · "
         + (str(_("our company")) if own else str(coverage.label))
         + (f" · {link.get_relationship_display()}" if link.relationship else "")
+        + (f" · {attitude_labels()[decision_attitude(link)]}" if scheme == "attitude" else "")
         + "".join(f" · {ValueType(code).label} ×{n}" for code, n in types)
+        + "".join(f" · {text}" for text in changes)
     )
     count = f"×{link.count}" if link.count > 1 else ""
     bottom = box.y + box.height - 12  # the row of dots, count and icon
@@ -270,6 +350,7 @@ def _box(box: Box, scheme: str, interactive: bool, editable: bool) -> str:
             else ""
         )
         + ("" if own else _coverage_icon(coverage, right - 14, bottom))
+        + (_change_mark(right - 34, bottom, " · ".join(changes)) if changes else "")
         + _stripe(box, types)
     )
     opacity = "" if box.visible else ' opacity="0.18"'
@@ -478,12 +559,19 @@ def _value_lines(link: ChainLink) -> list[str]:
 
 
 def _legend(
-    scheme: str, y: float, width: float, types_shown: list[str], values: list[str] = ()
+    scheme: str,
+    y: float,
+    width: float,
+    types_shown: list[str],
+    values: list[str] = (),
+    changes: bool = False,
 ) -> tuple[str, float]:
     if scheme == "coverage":
         entries = [(COVERAGE_COLORS[c], str(c.label)) for c in Coverage]
     elif scheme == "relationship":
         entries = [(RELATIONSHIP_COLORS[r], str(r.label)) for r in ChainLink.Relationship]
+    elif scheme == "attitude":
+        entries = [(ATTITUDE_COLORS[k], label) for k, label in attitude_labels().items()]
     else:
         entries = [(IMPORTANCE_COLORS[i], _("importance %(n)s") % {"n": i}) for i in range(1, 6)]
         entries.append((IMPORTANCE_COLORS[None], _("not rated")))
@@ -503,6 +591,9 @@ def _legend(
             label,
             30 + text_width(label, 11),
         )
+    if changes:
+        label = str(_("customer type changed lately"))
+        flow.entry(lambda x, y: _change_mark(x + 7, y + 7), label, 30 + text_width(label, 11))
     flow.newline()
     if types_shown:
         flow.heading(pgettext("diagram legend", "Stripe"))
@@ -544,6 +635,7 @@ STYLE = (
     ".diagram .d-name{font-size:13px;font-weight:600}.diagram .d-small{font-size:11px}"
     ".diagram .d-strong{font-weight:600}.diagram .d-own{font-weight:700;fill:#1e3a8a}"
     ".diagram .d-stage{font-size:14px;font-weight:700}.diagram .box{cursor:pointer}"
+    ".diagram .d-role{fill:#4b5563;font-style:italic}"
     ".diagram .influence.lit{stroke:#1d4ed8;stroke-opacity:1}"
     "</style>"
 )
@@ -565,7 +657,7 @@ def render_svg(
     stage_lines = [
         _wrap(column.stage.name, cw - 8, STAGE_SIZE, MAX_STAGE_LINES) for column in columns
     ]
-    header = 18 + STAGE_LINE * max((len(lines) for lines in stage_lines), default=1)
+    header = 18 + STAGE_LINE * max((len(lines) for lines in stage_lines), default=1) + ROLE_LINE
     boxes: dict[int, Box] = {}
     column_of: dict[int, int] = {}
     body_height = box_height(2) + BOX_GAP
@@ -598,6 +690,12 @@ def render_svg(
                 f'<text x="{x + cw / 2}" y="{MARGIN + 25 + STAGE_LINE * j}" '
                 f'text-anchor="middle" class="d-stage">{escape(line)}</text>'
             )
+        role = dict(StageRole.choices).get(column.stage.role, "")
+        role_y = MARGIN + 25 + STAGE_LINE * (len(stage_lines[i]) - 1) + ROLE_LINE
+        parts.append(
+            f'<text x="{x + cw / 2}" y="{role_y}" text-anchor="middle" class="d-small d-role" '
+            f'data-role="{escape(column.stage.role)}">{escape(role)}</text>'
+        )
     # Room on the right for the arcs between members of the last stage.
     width = MARGIN * 2 + max(1, len(columns)) * (cw + COLUMN_GAP) - COLUMN_GAP + COLUMN_GAP / 2
     router = _Router(cw, MARGIN + header + body_height)
@@ -617,7 +715,8 @@ def render_svg(
     )
     decoration = getattr(board, "decoration", None)
     values = decoration.values.legend if decoration is not None and types_shown else []
-    legend, bottom = _legend(scheme, router.bottom + MARGIN, width, types_shown, values)
+    changes = any(getattr(link, "type_changes", None) for link in board.links.values())
+    legend, bottom = _legend(scheme, router.bottom + MARGIN, width, types_shown, values, changes)
     height = bottom + MARGIN
     title = escape(str(board.chain.scope_name))
     head = '<?xml version="1.0" encoding="UTF-8"?>\n' if not interactive else ""

@@ -19,6 +19,7 @@ from .models import (
     Influence,
     Question,
     Stage,
+    StageRole,
     Team,
 )
 from .selectors import actor_catalog_editable_by
@@ -91,10 +92,56 @@ class ChainForm(VersionedForm):
         self.fields["customer_type"].help_text = _("Optional: the value type this chain is about.")
 
 
+# The role a new stage most likely has: the one after the last stage's (docs/method.md).
+NEXT_ROLE = {
+    StageRole.SUPPLIER: StageRole.CUSTOMER,
+    StageRole.OWN: StageRole.CUSTOMER,
+    StageRole.CUSTOMER: StageRole.CUSTOMERS_CUSTOMER,
+    StageRole.CUSTOMERS_CUSTOMER: StageRole.DOWNSTREAM,
+    StageRole.DOWNSTREAM: StageRole.DOWNSTREAM,
+    StageRole.INFLUENCER: StageRole.INFLUENCER,
+}
+
+
+def next_stage_role(chain: Chain) -> str:
+    last = chain.stages.order_by("-position", "-pk").values_list("role", flat=True).first()
+    return NEXT_ROLE.get(last, StageRole.CUSTOMER) if last else StageRole.SUPPLIER
+
+
 class StageForm(VersionedForm):
+    """Name and role of a stage. "Our company" is no choice here: one stage holds it, and
+    it moves only with the stage's "Our stage" button (services.stage_set_own)."""
+
     class Meta:
         model = Stage
-        fields = ["name"]
+        fields = ["name", "role"]
+
+    def __init__(self, *args, chain: Chain | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.chain = chain
+        role = self.fields["role"]
+        # Left out, a new stage takes the next role, an existing one keeps its own.
+        role.required = False
+        role.help_text = _("Where the stage stands in the chain; the traffic light reads it.")
+        if self.instance.pk and self.instance.is_own:
+            role.disabled = True
+            role.help_text = _("Our company's stage: choose another with “Our stage”.")
+            return
+        role.choices = [(v, label) for v, label in StageRole.choices if v != StageRole.OWN]
+        if not self.instance.pk and chain is not None:
+            role.initial = next_stage_role(chain)
+
+    def clean_role(self) -> str:
+        role = self.cleaned_data["role"]
+        if not role:
+            if self.instance.pk:
+                return self.instance.role
+            return next_stage_role(self.chain) if self.chain else StageRole.CUSTOMER
+        if role == StageRole.OWN and not self.instance.is_own:
+            raise forms.ValidationError(
+                _("Our company's stage is set with “Our stage”, not chosen here.")
+            )
+        return role
 
 
 class LinkAddForm(CleanTextMixin, forms.Form):

@@ -3,7 +3,7 @@
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -12,11 +12,15 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import (
     Count,
+    DateField,
     Exists,
     F,
+    Field,
     Func,
     IntegerField,
+    Min,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
 )
@@ -25,7 +29,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, npgettext, pgettext_lazy
 
 from lib.palette import TYPE_COLOURS
 from lib.value_types import ValueType
@@ -34,14 +38,19 @@ from .activity import Entry, activity_list
 from .decorations import ChainDecoration, chain_decoration, value_type_counts
 from .models import (
     CHAIN_QUESTIONS,
+    CORE_STAGE_ROLES,
+    CUSTOMER_STAGE_ROLES,
+    Action,
     Actor,
     Chain,
+    ChainEvent,
     ChainLink,
     Contact,
     Coverage,
     Influence,
     ReviewComment,
     Stage,
+    StageRole,
     Team,
     WorksheetAnswer,
 )
@@ -212,12 +221,19 @@ class Column:
 
 @dataclass
 class Completeness:
+    """The parts of the completeness figure (docs/method.md, "Completeness")."""
+
     questions_answered: int
     questions_total: int
     characterised: int
     known: int
     direct: int
     actors: int
+    roles_present: int = 0
+    roles_total: int = len(CORE_STAGE_ROLES)
+    tier_known: int = 0  # customer-tier actors with a known person
+    tier_actors: int = 0
+    influences: int = 0
 
     @staticmethod
     def _ratio(part: int, whole: int) -> float:
@@ -225,12 +241,15 @@ class Completeness:
 
     @property
     def percent(self) -> int:
-        """Mean of the four parts; a chain without actors is at most a quarter done."""
+        """Mean of the seven parts; an empty chain is at most a seventh done."""
         parts = [
             self._ratio(self.questions_answered, self.questions_total),
             self._ratio(self.characterised, self.actors),
             self._ratio(self.known, self.actors),
             self._ratio(self.direct, self.actors),
+            self._ratio(self.roles_present, self.roles_total),
+            self._ratio(self.tier_known, self.tier_actors),
+            1.0 if self.influences else 0.0,
         ]
         return round(100 * sum(parts) / len(parts))
 
@@ -247,19 +266,21 @@ class ChainBoard:
 
     Each part loads when it is first asked for, so that a region of the page reloaded on
     its own pays only for what it shows: the summary needs the members with their
-    contacts and the answers, the influence list the members and the influences, the
-    review region nothing of this. The whole page asks for everything.
+    contacts, the answers and the chain's counts, the influence list the members and the
+    influences, the review region nothing of this. The whole page asks for everything.
     """
 
-    def __init__(self, chain: Chain) -> None:
+    def __init__(self, chain: Chain, *, today: date | None = None) -> None:
         self.chain = chain
+        self.today = today or timezone.localdate()
         self._value_types_loaded = False
+        self._marks_loaded = False
 
     @cached_property
     def _links(self) -> list[ChainLink]:
-        """The members in (position, pk) order, without their contacts."""
+        """The members in (position, pk) order, with their stage, without their contacts."""
         links = links_with_factors(ChainLink.objects.filter(chain=self.chain))
-        return list(links.select_related("actor__kind").order_by("position", "pk"))
+        return list(links.select_related("actor__kind", "stage").order_by("position", "pk"))
 
     @cached_property
     def _members(self) -> list[ChainLink]:
@@ -299,6 +320,25 @@ class ChainBoard:
         self._value_types_loaded = True
 
     @cached_property
+    def _action_counts(self) -> dict[int | None, "ActionCount"]:
+        return link_action_counts(self.chain, self.today)
+
+    @cached_property
+    def _type_changes(self) -> dict[int | None, list["TypeChange"]]:
+        return link_type_changes(self.chain, self.today)
+
+    def _marks_load(self) -> None:
+        """Give the members their open actions and recent type changes (cards, diagram):
+        two queries for all members, which the light's counts share."""
+        if self._marks_loaded:
+            return
+        for link in self._members:
+            count = self._action_counts.get(link.pk)
+            link.open_actions, link.overdue_actions = (count.n, count.late) if count else (0, 0)
+            link.type_changes = self._type_changes.get(link.pk, [])
+        self._marks_loaded = True
+
+    @cached_property
     def decoration(self) -> ChainDecoration | None:
         """What the customer app adds to the page (its tab, the actors' value), if any."""
         return chain_decoration(self.chain)
@@ -315,11 +355,13 @@ class ChainBoard:
     def columns(self) -> list[Column]:
         """The stages in order with their members, as on the board."""
         self._value_types_load()
+        self._marks_load()
         return self._columns
 
     @cached_property
     def links(self) -> dict[int, ChainLink]:
         self._value_types_load()
+        self._marks_load()
         return {link.pk: link for link in self._members}
 
     def members_in_stage_order(self) -> list[ChainLink]:
@@ -342,8 +384,26 @@ class ChainBoard:
         return {(None, a.question): a for a in self.chain.answers.filter(link__isnull=True)}
 
     @cached_property
+    def counts(self) -> "ChainCounts":
+        """What the light reads of the other tables, from the parts the page loads anyway
+        (influences, the members' actions and type changes) and the open comments' count.
+        Cheaper than `chain_counts`, whose subqueries cost more to build than to run."""
+        actions = self._action_counts.values()
+        comments = ReviewComment.objects.filter(
+            chain=self.chain, parent__isnull=True, resolved_at__isnull=True
+        )
+        return ChainCounts(
+            influences=len(self.influences),
+            open_comments=comments.count(),
+            open_actions=sum(a.n for a in actions),
+            overdue_actions=sum(a.late for a in actions),
+            oldest_due=min((a.oldest for a in actions if a.oldest), default=None),
+            type_changes=sum(len(changes) for changes in self._type_changes.values()),
+        )
+
+    @cached_property
     def health(self) -> "Health":
-        return _health(self._members, self.answers)
+        return _health(self._members, self.answers, self.counts, self.today)
 
     @property
     def completeness(self) -> Completeness:
@@ -366,10 +426,28 @@ class ChainBoard:
         return found.text if found else ""
 
 
-# Thresholds of the traffic light; a key actor is one of importance 4 or 5.
+# The traffic light's thresholds (docs/method.md, "Traffic light"). A key actor is one of
+# importance 4 or 5; a customer tier is amber while fewer than half of its actors have a
+# known person; an action overdue for more than four weeks turns the light red; a type
+# change counts for 90 days until somebody has seen it.
 GREEN_MIN_PERCENT = 75
 RED_MAX_PERCENT = 40
 KEY_IMPORTANCE = 4
+TIER_KNOWN_MIN = 0.5
+OVERDUE_RED_DAYS = 28
+TYPE_CHANGE_DAYS = 90
+
+# The reasons a light can give, in the order they are listed; the dashboard filters by them.
+REASONS = {
+    "incomplete": pgettext_lazy("light", "incomplete"),
+    "missing_role": pgettext_lazy("light", "missing role"),
+    "customers_unknown": pgettext_lazy("light", "customers not known"),
+    "key_actors": pgettext_lazy("light", "key actors not reached"),
+    "no_influences": pgettext_lazy("light", "no influences"),
+    "open_comments": pgettext_lazy("light", "open review comments"),
+    "overdue_actions": pgettext_lazy("light", "overdue actions"),
+    "type_changes": pgettext_lazy("light", "type changes"),
+}
 
 
 def links_with_factors(links: QuerySet[ChainLink]) -> QuerySet[ChainLink]:
@@ -382,6 +460,126 @@ def chain_board(chain: Chain) -> ChainBoard:
     return ChainBoard(chain)
 
 
+def _recent_type_changes(today: date) -> Q:
+    since = timezone.make_aware(datetime.combine(today - timedelta(days=TYPE_CHANGE_DAYS), time()))
+    return Q(kind=ChainEvent.Kind.TYPE_CHANGE, seen_at__isnull=True, created_at__gte=since)
+
+
+@dataclass(frozen=True)
+class ActionCount:
+    n: int  # open
+    late: int  # of them overdue
+    oldest: date | None  # the earliest due date among the overdue
+
+
+def link_action_counts(chain: Chain, today: date) -> dict[int | None, ActionCount]:
+    """Open and overdue actions per member of the chain (None: about no member), in one
+    query."""
+    late = Q(due__lt=today)
+    rows = (
+        Action.objects.filter(chain=chain, status=Action.Status.OPEN)
+        .order_by()
+        .values("link_id")
+        .annotate(n=Count("pk"), late=Count("pk", filter=late), oldest=Min("due", filter=late))
+        .values_list("link_id", "n", "late", "oldest")
+    )
+    return {link_id: ActionCount(n, k, oldest) for link_id, n, k, oldest in rows}
+
+
+@dataclass(frozen=True)
+class TypeChange:
+    """A linked customer's value type changed (a ChainEvent): what the marks say."""
+
+    customer: str
+    old: str
+    new: str
+
+    @property
+    def text(self) -> str:
+        labels = dict(ValueType.choices)
+        text = _("customer type changed: %(customer)s %(old)s → %(new)s") % {
+            "customer": self.customer,
+            "old": labels.get(self.old, self.old) or "–",
+            "new": labels.get(self.new, self.new) or "–",
+        }
+        return " ".join(text.split())
+
+
+def link_type_changes(chain: Chain, today: date) -> dict[int | None, list[TypeChange]]:
+    """The recent, unseen type changes per member (None: about no member), newest first,
+    in one query."""
+    rows = ChainEvent.objects.filter(_recent_type_changes(today), chain=chain)
+    changes: dict[int | None, list[TypeChange]] = {}
+    for link_id, data in rows.order_by("-created_at", "-pk").values_list("link_id", "data"):
+        data = data if isinstance(data, dict) else {}
+        change = TypeChange(
+            str(data.get("name") or data.get("customer") or ""),
+            str(data.get("from") or ""),
+            str(data.get("to") or ""),
+        )
+        changes.setdefault(link_id, []).append(change)
+    return changes
+
+
+@dataclass(frozen=True)
+class ChainCounts:
+    """What the light reads of a chain's other tables."""
+
+    influences: int = 0
+    open_comments: int = 0
+    open_actions: int = 0
+    overdue_actions: int = 0
+    oldest_due: date | None = None  # of the overdue actions
+    type_changes: int = 0
+
+
+def _correlated(rows: QuerySet, aggregate: Func, output: Field) -> Subquery:
+    """One aggregate over `rows` per chain, as a correlated subquery."""
+    value = rows.filter(chain=OuterRef("pk")).order_by().values("chain")
+    value = value.annotate(v=aggregate).values("v")
+    return Subquery(value, output_field=output)
+
+
+def chain_counts(ids: list[int], today: date) -> dict[int, ChainCounts]:
+    """Influences, open comments, open and overdue actions and type changes of many chains,
+    in one query whatever their number."""
+    if not ids:
+        return {}
+    actions = Action.objects.filter(status=Action.Status.OPEN)
+    overdue = actions.filter(due__lt=today)
+    comments = ReviewComment.objects.filter(parent__isnull=True, resolved_at__isnull=True)
+    events = ChainEvent.objects.filter(_recent_type_changes(today))
+    n = IntegerField()
+    rows = (
+        Chain.objects.filter(pk__in=ids)
+        .order_by()
+        .annotate(
+            n_influences=_correlated(Influence.objects.all(), Count("pk"), n),
+            n_comments=_correlated(comments, Count("pk"), n),
+            n_open=_correlated(actions, Count("pk"), n),
+            n_overdue=_correlated(overdue, Count("pk"), n),
+            oldest=_correlated(overdue, Min("due"), DateField()),
+            n_changes=_correlated(events, Count("pk"), n),
+        )
+        .values_list(
+            "pk", "n_influences", "n_comments", "n_open", "n_overdue", "oldest", "n_changes"
+        )
+    )
+    return {
+        pk: ChainCounts(inf or 0, com or 0, op or 0, late or 0, oldest, changes or 0)
+        for pk, inf, com, op, late, oldest, changes in rows
+    }
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One reason of the traffic light: a code (REASONS), its colour and its words."""
+
+    code: str
+    severity: str  # "red" or "amber"
+    text: str
+
+
 @dataclass
 class Health:
     """Completeness, white spots and traffic light of one chain."""
@@ -390,14 +588,38 @@ class Health:
     white_spots: list[WhiteSpot]
     light: str
     light_reasons: list[str]
+    issues: list[Issue] = field(default_factory=list)
+    counts: ChainCounts = field(default_factory=ChainCounts)
+
+    @property
+    def codes(self) -> set[str]:
+        return {issue.code for issue in self.issues}
+
+    @property
+    def open_actions(self) -> int:
+        return self.counts.open_actions
+
+    @property
+    def overdue_actions(self) -> int:
+        return self.counts.overdue_actions
+
+
+def is_us(link: ChainLink) -> bool:
+    """Our own company: never a white spot, never counted as an actor to reach."""
+    return link.actor.is_own_company
 
 
 def _health(
-    links: list[ChainLink], answers: dict[tuple[int | None, str], WorksheetAnswer]
+    links: list[ChainLink],
+    answers: dict[tuple[int | None, str], WorksheetAnswer],
+    counts: ChainCounts,
+    today: date,
 ) -> Health:
     coverage = {link.pk: link.coverage for link in links}
     # Our own company is not characterised or contacted like the other actors.
-    others = [link for link in links if not link.actor.is_own_company]
+    others = [link for link in links if not is_us(link)]
+    tier = [link for link in others if link.stage.role in CUSTOMER_STAGE_ROLES]
+    present = {link.stage.role for link in links}
     completeness = Completeness(
         questions_answered=sum(
             1 for q in CHAIN_QUESTIONS if answers.get((None, q)) and answers[(None, q)].text.strip()
@@ -409,9 +631,16 @@ def _health(
             1 for link in others if coverage[link.pk] in (Coverage.REGULAR, Coverage.DIRECT)
         ),
         actors=len(others),
+        roles_present=sum(1 for role in CORE_STAGE_ROLES if role in present),
+        tier_known=sum(1 for link in tier if coverage[link.pk] != Coverage.NOBODY),
+        tier_actors=len(tier),
+        influences=counts.influences,
     )
-    light, reasons = _traffic_light(completeness, links, coverage)
-    return Health(completeness, _white_spots(links, coverage), light, reasons)
+    issues = _light_issues(completeness, links, coverage, counts, today)
+    light = "red" if any(i.severity == "red" for i in issues) else "amber" if issues else "green"
+    reasons = [_("%(percent)s %% complete") % {"percent": completeness.percent}]
+    reasons += [issue.text for issue in issues if issue.code != "incomplete"]
+    return Health(completeness, _white_spots(links, coverage), light, reasons, issues, counts)
 
 
 @dataclass(slots=True)
@@ -427,21 +656,23 @@ class ContactFacts:
         return not self.name
 
 
-def chain_health(chains: list[Chain]) -> dict[int, Health]:
-    """Health of many chains at once, with three queries whatever their number.
+def chain_health(chains: list[Chain], *, today: date | None = None) -> dict[int, Health]:
+    """Health of many chains at once, with four queries whatever their number.
 
     The contacts are read as `ContactFacts`, not as model instances: the lists show
     only the light and the counts, and a page of chains has a thousand contacts.
     """
+    today = today or timezone.localdate()
     ids = [chain.pk for chain in chains]
     links = list(
-        links_with_factors(ChainLink.objects.filter(chain__in=ids)).select_related("actor")
+        links_with_factors(ChainLink.objects.filter(chain__in=ids)).select_related("actor", "stage")
     )
     contacts: dict[int, list[ContactFacts]] = {link.pk: [] for link in links}
     rows = Contact.objects.filter(link__chain__in=ids).order_by("name", "role", "pk")
     for link_id, name, role, level in rows.values_list("link_id", "name", "role", "level"):
         contacts[link_id].append(ContactFacts(name, role, level))
     answers = WorksheetAnswer.objects.filter(chain__in=ids, link__isnull=True)
+    counts = chain_counts(ids, today)
     links_of: dict[int, list[ChainLink]] = {pk: [] for pk in ids}
     answers_of: dict[int, dict] = {pk: {} for pk in ids}
     for link in links:
@@ -449,13 +680,16 @@ def chain_health(chains: list[Chain]) -> dict[int, Health]:
         links_of[link.chain_id].append(link)
     for answer in answers:
         answers_of[answer.chain_id][(None, answer.question)] = answer
-    return {pk: _health(links_of[pk], answers_of[pk]) for pk in ids}
+    return {
+        pk: _health(links_of[pk], answers_of[pk], counts.get(pk, ChainCounts()), today)
+        for pk in ids
+    }
 
 
 def _white_spots(links: list[ChainLink], coverage: dict[int, str]) -> list[WhiteSpot]:
     spots: list[WhiteSpot] = []
     for link in links:
-        if link.actor.is_own_company:
+        if is_us(link):
             continue
         if coverage[link.pk] == Coverage.NOBODY:
             spots.append(WhiteSpot(link, _("nobody known")))
@@ -470,41 +704,101 @@ def _white_spots(links: list[ChainLink], coverage: dict[int, str]) -> list[White
     return sorted(spots, key=lambda s: -(s.link.importance or 0))
 
 
-def _traffic_light(
-    completeness: Completeness, links: list[ChainLink], coverage: dict[int, str]
-) -> tuple[str, list[str]]:
-    key = [
-        link
-        for link in links
-        if (link.importance or 0) >= KEY_IMPORTANCE and not link.actor.is_own_company
-    ]
-    key_unknown = [link for link in key if coverage[link.pk] == Coverage.NOBODY]
-    key_indirect = [link for link in key if coverage[link.pk] == Coverage.KNOWN]
+def _light_issues(
+    completeness: Completeness,
+    links: list[ChainLink],
+    coverage: dict[int, str],
+    counts: ChainCounts,
+    today: date,
+) -> list[Issue]:
+    """The reasons of the light, each red or amber (docs/method.md, "Traffic light")."""
+    others = [link for link in links if not is_us(link)]
+    issues: list[Issue] = []
     percent = completeness.percent
-    reasons = [_("%(percent)s %% complete") % {"percent": percent}]
-    if key_unknown:
-        reasons.append(
-            ngettext(
-                "%(n)s key actor with nobody known",
-                "%(n)s key actors with nobody known",
-                len(key_unknown),
-            )
-            % {"n": len(key_unknown)}
+    if percent < GREEN_MIN_PERCENT:
+        severity = "red" if percent < RED_MAX_PERCENT else "amber"
+        text = _("%(percent)s %% complete") % {"percent": percent}
+        issues.append(Issue("incomplete", severity, text))
+    issues += _role_issues(links)
+    issues += _tier_issues(others, coverage)
+    issues += _key_actor_issues(others, coverage)
+    if len(links) > 1 and not counts.influences:
+        issues.append(Issue("no_influences", "amber", _("no influences recorded")))
+    if counts.open_comments:
+        n = counts.open_comments
+        text = ngettext("%(n)s open review comment", "%(n)s open review comments", n)
+        issues.append(Issue("open_comments", "amber", text % {"n": n}))
+    if counts.overdue_actions:
+        n = counts.overdue_actions
+        late = counts.oldest_due is not None and (today - counts.oldest_due).days > OVERDUE_RED_DAYS
+        text = npgettext("light", "%(n)s overdue action", "%(n)s overdue actions", n) % {"n": n}
+        if late:
+            text += " " + _("(one for more than %(days)s days)") % {"days": OVERDUE_RED_DAYS}
+        issues.append(Issue("overdue_actions", "red" if late else "amber", text))
+    if counts.type_changes:
+        n = counts.type_changes
+        text = ngettext(
+            "%(n)s recent customer type change", "%(n)s recent customer type changes", n
         )
-    if key_indirect:
-        reasons.append(
-            ngettext(
-                "%(n)s key actor without direct contact",
-                "%(n)s key actors without direct contact",
-                len(key_indirect),
-            )
-            % {"n": len(key_indirect)}
+        issues.append(Issue("type_changes", "amber", text % {"n": n}))
+    return issues
+
+
+def _role_issues(links: list[ChainLink]) -> list[Issue]:
+    """Every core role needs a stage of that role with an actor in it; without our company
+    or a customer there is no chain to work with (red), without a supplier or a
+    customer's customer it is only half drawn (amber)."""
+    present = {link.stage.role for link in links}
+    missing = [role for role in CORE_STAGE_ROLES if role not in present]
+    if not missing:
+        return []
+    severe = StageRole.OWN in missing or StageRole.CUSTOMER in missing
+    names = ", ".join(str(StageRole(role).label) for role in missing)
+    text = ngettext("no actor as %(roles)s", "no actors as %(roles)s", len(missing))
+    return [Issue("missing_role", "red" if severe else "amber", text % {"roles": names})]
+
+
+def _tier_issues(others: list[ChainLink], coverage: dict[int, str]) -> list[Issue]:
+    """Each customer tier with actors: red when nobody is known in it, amber while fewer
+    than TIER_KNOWN_MIN of its actors have a known person."""
+    issues = []
+    for role in CUSTOMER_STAGE_ROLES:
+        tier = [link for link in others if link.stage.role == role]
+        if not tier:
+            continue
+        known = sum(1 for link in tier if coverage[link.pk] != Coverage.NOBODY)
+        label = str(StageRole(role).label)
+        if not known:
+            text = _("%(tier)s: nobody known") % {"tier": label}
+            issues.append(Issue("customers_unknown", "red", text))
+        elif known < TIER_KNOWN_MIN * len(tier):
+            text = _("%(tier)s: %(known)s of %(n)s actors with a known person") % {
+                "tier": label,
+                "known": known,
+                "n": len(tier),
+            }
+            issues.append(Issue("customers_unknown", "amber", text))
+    return issues
+
+
+def _key_actor_issues(others: list[ChainLink], coverage: dict[int, str]) -> list[Issue]:
+    key = [link for link in others if (link.importance or 0) >= KEY_IMPORTANCE]
+    unknown = sum(1 for link in key if coverage[link.pk] == Coverage.NOBODY)
+    indirect = sum(1 for link in key if coverage[link.pk] == Coverage.KNOWN)
+    issues = []
+    if unknown:
+        text = ngettext(
+            "%(n)s key actor with nobody known", "%(n)s key actors with nobody known", unknown
         )
-    if percent < RED_MAX_PERCENT or key_unknown:
-        return "red", reasons
-    if percent < GREEN_MIN_PERCENT or key_indirect:
-        return "amber", reasons
-    return "green", reasons
+        issues.append(Issue("key_actors", "red", text % {"n": unknown}))
+    if indirect:
+        text = ngettext(
+            "%(n)s key actor without direct contact",
+            "%(n)s key actors without direct contact",
+            indirect,
+        )
+        issues.append(Issue("key_actors", "amber", text % {"n": indirect}))
+    return issues
 
 
 # Managers' dashboard ----------------------------------------------------------------------
@@ -524,6 +818,7 @@ class DashboardFilters:
     light: str = ""
     stale: bool = False
     changed: bool = False  # approved chains changed since their approval
+    reason: str = ""  # one of the light's reasons (REASONS)
 
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> "DashboardFilters":
@@ -541,6 +836,7 @@ class DashboardFilters:
             light=choice("light", LIGHTS),
             stale=params.get("stale", "") in ("1", "on"),
             changed=params.get("changed", "") in ("1", "on"),
+            reason=choice("reason", REASONS),
         )
 
     @property
@@ -556,12 +852,13 @@ class DashboardFilters:
 
     def matches(self, chain: Chain, *, skip: str = "") -> bool:
         """Whether the chain passes the summary's filters (status, light, stale, changed
-        since approval), but `skip`."""
+        since approval, a reason of the light), but `skip`."""
         return (
             (skip == "status" or not self.status or chain.status == self.status)
             and (skip == "light" or not self.light or chain.health.light == self.light)
             and (skip == "stale" or not self.stale or chain.is_stale)
             and (skip == "changed" or not self.changed or chain.is_changed_approval)
+            and (skip == "reason" or not self.reason or self.reason in chain.health.codes)
         )
 
 
@@ -609,6 +906,7 @@ class Dashboard:
     lights: list[Facet]
     stale: Facet
     changed: Facet
+    reasons: list[Facet]
     stale_days: int
     teams: list[Team]
 
@@ -630,7 +928,7 @@ def chain_dashboard(
     stale_days = settings.CHAIN_STALE_DAYS if stale_days is None else stale_days
     now = now or timezone.now()
     chains = _dashboard_chains(user, filters)
-    health = chain_health(chains)
+    health = chain_health(chains, today=timezone.localdate(now))
     stale_before = now - timedelta(days=stale_days)
     for chain in chains:
         chain.health = health[chain.pk]
@@ -674,6 +972,7 @@ def chain_dashboard(
             query=filters.query(changed=not filters.changed),
             css="changed",
         ),
+        reasons=_reason_facets(chains, filters),
         stale_days=stale_days,
         teams=list(Team.objects.order_by("name")),
     )
@@ -714,6 +1013,27 @@ def _facets(
             css=f"{name}-{value}",
         )
         for value, label in choices
+    ]
+
+
+def _reason_facets(chains: list[Chain], filters: DashboardFilters) -> list[Facet]:
+    """Per reason of the light, the chains that give it, among those passing the others."""
+    counts = Counter(
+        code
+        for chain in chains
+        if filters.matches(chain, skip="reason")
+        for code in chain.health.codes
+    )
+    return [
+        Facet(
+            label=str(label),
+            count=counts[code],
+            active=filters.reason == code,
+            query=filters.query(reason="" if filters.reason == code else code),
+            css=f"reason-{code}",
+        )
+        for code, label in REASONS.items()
+        if code != "incomplete"
     ]
 
 

@@ -29,7 +29,7 @@ from lib.value_types import ValueType
 from . import services, snapshots
 from .actions import chain_actions
 from .activity import RESTORABLE, activity_list
-from .diagram import COLOR_SCHEMES, render_svg
+from .diagram import COLOR_SCHEMES, filter_choices, render_svg
 from .exports import export_filename
 from .forms import (
     ChainForm,
@@ -299,11 +299,7 @@ def _card_labels() -> dict:
 
 
 def _filter_choices(scheme: str) -> list[tuple[str, str]]:
-    if scheme == "coverage":
-        return list(Coverage.choices)
-    if scheme == "relationship":
-        return list(ChainLink.Relationship.choices)
-    return [(str(i), _("importance %(n)s") % {"n": i}) for i in range(5, 0, -1)]
+    return filter_choices(scheme)
 
 
 def _render_chain(request: HtmxHttpRequest, chain: Chain, region: str = "") -> HttpResponse:
@@ -438,9 +434,10 @@ def chain_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def stage_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     chain = chain_get_for_user(request.user, pk, edit=True)
-    form = StageForm(request.POST or None)
+    form = StageForm(request.POST or None, chain=chain)
     if request.method == "POST" and form.is_valid():
-        services.stage_add(chain=chain, name=form.cleaned_data["name"])
+        data = form.cleaned_data
+        services.stage_add(chain=chain, name=data["name"], role=data["role"])
         return _after_write(request, chain, "board", event=STAGES_CHANGED)
     template = "chain/_stage_form.html" if request.htmx else "chain/edit_page.html"
     return render(

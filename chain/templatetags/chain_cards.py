@@ -10,13 +10,18 @@ The markup is the same a template would produce; labels come translated once per
 in the context variable `t` (see `chain.views._card_labels`).
 """
 
+from datetime import date
+from functools import lru_cache
 from html import escape
 
 from django import template
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import ngettext
+from django.utils.translation import get_language, ngettext, npgettext, pgettext
+from django.utils.translation import gettext as _
 
-from ..models import ChainLink, Contact, Influence
+from ..models import ChainLink, Contact, Coverage, Influence
 from .chain_urls import pk_url
 
 register = template.Library()
@@ -28,7 +33,121 @@ def _e(value: object) -> str:
     return value if isinstance(value, SafeString) else escape(str(value))
 
 
-def _contact_row(contact: Contact, t: dict, can_edit: bool) -> str:
+# A symbol per buying role and attitude; each comes with its words for screen readers and
+# as a tooltip, and the attitude chip also differs by shape, not by colour alone.
+BUYING_ROLE_SYMBOLS = {
+    Contact.BuyingRole.DECISION_MAKER: "★",
+    Contact.BuyingRole.INFLUENCER: "↗",
+    Contact.BuyingRole.USER: "◆",
+    Contact.BuyingRole.GATEKEEPER: "⊘",
+    Contact.BuyingRole.OTHER: "○",
+}
+ATTITUDE_SYMBOLS = {
+    Contact.Attitude.SUPPORTER: "+",
+    Contact.Attitude.NEUTRAL: "=",
+    Contact.Attitude.CRITIC: "−",
+    Contact.Attitude.UNKNOWN: "?",
+}
+RELATION_ORDER = list(Contact.Relation.values)
+SYMBOL = (
+    '<span class="sym {}" title="{}"><span aria-hidden="true">{}</span>'
+    '<span class="visually-hidden">{}</span></span>'
+)
+
+
+@lru_cache(maxsize=8)
+def _people_labels(language: str) -> dict:
+    """The words and the symbols' markup, once per language (see `t` for the other labels).
+
+    Built once because the board shows 200 contacts: formatting each one's symbols, dates
+    and gaps anew took a third of the page's time."""
+    buying = {value: str(label) for value, label in Contact.BuyingRole.choices}
+    attitude = {value: str(label) for value, label in Contact.Attitude.choices}
+    buying_text = {v: _("Buying role: %(role)s") % {"role": buying[v]} for v in buying}
+    attitude_text = {v: _("Attitude: %(attitude)s") % {"attitude": attitude[v]} for v in attitude}
+    return {
+        "buying": {
+            v: SYMBOL.format(f"role role-{v}", _e(text), BUYING_ROLE_SYMBOLS[v], _e(text))
+            for v, text in buying_text.items()
+        },
+        "attitude": {
+            v: SYMBOL.format(f"attitude attitude-{v}", _e(text), ATTITUDE_SYMBOLS[v], _e(text))
+            for v, text in attitude_text.items()
+        },
+        "relations": {value: str(label) for value, label in Contact.Relation.choices},
+        "last_contact": pgettext("contact", "Last contact"),
+        "reached": _("target reached"),
+        "create_action": pgettext("white spot", "Create action"),
+        "create_action_title": _("Plan what we do about this white spot"),
+        "type_change_title": _("Plan what we do about the changed customer type"),
+    }
+
+
+def ago(day: date | None, today: date) -> str:
+    """How long ago, in the reader's language: "3 weeks ago", "vor 3 Wochen", "never"."""
+    if day is None:
+        return pgettext("last contact", "never")
+    days = (today - day).days
+    if days < 0:
+        return date_format(day, "SHORT_DATE_FORMAT")
+    if days == 0:
+        return _("today")
+    if days < 14:
+        return ngettext("%(n)s day ago", "%(n)s days ago", days) % {"n": days}
+    if days < 61:
+        n = days // 7
+        return npgettext("time ago", "%(n)s week ago", "%(n)s weeks ago", n) % {"n": n}
+    if days < 730:
+        n = days // 30
+        return npgettext("time ago", "%(n)s month ago", "%(n)s months ago", n) % {"n": n}
+    n = days // 365
+    return npgettext("time ago", "%(n)s year ago", "%(n)s years ago", n) % {"n": n}
+
+
+def relation_gap(contact: Contact, labels: dict) -> str:
+    """ "vendor → trusted advisor: 3 steps", or that the target is reached; "" without one."""
+    goal = contact.relation_goal
+    if not goal or goal not in RELATION_ORDER:
+        return ""
+    now = contact.relation_now if contact.relation_now in RELATION_ORDER else "none"
+    steps = RELATION_ORDER.index(goal) - RELATION_ORDER.index(now)
+    names = labels["relations"]
+    if steps <= 0:
+        return f"{names[now]} ✓ {labels['reached']}"
+    words = ngettext("%(n)s step", "%(n)s steps", steps) % {"n": steps}
+    return f"{names[now]} → {names[goal]}: {words}"
+
+
+@lru_cache(maxsize=2048)
+def _when(language: str, last: date | None, today: date) -> str:
+    """The last contact's markup; many contacts share a day."""
+    label = _people_labels(language)["last_contact"]
+    title = label if last is None else f"{label}: {date_format(last, 'SHORT_DATE_FORMAT')}"
+    return (
+        f'<span class="small when{"" if last else " never"}" title="{_e(title)}">'
+        f'<span class="visually-hidden">{_e(label)}: </span>{_e(ago(last, today))}</span>'
+    )
+
+
+@lru_cache(maxsize=256)
+def _gap(language: str, now: str, goal: str) -> str:
+    gap = relation_gap(Contact(relation_now=now, relation_goal=goal), _people_labels(language))
+    return f' <span class="small gap">{_e(gap)}</span>' if gap else ""
+
+
+def _people(contact: Contact, language: str, today: date) -> str:
+    """Buying role and attitude as symbols, the last contact and the relationship's gap."""
+    labels = _people_labels(language)
+    role = labels["buying"].get(contact.buying_role, "")
+    attitude = labels["attitude"].get(contact.attitude, "")
+    when = _when(language, contact.last_contact, today)
+    gap = ""
+    if contact.relation_goal:
+        gap = _gap(language, contact.relation_now, contact.relation_goal)
+    return f'<span class="people">{role} {attitude} {when}{gap}</span>'
+
+
+def _contact_row(contact: Contact, t: dict, can_edit: bool, language: str, today: date) -> str:
     pk = contact.pk
     if contact.is_placeholder:
         who = (
@@ -43,11 +162,12 @@ def _contact_row(contact: Contact, t: dict, can_edit: bool) -> str:
         url = _e(pk_url("chain:contact-edit", pk))
         who = CONTACT_LINK.format(url, url, pk, who)
     level = t["levels"].get(contact.level, contact.level)
-    return CONTACT_ROW.format(pk, _e(contact.level), who, role, _e(level))
+    facts = _people(contact, language, today)
+    return CONTACT_ROW.format(pk, _e(contact.level), who, role, _e(level), facts)
 
 
 CONTACT_ROW = (
-    '<li id="contact-{}" class="contact level-{}">{} {} <span class="small level">{}</span></li>'
+    '<li id="contact-{}" class="contact level-{}">{} {} <span class="small level">{}</span>{}</li>'
 )
 CONTACT_LINK = '<a href="{}" hx-get="{}" hx-target="#contact-{}" hx-swap="innerHTML">{}</a>'
 VALUE_TYPE = ' <span class="badge type-{}">{} ×{}</span>'
@@ -63,7 +183,7 @@ data-pk="{pk}">
 aria-label="{importance_label}: {importance}">{dots}</span>
     {badge}
   </div>
-  <div class="card-meta muted small">{facts}</div>{value_types}
+  <div class="card-meta muted small">{facts}</div>{value_types}{marks}
   {warning}
   <ul class="contacts">{contacts}</ul>
   {tools}
@@ -152,7 +272,10 @@ def member_card(context: template.Context, link: ChainLink) -> str:
         title = f'<span class="card-title" id="title-{link.pk}">{name}</span>'
         tools = ""
     importance = _e(link.importance or "–")
-    contacts = "".join(_contact_row(c, t, can_edit) for c in link.contact_list)
+    language = get_language() or ""
+    today = timezone.localdate()
+    contacts = "".join(_contact_row(c, t, can_edit, language, today) for c in link.contact_list)
+    marks = _marks(link, _people_labels(language), can_edit)
     return mark_safe(
         CARD.format(
             pk=link.pk,
@@ -168,9 +291,56 @@ def member_card(context: template.Context, link: ChainLink) -> str:
             facts=_e(" · ".join(facts)),
             warning=warning,
             value_types=value_types,
+            marks=marks,
             contacts=contacts,
         )
     )
+
+
+def is_white_spot(link: ChainLink) -> bool:
+    """Nobody known or no direct contact; our own company never is one."""
+    if link.actor.is_own_company:
+        return False
+    return link.coverage in (Coverage.NOBODY, Coverage.KNOWN)
+
+
+def _marks(link: ChainLink, labels: dict, can_edit: bool) -> str:
+    """The open actions, the recent type changes and, on a white spot, a "Create action"."""
+    parts = []
+    chain_url = pk_url("chain:detail", link.chain_id)
+    n = getattr(link, "open_actions", 0)
+    if n:
+        late = getattr(link, "overdue_actions", 0)
+        text = npgettext("board", "%(n)s open action", "%(n)s open actions", n) % {"n": n}
+        if late:
+            text += ", " + npgettext("actions", "%(n)s overdue", "%(n)s overdue", late) % {
+                "n": late
+            }
+        css = "actions-count overdue" if late else "actions-count"
+        parts.append(f'<a class="badge {css}" href="{_e(chain_url)}?tab=actions">{_e(text)}</a>')
+    changes = getattr(link, "type_changes", [])
+    for change in changes:
+        parts.append(
+            f'<span class="badge type-change" role="note"><span aria-hidden="true">⚠ </span>'
+            f"{_e(change.text)}</span>"
+        )
+    if can_edit and changes:
+        # The suggested action: what do we do now that the customer's value turns?
+        href = f"{chain_url}actions/new/?source=type_change&link={link.pk}"
+        parts.append(
+            f'<a class="button small create-action" href="{_e(href)}" '
+            f'title="{_e(labels["type_change_title"])}">+ {_e(labels["create_action"])}</a>'
+        )
+    elif can_edit and is_white_spot(link):
+        # The action views' contract: prefilled from the white spot (docs/method.md).
+        href = f"{chain_url}actions/new/?source=white_spot&link={link.pk}"
+        parts.append(
+            f'<a class="button small create-action" href="{_e(href)}" '
+            f'title="{_e(labels["create_action_title"])}">+ {_e(labels["create_action"])}</a>'
+        )
+    if not parts:
+        return ""
+    return f'\n  <div class="card-meta card-marks">{" ".join(parts)}</div>'
 
 
 INFLUENCE_ROW = """<li id="influence-{pk}">

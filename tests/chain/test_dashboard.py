@@ -285,12 +285,13 @@ def test_it_keeps_the_query_count_constant(client, manager, team, owner, django_
     client = _client(client, manager)
     _chains_with_parts(team, owner, 3)
     # session, user, the user's permissions (own, groups), chains with open comments,
-    # links, contacts, answers, customers' value types, teams
-    with django_assert_num_queries(10):
+    # links, contacts, answers, the chains' counts (influences, comments, actions, type
+    # changes), customers' value types, teams
+    with django_assert_num_queries(11):
         response = client.get(URL)
     assert len(_rows(response)) == 3
     _chains_with_parts(team, owner, 12, start=3)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         response = client.get(URL)
     assert len(_rows(response)) == 15
     assert all(chain.value_types for chain in _rows(response).values())

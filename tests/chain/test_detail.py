@@ -135,10 +135,12 @@ def test_each_region_reloads_only_on_the_changes_it_shows(client_owner, chain):
     regions += ["actor-questions", "activity"]
     for region in regions:
         assert "chain-changed" in _listens(body, region)
-    # An influence shows in the diagram, not in the figures or the white spots.
+    # An influence shows in the diagram and counts for the light, not in the white spots.
     assert "influences-changed" in _listens(body, "diagram")
-    assert "influences-changed" not in _listens(body, "summary")
+    assert "influences-changed" in _listens(body, "summary")
     assert "influences-changed" not in _listens(body, "white-spots")
+    # A stage's role and the actions count for the light too.
+    assert {"stages-changed", "actions-changed"} <= _listens(body, "summary")
     # A contact changes the coverage: figures, colours, white spots; not the influences.
     for region in ("summary", "diagram", "white-spots", "actor-questions"):
         assert "contacts-changed" in _listens(body, region)

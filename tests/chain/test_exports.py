@@ -346,4 +346,6 @@ def test_the_queries_do_not_grow_with_the_chain(client_owner, chain, owner):
     _grow(chain, owner, 12)
     many = (_count_queries(workbook), _count_queries(report))
     assert many == few
-    assert few[1] <= 13  # one of them the actions
+    # The board's parts and the light's counts, the members' open actions and type changes,
+    # and the actions of the report's own section.
+    assert few[1] <= 16

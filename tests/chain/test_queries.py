@@ -53,12 +53,14 @@ def _add_actions(chain, n: int) -> None:
 def test_the_page_takes_a_fixed_number_of_queries(client_owner, chain, django_assert_num_queries):
     grow_chain(chain, actors=2, contacts_each=1)
     _add_actions(chain, 1)
-    # Stages, members, contacts, value types, influences, answers, comments, actions.
-    with django_assert_num_queries(BASE + 8):
+    # Stages, members, contacts, value types, influences, answers, comments, the open
+    # comments' count (the light), the members' open actions and their type changes (the
+    # cards and the light), the actions (the Actions tab's count).
+    with django_assert_num_queries(BASE + 11):
         client_owner.get(chain.get_absolute_url())
     grow_chain(chain, actors=20, contacts_each=5)
     _add_actions(chain, 15)
-    with django_assert_num_queries(BASE + 8):
+    with django_assert_num_queries(BASE + 11):
         client_owner.get(chain.get_absolute_url() + "?tab=actions")
 
 
@@ -88,8 +90,9 @@ def test_a_region_reads_only_what_it_shows(client_owner, chain):
     page = _queries(client_owner, chain.get_absolute_url())
     # The comments only.
     assert _region(client_owner, chain, "review") == BASE + 1
-    # Members, contacts, answers.
-    assert _region(client_owner, chain, "summary") == BASE + 3
+    # Members, contacts, answers; for the light the influences, the open comments' count,
+    # the actions and the type changes.
+    assert _region(client_owner, chain, "summary") == BASE + 7
     # Members and influences.
     assert _region(client_owner, chain, "influence-list") == BASE + 2
     assert _region(client_owner, chain, "diagram") < page

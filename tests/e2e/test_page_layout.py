@@ -202,12 +202,13 @@ def test_an_edit_reloads_only_the_regions_that_show_what_changed(
     regions.settle()
     assert sorted(regions.asked) == ["diagram", "white-spots"]
 
-    # An influence removed: the diagram reloads, the figures do not.
+    # An influence removed: the diagram reloads, and the figures (influences count for the
+    # completeness and the light).
     regions.asked.clear()
     influence = demo_chain.influences.first()
     page.once("dialog", lambda dialog: dialog.accept())
     with page.expect_response(lambda r: "/delete/" in r.url and r.ok):
         page.locator(f"#influence-{influence.pk} button.danger-outline").click()
     regions.settle()
-    assert regions.asked == ["diagram"]
+    assert sorted(regions.asked) == ["diagram", "summary"]
     assert not demo_chain.influences.filter(pk=influence.pk).exists()
