@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from lib.text import strip_control
 
 from . import services
-from .models import Action, Chain, ChainLink, Contact, Question, ReviewComment
+from .models import Action, Chain, ChainEvent, ChainLink, Contact, Question, ReviewComment
 from .selectors import User, _for_user, chain_list_for_user, team_ids_for_user
 
 # A new action is due in two weeks unless somebody says otherwise.
@@ -138,8 +138,18 @@ def action_create(
     action_check(action)
     action._history_user = user  # for the activity feed when called outside a request
     action.save()
+    if source == Action.Source.TYPE_CHANGE and link is not None:
+        # The type change is answered: its mark leaves the card, the diagram and the light.
+        chain_events_seen(link=link)
     services.chain_touch(chain=chain)
     return action
+
+
+def chain_events_seen(*, link: ChainLink) -> int:
+    """Mark the actor's unseen type changes in this chain as seen; how many there were."""
+    return ChainEvent.objects.filter(
+        link=link, kind=ChainEvent.Kind.TYPE_CHANGE, seen_at__isnull=True
+    ).update(seen_at=timezone.now())
 
 
 @transaction.atomic

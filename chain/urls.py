@@ -49,6 +49,7 @@ urlpatterns = [
     path("links/<int:pk>/answers/", views.link_answers, name="link-answers"),
     path("links/<int:pk>/move/", views.link_move, name="link-move"),
     path("links/<int:pk>/delete/", views.link_delete, name="link-delete"),
+    path("links/<int:pk>/events/seen/", views.link_events_seen, name="link-events-seen"),
     path("links/<int:pk>/contacts/add/", views.contact_add, name="contact-add"),
     path("contacts/<int:pk>/edit/", views.contact_edit, name="contact-edit"),
     path("contacts/<int:pk>/delete/", views.contact_delete, name="contact-delete"),

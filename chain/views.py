@@ -605,6 +605,16 @@ def link_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return _delete(request, link, link.chain, "board")
 
 
+@require_POST
+def link_events_seen(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The team has seen the actor's type changes: their marks go (chain.actions)."""
+    from .actions import chain_events_seen
+
+    link = link_get_for_user(request.user, pk, edit=True)
+    chain_events_seen(link=link)
+    return _after_write(request, link.chain, "board", event="chain-changed")
+
+
 # Contacts -------------------------------------------------------------------------------
 
 

@@ -80,6 +80,8 @@ def _people_labels(language: str) -> dict:
         "create_action": pgettext("white spot", "Create action"),
         "create_action_title": _("Plan what we do about this white spot"),
         "type_change_title": _("Plan what we do about the changed customer type"),
+        "seen": pgettext("type change", "Seen"),
+        "seen_title": _("Noted, nothing to do: the mark goes"),
     }
 
 
@@ -275,7 +277,7 @@ def member_card(context: template.Context, link: ChainLink) -> str:
     language = get_language() or ""
     today = timezone.localdate()
     contacts = "".join(_contact_row(c, t, can_edit, language, today) for c in link.contact_list)
-    marks = _marks(link, _people_labels(language), can_edit)
+    marks = _marks(link, _people_labels(language), can_edit, _e(context.get("csrf_token", "")))
     return mark_safe(
         CARD.format(
             pk=link.pk,
@@ -304,7 +306,7 @@ def is_white_spot(link: ChainLink) -> bool:
     return link.coverage in (Coverage.NOBODY, Coverage.KNOWN)
 
 
-def _marks(link: ChainLink, labels: dict, can_edit: bool) -> str:
+def _marks(link: ChainLink, labels: dict, can_edit: bool, csrf: str = "") -> str:
     """The open actions, the recent type changes and, on a white spot, a "Create action"."""
     parts = []
     chain_url = pk_url("chain:detail", link.chain_id)
@@ -330,6 +332,15 @@ def _marks(link: ChainLink, labels: dict, can_edit: bool) -> str:
         parts.append(
             f'<a class="button small create-action" href="{_e(href)}" '
             f'title="{_e(labels["type_change_title"])}">+ {_e(labels["create_action"])}</a>'
+        )
+        # Or: seen, nothing to do; the marks go (an action from it marks them seen too).
+        seen = pk_url("chain:link-events-seen", link.pk)
+        parts.append(
+            f'<form class="inline" method="post" action="{_e(seen)}" hx-post="{_e(seen)}" '
+            f'hx-target="#board" hx-swap="outerHTML">'
+            f'<input type="hidden" name="csrfmiddlewaretoken" value="{csrf}">'
+            f'<button type="submit" class="button small" title="{_e(labels["seen_title"])}">'
+            f"{_e(labels['seen'])}</button></form>"
         )
     elif can_edit and is_white_spot(link):
         # The action views' contract: prefilled from the white spot (docs/method.md).

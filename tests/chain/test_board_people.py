@@ -220,3 +220,33 @@ def test_a_recent_type_change_marks_the_card_and_the_box(client_owner, chain):
     svg = render_svg(chain_board(chain), interactive=False)
     assert svg.count('class="type-change-mark"') == 2  # the box and the legend
     assert text in svg
+
+
+@pytest.mark.django_db
+def test_a_type_change_is_answered_by_an_action_or_marked_seen(
+    client_owner, chain, owner, client, outsider
+):
+    from chain import actions
+
+    data = {"customer": "K-7", "name": "Bau Meyer", "from": "growth", "to": "bell"}
+    answered, noted = (make_link(chain, chain.stages.get(role=StageRole.CUSTOMER)) for _ in "ab")
+    for link in (answered, noted):
+        ChainEvent.objects.create(chain=chain, link=link, kind="type_change", data=data)
+    seen_url = f"/chains/links/{noted.pk}/events/seen/"
+    assert seen_url in _card(_board(client_owner, chain), noted)
+
+    # An action planned from the change answers it.
+    actions.action_create(
+        chain=chain, user=owner, owner=owner, title="Visit", source="type_change", link=answered
+    )
+    # "Seen" from another team: not theirs to see.
+    client.force_login(outsider)
+    assert client.post(seen_url).status_code == 404
+    assert ChainEvent.objects.filter(link=noted, seen_at__isnull=True).exists()
+    # "Seen" by the team: the mark goes.
+    client.force_login(owner)
+    assert client.post(seen_url).status_code == 302
+    body = _board(client_owner, chain)
+    assert "type-change" not in _card(body, answered)
+    assert "type-change" not in _card(body, noted)
+    assert not ChainEvent.objects.filter(seen_at__isnull=True).exists()
