@@ -259,6 +259,10 @@ class Thresholds:
     min_periods: int = 6
     # Centred moving mean (odd number of periods) smoothing the value for peak and rise.
     smoothing_window: int = 5
+    # The shape figures (trend, parabola, peak, rise and fall) bridge runs of at most this
+    # many periods without business between periods with business (gaps, not a change
+    # of course); 0 = none. Values, levels, swings and forecasts use the months as they are.
+    gap_max_periods: int = 2
     # Periods averaged into the start level that the rise to the peak compares.
     start_periods: int = 2
     # Periods averaged into the recent level that the fall since the peak compares.
@@ -594,11 +598,19 @@ def analyse(
     px = _prefix(x)
     ptx = _prefix(x * t[None, :])
     pxx = _prefix(x * x)
+    # The shape (trend, peak, rise and fall) is judged with short gaps bridged: a month or
+    # two without business between months with business is a gap, not a change of course.
+    xs = _bridge_gaps(x, m.business, th.gap_max_periods)
+    sx = _prefix(xs)
+    stx = _prefix(xs * t[None, :])
+    sxx = _prefix(xs * xs)
 
     active_share = np.where(periods > 0, (m.business & valid).sum(axis=1) / span, 0.0)
-    whole = _trend(px, ptx, pxx, safe_first, stop)
-    mean_value = np.where(periods > 0, whole.mean, 0.0)
-    trend_slope = _relative(whole.slope, mean_value)
+    raw_mean = np.where(periods > 0, _window_sum(px, safe_first, stop) / span, 0.0)
+    whole = _trend(sx, stx, sxx, safe_first, stop)
+    mean_value = raw_mean
+    shape_mean = np.where(periods > 0, whole.mean, 0.0)
+    trend_slope = _relative(whole.slope, shape_mean)
     var = np.maximum(_window_sum(pxx, safe_first, stop) / span - mean_value**2, 0.0)
     cv = _relative(np.sqrt(var), mean_value)
     # Mean change from one period to the next relative to the mean absolute value.
@@ -609,11 +621,11 @@ def analyse(
 
     # A parabola through the history: is the value still rising at the end, or does it
     # flatten out as after a start-up phase?
-    end_slope, curvature_t = _quadratic(x, first)
-    end_slope = _relative(end_slope, mean_value)
+    end_slope, curvature_t = _quadratic(xs, first)
+    end_slope = _relative(end_slope, shape_mean)
 
     recent_start = np.maximum(width - th.recent_periods, safe_first)
-    recent_level = _window_sum(px, recent_start, stop) / (stop - recent_start)
+    recent_level = _window_sum(sx, recent_start, stop) / (stop - recent_start)
     level_n = np.clip(np.minimum(th.level_periods, periods // 2), 1, None)
     level = _window_sum(px, width - level_n, stop) / level_n
     current_value = x[:, max(width - CURRENT_PERIODS, 0) :].sum(axis=1)
@@ -622,16 +634,16 @@ def analyse(
     half = th.smoothing_window // 2
     lo = np.minimum(np.maximum(t[None, :] - half, first[:, None]), width - 1)
     hi = np.maximum(np.minimum(t[None, :] + half + 1, width), lo + 1)
-    smooth = (np.take_along_axis(px, hi, axis=1) - np.take_along_axis(px, lo, axis=1)) / (hi - lo)
+    smooth = (np.take_along_axis(sx, hi, axis=1) - np.take_along_axis(sx, lo, axis=1)) / (hi - lo)
     peak = np.argmax(np.where(valid, smooth, -np.inf), axis=1)
     peak_level = smooth[rows, peak]
     start_n = np.clip(np.minimum(th.start_periods, periods), 1, None)
-    start_level = _window_sum(px, safe_first, safe_first + start_n) / start_n
+    start_level = _window_sum(sx, safe_first, safe_first + start_n) / start_n
     peak_position = np.where(periods > 1, (peak - first) / np.maximum(periods - 1, 1), 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         rise_to_peak = np.where(peak_level > 0, np.maximum(1 - start_level / peak_level, 0), 0.0)
         decline_from_peak = np.where(peak_level > 0, 1 - recent_level / peak_level, 0.0)
-    fall = _trend(px, ptx, pxx, peak, stop)
+    fall = _trend(sx, stx, sxx, peak, stop)
     fall_slope = _relative(fall.slope, fall.mean)
 
     seasonal_strength, cycle_length = _seasonality(x, first)
@@ -693,8 +705,10 @@ def analyse(
     )
     # Strong swings (many months without business, or a high variation) without a clear
     # trend are cyclic: projects, budgets, big orders now and then.
-    swing_trend = (np.abs(trend_slope) >= th.trend_min_slope) & (
-        np.abs(whole.t) >= th.cyclic_swing_max_trend_t
+    # (On the months as they are: here the months without business are the swing.)
+    raw = _trend(px, ptx, pxx, safe_first, stop)
+    swing_trend = (np.abs(_relative(raw.slope, raw_mean)) >= th.trend_min_slope) & (
+        np.abs(raw.t) >= th.cyclic_swing_max_trend_t
     )
     long_enough = periods >= th.cyclic_swing_min_periods
     intermittent = long_enough & (zero_share >= th.cyclic_min_zero_share) & ~swing_trend
@@ -856,6 +870,27 @@ def analyse(
         index=m.ids,
     )
     return result
+
+
+def _bridge_gaps(x: np.ndarray, business: np.ndarray, max_periods: int) -> np.ndarray:
+    """`x` with runs of at most `max_periods` periods without business between two
+    periods with business replaced by the straight line between those two values."""
+    if max_periods < 1:
+        return x
+    width = x.shape[1]
+    t = np.arange(width)
+    previous = np.maximum.accumulate(np.where(business, t, -1), axis=1)
+    following = np.minimum.accumulate(np.where(business, t, width)[:, ::-1], axis=1)[:, ::-1]
+    gap = ~business & (previous >= 0) & (following < width)
+    gap &= following - previous - 1 <= max_periods
+    if not gap.any():
+        return x
+    rows, cols = np.nonzero(gap)
+    before, after = previous[rows, cols], following[rows, cols]
+    share = (cols - before) / (after - before)
+    out = x.copy()
+    out[rows, cols] = x[rows, before] + share * (x[rows, after] - x[rows, before])
+    return out
 
 
 def _median(values: np.ndarray) -> float:
