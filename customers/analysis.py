@@ -307,6 +307,9 @@ class Thresholds:
     bell_min_rise_periods: int = 2
     # ... and the recent level at most (1 - this) of the peak, falling since the peak.
     bell_min_decline: float = 0.4
+    # ... and the line since the peak falls by at least this share of its mean per period
+    # (a customer on its way to almost nothing, not a steady one past a lucky month).
+    bell_min_fall_slope: float = 0.03
 
     # A trend counts when |relative slope per period| and |t statistic| are at least these.
     trend_min_slope: float = 0.01
@@ -687,9 +690,13 @@ def analyse(
     falling = (trend_slope <= -th.trend_min_slope) & (whole.t <= -th.trend_min_t)
     loyal = (periods >= th.burr_min_periods) & (active_share >= th.burr_min_active_share)
     # A burr's value is tiny in money (not in ratio): negative over the current window,
-    # or a small share of the typical customer's and lasting (a fallen value is no burr).
+    # or a small share of the typical customer's and always so: a customer whose value
+    # fell from more than that (its smoothed peak) to a tiny one is shrinking, no burr.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        peak_relative = np.where(reference > 0, peak_level / reference, np.nan)
+    fallen = falling & ~(peak_relative <= th.burr_max_relative_value)
     burr = loyal & (
-        (current_value < 0) | ((relative_value <= th.burr_max_relative_value) & ~falling)
+        (current_value < 0) | ((relative_value <= th.burr_max_relative_value) & ~fallen)
     )
     thin_margin = (
         by_margin
@@ -718,7 +725,7 @@ def analyse(
         (rise_to_peak >= th.bell_min_rise)
         & (peak - first >= th.bell_min_rise_periods)
         & (decline_from_peak >= th.bell_min_decline)
-        & (fall_slope <= -th.trend_min_slope)
+        & (fall_slope <= -th.bell_min_fall_slope)
         & (fall.t <= -th.trend_min_t)
     )
     shrinking = falling & (decline_from_peak >= th.shrinking_min_decline)
