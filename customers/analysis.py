@@ -269,7 +269,7 @@ class Thresholds:
     recent_periods: int = 3
     # Periods averaged into the level that steady and burr customers keep (at most the
     # later half of a short history, so a start-up phase does not pull it down).
-    level_periods: int = 12
+    level_periods: int = 36
 
     # burr: loyal and long ...
     burr_min_periods: int = 12
@@ -324,10 +324,13 @@ class Thresholds:
     growth_min_peak_position: float = 0.5
 
     # Forecast of growth: fit over this many recent periods, damping per period.
-    growth_fit_periods: int = 12
+    growth_fit_periods: int = 60
     growth_damping: float = 0.98
     # Forecast of bell and shrinking: at most this many periods per fitted window.
     decay_window: int = 6
+    # Forecast of cyclic customers with a regular cycle: the mean cycle of at most this
+    # many recent full years (the last year alone repeats its chance highs and lows).
+    cyclic_years: int = 3
     # Forecast of cyclic customers without a regular cycle: the mean over at most this
     # many recent periods.
     cyclic_level_periods: int = 36
@@ -601,14 +604,16 @@ def analyse(
     px = _prefix(x)
     ptx = _prefix(x * t[None, :])
     pxx = _prefix(x * x)
-    # The shape (trend, peak, rise and fall) is judged with short gaps bridged: a month or
-    # two without business between months with business is a gap, not a change of course.
-    xs = _bridge_gaps(x, m.business, th.gap_max_periods)
+    active_share = np.where(periods > 0, (m.business & valid).sum(axis=1) / span, 0.0)
+    # The shape (trend, peak, rise and fall) of a regular buyer is judged with short gaps
+    # bridged: a month or two without business between months with business is a gap,
+    # not a change of course. An irregular buyer's months are its shape.
+    regular_buyer = active_share >= th.regular_min_active_share
+    xs = _bridge_gaps(x, m.business & regular_buyer[:, None], th.gap_max_periods)
     sx = _prefix(xs)
     stx = _prefix(xs * t[None, :])
     sxx = _prefix(xs * xs)
 
-    active_share = np.where(periods > 0, (m.business & valid).sum(axis=1) / span, 0.0)
     raw_mean = np.where(periods > 0, _window_sum(px, safe_first, stop) / span, 0.0)
     whole = _trend(sx, stx, sxx, safe_first, stop)
     mean_value = raw_mean
@@ -756,17 +761,20 @@ def analyse(
         level=np.where(is_kind[INSUFFICIENT_DATA], mean_value, level),
         first=first,
         px=px,
-        ptx=ptx,
-        pxx=pxx,
+        shape=xs,
+        business=m.business,
         regular_cycle=regular_cycle,
     )
 
     method = np.full(n_customers, "type", dtype=object)
+    # Erratic values without a trend are irregular buying; a trend (growth, bell,
+    # shrinking) on months with business in most periods is the type's own forecast.
+    trend_type = np.isin(kind, [VALUE_TYPES.index(c) for c in (GROWTH, BELL, SHRINKING)])
     irregular = (
         (periods > 0)
         & (
             (active_share < th.regular_min_active_share)
-            | (roughness >= th.erratic_min_roughness)
+            | ((roughness >= th.erratic_min_roughness) & ~trend_type)
             | (periods < th.type_forecast_min_periods)
         )
         # A regular cycle repeats; projects and big orders now and then are irregular
@@ -1110,8 +1118,8 @@ def _forecast(
     level: np.ndarray,
     first: np.ndarray,
     px: np.ndarray,
-    ptx: np.ndarray,
-    pxx: np.ndarray,
+    shape: np.ndarray,
+    business: np.ndarray,
     regular_cycle: np.ndarray,
 ) -> np.ndarray:
     """Forecast value per future period (customers x horizon), following the type."""
@@ -1124,15 +1132,12 @@ def _forecast(
     # steady, burr, insufficient_data: a level.
     path = np.repeat(level[:, None], horizon, axis=1)
 
-    # growth: damped straight trend from the fitted current level, never negative.
-    fit_start = np.maximum(width - th.growth_fit_periods, safe_first)
-    line = _trend(px, ptx, pxx, fit_start, stop)
-    slope = line.slope
-    end_level = line.intercept + slope * (width - 1)
-    damped = np.cumsum(th.growth_damping**h, axis=1)
-    growth_path = np.maximum(end_level[:, None] + slope[:, None] * damped, 0.0)
+    # growth: a damped trend, straight or exponential, never negative.
     is_growth = kind == VALUE_TYPES.index(GROWTH)
-    path[is_growth] = growth_path[is_growth]
+    if is_growth.any():
+        path[is_growth] = _growth_path(
+            shape[is_growth], business[is_growth], first[is_growth], horizon=horizon, th=th
+        )
 
     # bell, shrinking: exponential decay from the ratio of the last two windows.
     after_peak = width - peak
@@ -1149,22 +1154,23 @@ def _forecast(
     falling = np.isin(kind, [VALUE_TYPES.index(BELL), VALUE_TYPES.index(SHRINKING)])
     path[falling] = decay_path[falling]
 
-    # cyclic: the last year again (averaged with the year before), at the last year's level.
+    # cyclic: the mean cycle of the last full years (up to [cyclic_years]) again.
     is_cyclic = kind == VALUE_TYPES.index(CYCLIC)
     if is_cyclic.any():
         xc = x[is_cyclic]
-        year = np.zeros((xc.shape[0], CURRENT_PERIODS))
-        last_year = xc[:, max(width - CURRENT_PERIODS, 0) :]
-        year[:, CURRENT_PERIODS - last_year.shape[1] :] = last_year
-        profile = year.copy()
-        if width >= 2 * CURRENT_PERIODS:
-            before = xc[:, width - 2 * CURRENT_PERIODS : width - CURRENT_PERIODS]
-            old_enough = (first[is_cyclic] <= width - 2 * CURRENT_PERIODS)[:, None]
-            profile = np.where(old_enough, (year + before) / 2, year)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(profile.sum(axis=1) != 0, year.sum(axis=1) / profile.sum(axis=1), 1.0)
+        years = np.clip((width - first[is_cyclic]) // CURRENT_PERIODS, 1, th.cyclic_years)
+        profile = np.zeros((xc.shape[0], CURRENT_PERIODS))
+        for back in range(th.cyclic_years):
+            stop_col = width - back * CURRENT_PERIODS
+            if stop_col <= 0:
+                break
+            year = np.zeros_like(profile)
+            part = xc[:, max(stop_col - CURRENT_PERIODS, 0) : stop_col]
+            year[:, CURRENT_PERIODS - part.shape[1] :] = part
+            profile += np.where((back < years)[:, None], year, 0.0)
+        profile /= years[:, None]
         cycle_idx = np.arange(horizon) % CURRENT_PERIODS
-        path[is_cyclic] = profile[:, cycle_idx] * scale[:, None]
+        path[is_cyclic] = profile[:, cycle_idx]
     # cyclic without a regular cycle (projects, big orders now and then): no month is
     # more likely than another, so the mean over the last years, evenly.
     irregular_cycle = is_cyclic & ~regular_cycle
@@ -1173,6 +1179,58 @@ def _forecast(
         mean = _window_sum(px, begin, stop) / np.maximum(stop - begin, 1)
         path[irregular_cycle] = mean[irregular_cycle, None]
     return path
+
+
+def _growth_path(
+    xs: np.ndarray, business: np.ndarray, first: np.ndarray, *, horizon: int, th: Thresholds
+) -> np.ndarray:
+    """Forecast per future period of growth customers (rows of `xs`, the gap-bridged value).
+
+    Over the last [growth_fit_periods] periods: a straight line and an exponential (a line
+    through the logs of the positive values), whichever is closer to the values; continued
+    from its value at `as_of` with its slope (or rate) damped by [growth_damping] per
+    period, times the share of periods with business in the window (gaps go on).
+    """
+    n, width = xs.shape
+    t = np.arange(width, dtype=np.float64)[None, :]
+    window = t >= np.maximum(first, width - th.growth_fit_periods)[:, None]
+    line_start, line_slope = _least_squares(t, xs, window)
+    positive = window & (xs > 0)
+    logs = np.log(np.where(positive, xs, 1.0))
+    log_start, rate = _least_squares(t, logs, positive)
+    residual = np.where(positive, logs - log_start - rate * t, 0.0)
+    log_var = (residual**2).sum(axis=1, keepdims=True) / np.maximum(
+        positive.sum(axis=1, keepdims=True) - 2, 1
+    )
+    line_fit = line_start + line_slope * t
+    with np.errstate(over="ignore"):
+        curve_fit = np.exp(log_start + rate * t)
+    line_sse = np.where(window, (xs - line_fit) ** 2, 0.0).sum(axis=1)
+    curve_sse = np.where(window, (xs - curve_fit) ** 2, 0.0).sum(axis=1)
+    exponential = (curve_sse < line_sse) & (positive.sum(axis=1) >= 3)
+
+    steps = np.cumsum(th.growth_damping ** np.arange(1, horizon + 1, dtype=np.float64))[None, :]
+    now = width - 1.0
+    straight = line_start + line_slope * (now + steps)
+    with np.errstate(over="ignore"):
+        curved = np.exp(log_start + rate * (now + steps) + log_var / 2)
+    active = (window & business).sum(axis=1) / np.maximum(window.sum(axis=1), 1)
+    out = np.where(exponential[:, None], curved, straight) * active[:, None]
+    return np.maximum(np.nan_to_num(out, nan=0.0, posinf=0.0), 0.0)
+
+
+def _least_squares(
+    t: np.ndarray, y: np.ndarray, weight: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Intercept (at t = 0) and slope of the line through y over the periods in `weight`."""
+    w = weight.astype(np.float64)
+    sw, st, stt = w.sum(axis=1), (w * t).sum(axis=1), (w * t * t).sum(axis=1)
+    sy, sty = (w * y).sum(axis=1), (w * t * y).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        den = sw * stt - st**2
+        slope = np.where(den > 0, (sw * sty - st * sy) / den, 0.0)
+        intercept = np.where(sw > 0, (sy - slope * st) / np.maximum(sw, 1e-12), 0.0)
+    return intercept[:, None], slope[:, None]
 
 
 def to_output_frame(result: pd.DataFrame, *, include_path: bool = False) -> pd.DataFrame:
