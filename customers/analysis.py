@@ -1135,11 +1135,11 @@ def _forecast(
     # growth: a damped trend, straight or exponential, never negative.
     is_growth = kind == VALUE_TYPES.index(GROWTH)
     if is_growth.any():
-        path[is_growth] = _growth_path(
+        path[is_growth] = _trend_path(
             shape[is_growth], business[is_growth], first[is_growth], horizon=horizon, th=th
         )
 
-    # bell, shrinking: exponential decay from the ratio of the last two windows.
+    # bell: exponential decay from the ratio of the last two windows after the peak.
     after_peak = width - peak
     k = np.clip(after_peak // 2, 1, th.decay_window)
     late = _window_sum(px, width - k, stop) / k
@@ -1151,8 +1151,15 @@ def _forecast(
     # `late` is the mean of the last k periods, centred (k - 1) / 2 periods before as_of.
     now = np.maximum(late, 0.0) * decay ** ((k - 1) / 2.0)
     decay_path = now[:, None] * decay[:, None] ** h
-    falling = np.isin(kind, [VALUE_TYPES.index(BELL), VALUE_TYPES.index(SHRINKING)])
-    path[falling] = decay_path[falling]
+    is_bell = kind == VALUE_TYPES.index(BELL)
+    path[is_bell] = decay_path[is_bell]
+    # shrinking: the line or exponential through its history, like growth (down to zero:
+    # the relationship ends).
+    is_shrinking = kind == VALUE_TYPES.index(SHRINKING)
+    if is_shrinking.any():
+        path[is_shrinking] = _trend_path(
+            shape[is_shrinking], business[is_shrinking], first[is_shrinking], horizon=horizon, th=th
+        )
 
     # cyclic: the mean cycle of the last full years (up to [cyclic_years]) again.
     is_cyclic = kind == VALUE_TYPES.index(CYCLIC)
@@ -1181,10 +1188,11 @@ def _forecast(
     return path
 
 
-def _growth_path(
+def _trend_path(
     xs: np.ndarray, business: np.ndarray, first: np.ndarray, *, horizon: int, th: Thresholds
 ) -> np.ndarray:
-    """Forecast per future period of growth customers (rows of `xs`, the gap-bridged value).
+    """Forecast per future period of growth and shrinking customers (rows of `xs`, the
+    gap-bridged value).
 
     Over the last [growth_fit_periods] periods: a straight line and an exponential (a line
     through the logs of the positive values), whichever is closer to the values; continued
