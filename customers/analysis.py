@@ -26,18 +26,20 @@ the first rule that matches wins, in this order (names in brackets are `Threshol
 1. `insufficient_data`: fewer than [min_periods] periods since the first business.
 2. `burr`: loyal, at least [burr_min_periods] periods with business in at least
    [burr_min_active_share] of them, and a tiny value in money: a negative current
-   value, or a `relative_value` of at most [burr_max_relative_value] that is not
-   falling. A burr is judged by what it earns, not by its margin ratio.
+   value, or a `relative_value` of at most [burr_max_relative_value] that always was
+   so (not a falling line from a smoothed peak above that share of the typical
+   customer's). A burr is judged by what it earns, not by its margin ratio.
 3. `cyclic`: strong swings. Either a regular cycle: seasonal strength at least
    [cyclic_min_strength], cv at least [cyclic_min_cv], over at least
    [cyclic_min_periods] periods and two cycles; or, over at least
-   [cyclic_swing_min_periods] periods and without a clear trend (|trend_t| below
-   [cyclic_swing_max_trend_t] or |trend_slope| below [trend_min_slope]), a `zero_share`
-   of at least [cyclic_min_zero_share] (projects, budgets, big orders now and then).
+   [cyclic_swing_min_periods] periods and without a clear trend (the line through the
+   months as they are, gaps not bridged: |t| below [cyclic_swing_max_trend_t] or
+   |relative slope| below [trend_min_slope]), a `zero_share` of at least
+   [cyclic_min_zero_share] (projects, budgets, big orders now and then).
 4. `bell`: rise to the peak at least [bell_min_rise], the peak at least
    [bell_min_rise_periods] periods after the start, a fall since the peak of at least
    [bell_min_decline], and a falling line since the peak (`fall_slope` at most
-   -[trend_min_slope], `fall_t` at most -[trend_min_t]).
+   -[bell_min_fall_slope], `fall_t` at most -[trend_min_t]).
 5. `shrinking`: a falling line over the whole history (`trend_slope` at most
    -[trend_min_slope], `trend_t` at most -[trend_min_t]) and a fall since the peak of
    at least [shrinking_min_decline].
@@ -48,6 +50,12 @@ the first rule that matches wins, in this order (names in brackets are `Threshol
    [growth_min_peak_position]).
 7. `cyclic` again: a cv of at least [cyclic_swing_min_cv] without a clear trend (as in 3).
 8. `steady`: everything else (small fluctuations only).
+
+The shape figures (trend, parabola, peak, rise and fall) of a regular buyer (business in
+at least [regular_min_active_share] of its periods) are taken with runs of at most
+[gap_max_periods] periods without business between periods with business bridged by the
+straight line between their neighbours: a gap is not a change of course. Values, levels,
+`cv`, `zero_share` and the forecasts use the periods as they are.
 
 Output: one row per customer, indexed by `customer_id`, these columns (units):
 
@@ -118,18 +126,21 @@ Forecast per future period, by type:
 
 - steady, burr: the level, the mean of the last [level_periods] periods (at most the
   later half of the history, so that a start-up phase does not pull it down).
-- growth: the least-squares line over the last [growth_fit_periods] periods, continued
-  from its value at `as_of` with the slope damped by [growth_damping] per period,
-  never negative.
-- bell, shrinking: exponential decay fitted to the fall (the ratio of the means of the
-  last two windows of up to [decay_window] periods after the peak), never rising.
-- cyclic with a regular cycle: the last 12 periods again (averaged with the 12 before
-  where they exist), scaled to the last 12 periods' level; without one: the mean of the
-  last [cyclic_level_periods] periods, evenly.
+- growth, shrinking: a least-squares line and an exponential (a line through the logs
+  of the positive values) over the last [growth_fit_periods] periods of the gap-bridged
+  value; the one with the smaller squared error on the values is continued from its
+  value at `as_of` with its slope (or rate) damped by [growth_damping] per period, times
+  the share of periods with business in the window, never negative.
+- bell: exponential decay fitted to the fall (the ratio of the means of the last two
+  windows of up to [decay_window] periods after the peak), never rising.
+- cyclic with a regular cycle: the mean cycle of the last full years (up to
+  [cyclic_years]) again; without one: the mean of the last [cyclic_level_periods]
+  periods, evenly.
 - insufficient_data: the mean since the first business.
 
 Irregular histories (business in fewer than [regular_min_active_share] of the periods,
-a roughness of at least [erratic_min_roughness], or fewer than
+a roughness of at least [erratic_min_roughness] without a trend type (growth, bell and
+shrinking customers with business in most periods keep their trend), or fewer than
 [type_forecast_min_periods] periods: too short to project a trend) are forecast by the
 established repeat-buying models instead, except cyclic customers with a regular
 cycle, burr and insufficient_data customers, which keep their type's forecast. The
@@ -269,7 +280,7 @@ class Thresholds:
     recent_periods: int = 3
     # Periods averaged into the level that steady and burr customers keep (at most the
     # later half of a short history, so a start-up phase does not pull it down).
-    level_periods: int = 36
+    level_periods: int = 24
 
     # burr: loyal and long ...
     burr_min_periods: int = 12
@@ -323,7 +334,8 @@ class Thresholds:
     growth_max_flattening_t: float = 3.0
     growth_min_peak_position: float = 0.5
 
-    # Forecast of growth: fit over this many recent periods, damping per period.
+    # Forecast of growth and shrinking: line or exponential fitted over this many recent
+    # periods, the slope (or rate) damped by this factor per period.
     growth_fit_periods: int = 60
     growth_damping: float = 0.98
     # Forecast of bell and shrinking: at most this many periods per fitted window.
@@ -335,14 +347,16 @@ class Thresholds:
     # many recent periods.
     cyclic_level_periods: int = 36
 
-    # Irregular buyers: business in a smaller share of their periods than this, or a
-    # value that jumps by at least `erratic_min_roughness` of its mean from one period
-    # to the next. Their future value comes from the repeat-buying models (BG/BB x
-    # Gamma-Gamma on the months, or BG/NBD x Gamma-Gamma on the purchase days when
-    # `analyse()` gets the transactions; see customers/bgnbd.py) fitted on all irregular
-    # customers, if there are at least `repeat_buying_min_customers` of them (with
-    # transactions: of them with a purchase). Cyclic and burr customers keep their
-    # type's forecast.
+    # Irregular buyers: business in a smaller share of their periods than this, or (for
+    # customers without a trend type) a value that jumps by at least
+    # `erratic_min_roughness` of its mean from one period to the next. Their future
+    # value comes from the repeat-buying models (BG/BB x Gamma-Gamma on the months, or
+    # BG/NBD x Gamma-Gamma on the purchase days when `analyse()` gets the transactions;
+    # see customers/bgnbd.py) fitted on all irregular customers, if there are at least
+    # `repeat_buying_min_customers` of them (with transactions: of them with a
+    # purchase). Cyclic customers with a regular cycle and burr customers keep their
+    # type's forecast. Regular buyers (this share or more) have short gaps bridged for
+    # their shape figures (`gap_max_periods`).
     regular_min_active_share: float = 0.75
     erratic_min_roughness: float = 0.6
     # Histories shorter than this are too short to project a trend, a decay or a cycle;
@@ -542,10 +556,20 @@ def _trend(
     px: np.ndarray, ptx: np.ndarray, pxx: np.ndarray, start: np.ndarray, stop: np.ndarray
 ) -> _Line:
     """Least-squares line over [start, stop) per row, from prefix sums (closed form)."""
+    return _line(
+        start,
+        stop,
+        _window_sum(px, start, stop),
+        _window_sum(ptx, start, stop),
+        _window_sum(pxx, start, stop),
+    )
+
+
+def _line(
+    start: np.ndarray, stop: np.ndarray, sx: np.ndarray, stx: np.ndarray, sxx: np.ndarray
+) -> _Line:
+    """Least-squares line over [start, stop) per row from the sums of x, t x and x^2 there."""
     n = (stop - start).astype(np.float64)
-    sx = _window_sum(px, start, stop)
-    stx = _window_sum(ptx, start, stop)
-    sxx = _window_sum(pxx, start, stop)
     st = _sum_t(start, stop)
     stt = _sum_t2(start, stop)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -602,8 +626,8 @@ def analyse(
     span = np.maximum(periods, 1).astype(np.float64)
 
     px = _prefix(x)
-    ptx = _prefix(x * t[None, :])
-    pxx = _prefix(x * x)
+    # Over the whole history (the value is 0 before the first business): row sums.
+    x_total, tx_total, xx_total = px[:, -1], x @ t.astype(np.float64), np.einsum("ij,ij->i", x, x)
     active_share = np.where(periods > 0, (m.business & valid).sum(axis=1) / span, 0.0)
     # The shape (trend, peak, rise and fall) of a regular buyer is judged with short gaps
     # bridged: a month or two without business between months with business is a gap,
@@ -619,7 +643,7 @@ def analyse(
     mean_value = raw_mean
     shape_mean = np.where(periods > 0, whole.mean, 0.0)
     trend_slope = _relative(whole.slope, shape_mean)
-    var = np.maximum(_window_sum(pxx, safe_first, stop) / span - mean_value**2, 0.0)
+    var = np.maximum(xx_total / span - mean_value**2, 0.0)
     cv = _relative(np.sqrt(var), mean_value)
     # Mean change from one period to the next relative to the mean absolute value.
     steps = valid[:, 1:] & valid[:, :-1]
@@ -718,7 +742,7 @@ def analyse(
     # Strong swings (many months without business, or a high variation) without a clear
     # trend are cyclic: projects, budgets, big orders now and then.
     # (On the months as they are: here the months without business are the swing.)
-    raw = _trend(px, ptx, pxx, safe_first, stop)
+    raw = _line(safe_first, stop, x_total, tx_total, xx_total)
     swing_trend = (np.abs(_relative(raw.slope, raw_mean)) >= th.trend_min_slope) & (
         np.abs(raw.t) >= th.cyclic_swing_max_trend_t
     )
@@ -893,9 +917,10 @@ def _bridge_gaps(x: np.ndarray, business: np.ndarray, max_periods: int) -> np.nd
     if max_periods < 1:
         return x
     width = x.shape[1]
-    t = np.arange(width)
-    previous = np.maximum.accumulate(np.where(business, t, -1), axis=1)
-    following = np.minimum.accumulate(np.where(business, t, width)[:, ::-1], axis=1)[:, ::-1]
+    t = np.arange(width, dtype=np.int16 if width < 2**15 - 1 else np.int64)
+    previous = np.maximum.accumulate(np.where(business, t, -1).astype(t.dtype), axis=1)
+    following = np.where(business, t, width).astype(t.dtype)
+    following = np.minimum.accumulate(following[:, ::-1], axis=1)[:, ::-1]
     gap = ~business & (previous >= 0) & (following < width)
     gap &= following - previous - 1 <= max_periods
     if not gap.any():
