@@ -44,7 +44,7 @@ the first rule that matches wins, in this order (names in brackets are `Threshol
    -[trend_min_slope], `trend_t` at most -[trend_min_t]) and a fall since the peak of
    at least [shrinking_min_decline].
 6. `growth`: a rising line (`trend_slope` at least [trend_min_slope], `trend_t` at least
-   [growth_min_t]) that still rises at the end (`end_slope` at least
+   [growth_min_t] for a regular buyer, [trend_min_t] for an irregular one) that still rises at the end (`end_slope` at least
    [growth_min_end_slope]), does not flatten out (`curvature_t` at least
    -[growth_max_flattening_t]) and peaks late (`peak_position` at least
    [growth_min_peak_position]).
@@ -327,8 +327,10 @@ class Thresholds:
     trend_min_t: float = 2.0
     # shrinking: the recent level at most (1 - this) of the peak.
     shrinking_min_decline: float = 0.35
-    # growth: a rising line with a t statistic of at least this (about 99.9 % sure: a
-    # start-up phase or a run of good months easily makes a t of 2) ...
+    # growth: a regular buyer's rising line with a t statistic of at least this (about
+    # 99.9 % sure: a start-up phase or a run of good months easily makes a t of 2; an
+    # irregular buyer's at least `trend_min_t`, its forecast comes from the
+    # repeat-buying models and the type only sets the direction) ...
     growth_min_t: float = 3.0
     # ... still rising at the end (relative slope of the parabola at as_of at least
     # this), not flattening out (curvature t not below minus this), and the peak in the
@@ -763,7 +765,7 @@ def analyse(
     shrinking = falling & (decline_from_peak >= th.shrinking_min_decline)
     growth = (
         (trend_slope >= th.trend_min_slope)
-        & (whole.t >= th.growth_min_t)
+        & (whole.t >= np.where(regular_buyer, th.growth_min_t, th.trend_min_t))
         & (end_slope >= th.growth_min_end_slope)
         & (curvature_t >= -th.growth_max_flattening_t)
         & (peak_position >= th.growth_min_peak_position)
