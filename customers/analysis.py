@@ -44,10 +44,10 @@ the first rule that matches wins, in this order (names in brackets are `Threshol
    -[trend_min_slope], `trend_t` at most -[trend_min_t]) and a fall since the peak of
    at least [shrinking_min_decline].
 6. `growth`: a rising line (`trend_slope` at least [trend_min_slope], `trend_t` at least
-   [growth_min_t] for a regular buyer, [trend_min_t] for an irregular one) that still rises at the end (`end_slope` at least
-   [growth_min_end_slope]), does not flatten out (`curvature_t` at least
-   -[growth_max_flattening_t]) and peaks late (`peak_position` at least
-   [growth_min_peak_position]).
+   [growth_min_t] for a regular buyer, [trend_min_t] for an irregular one) that still
+   rises at the end (`end_slope` at least [growth_min_end_slope]), does not flatten out
+   (`curvature_t` at least -[growth_max_flattening_t]) and peaks late (`peak_position`
+   at least [growth_min_peak_position]).
 7. `cyclic` again: a cv of at least [cyclic_swing_min_cv] without a clear trend (as in 3).
 8. `steady`: everything else (small fluctuations only).
 
