@@ -39,7 +39,7 @@ the first rule that matches wins, in this order (names in brackets are `Threshol
 4. `bell`: rise to the peak at least [bell_min_rise], the peak at least
    [bell_min_rise_periods] periods after the start, a fall since the peak of at least
    [bell_min_decline], and a falling line since the peak (`fall_slope` at most
-   -[bell_min_fall_slope], `fall_t` at most -[trend_min_t]).
+   -[bell_min_fall_slope], `fall_t` at most -[bell_min_fall_t]).
 5. `shrinking`: a falling line over the whole history (`trend_slope` at most
    -[trend_min_slope], `trend_t` at most -[trend_min_t]) and a fall since the peak of
    at least [shrinking_min_decline].
@@ -321,6 +321,9 @@ class Thresholds:
     # ... and the line since the peak falls by at least this share of its mean per period
     # (a customer on its way to almost nothing, not a steady one past a lucky month).
     bell_min_fall_slope: float = 0.03
+    # ... with a t statistic of at least this: the peak is the highest point, so the line
+    # after it falls more surely than its t says when the values only scatter.
+    bell_min_fall_t: float = 2.5
 
     # A trend counts when |relative slope per period| and |t statistic| are at least these.
     trend_min_slope: float = 0.01
@@ -760,7 +763,7 @@ def analyse(
         & (peak - first >= th.bell_min_rise_periods)
         & (decline_from_peak >= th.bell_min_decline)
         & (fall_slope <= -th.bell_min_fall_slope)
-        & (fall.t <= -th.trend_min_t)
+        & (fall.t <= -th.bell_min_fall_t)
     )
     shrinking = falling & (decline_from_peak >= th.shrinking_min_decline)
     growth = (

@@ -4,9 +4,11 @@ project customers, burrs by money, thin-margin key accounts).
 
 The issue's targets are 99 % on the clear cases, 95 % on the hard ones and a future-value
 error of at most 0.40x the naive forecast's on the hard ones; bench/analysis.py prints
-what the analysis reaches on larger sets. The type targets are asserted as they are; the
-error is asserted a little above what the analysis reaches on these seeds (0.63x clear,
-0.66x hard), so that a change that makes it worse fails. The 0.40x is out of reach while
+what the analysis reaches on larger sets. 10,000 customers per set: at 99 % right, the
+share has a standard error of 0.1 percentage points (0.18 with 3,000). The type targets
+are asserted as they are; the error is asserted a little above what the analysis
+reaches on these seeds (0.58x clear, 0.68x hard), so that a change that makes it worse
+fails. The 0.40x is out of reach while
 a customer with too little data is forecast at most at what it brought so far (the
 issue's own rule, `short_history_max_future`): those customers alone make about 0.19x
 of the naive error on the hard cases (see docs/method.md, "How good the forecast is").
@@ -23,7 +25,7 @@ AS_OF = pd.Timestamp("2024-12-01")
 def _labelled(hard: bool):
     months = 36 if hard else 60
     history, true_type, true_future = synthetic.generate(
-        3_000, seed=20240, as_of=AS_OF, months=months, hard=hard
+        10_000, seed=20240, as_of=AS_OF, months=months, hard=hard
     )
     result = analysis.analyse(history, as_of=AS_OF, horizon=synthetic.FUTURE_MONTHS)
     return result.reindex(true_type.index), true_type, true_future
@@ -118,14 +120,14 @@ def test_its_future_value_beats_the_naive_forecast(clear, hard):
     # (Customers with too little data are forecast at most at what they brought so far,
     # which is the naive forecast's figure for them.)
     ratio, details = _error_ratio(clear)
-    assert ratio <= 0.66, details
+    assert ratio <= 0.62, details
     ratio, details = _error_ratio(hard)
-    assert ratio <= 0.70, details
+    assert ratio <= 0.71, details
 
 
 def test_its_future_value_of_the_judged_customers_beats_the_naive_forecast_clearly(clear, hard):
     # Without the customers with too little data, whose forecast the type caps.
     ratio, details = _error_ratio(clear, judged_only=True)
-    assert ratio <= 0.53, details
+    assert ratio <= 0.48, details
     ratio, details = _error_ratio(hard, judged_only=True)
-    assert ratio <= 0.61, details
+    assert ratio <= 0.63, details
