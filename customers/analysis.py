@@ -26,28 +26,36 @@ the first rule that matches wins, in this order (names in brackets are `Threshol
 1. `insufficient_data`: fewer than [min_periods] periods since the first business.
 2. `burr`: loyal, at least [burr_min_periods] periods with business in at least
    [burr_min_active_share] of them, and a tiny value in money: a negative current
-   value, or a `relative_value` of at most [burr_max_relative_value] that is not
-   falling. A burr is judged by what it earns, not by its margin ratio.
+   value, or a `relative_value` of at most [burr_max_relative_value] that always was
+   so (not a falling line from a smoothed peak above that share of the typical
+   customer's). A burr is judged by what it earns, not by its margin ratio.
 3. `cyclic`: strong swings. Either a regular cycle: seasonal strength at least
    [cyclic_min_strength], cv at least [cyclic_min_cv], over at least
    [cyclic_min_periods] periods and two cycles; or, over at least
-   [cyclic_swing_min_periods] periods and without a clear trend (|trend_t| below
-   [cyclic_swing_max_trend_t] or |trend_slope| below [trend_min_slope]), a `zero_share`
-   of at least [cyclic_min_zero_share] (projects, budgets, big orders now and then).
+   [cyclic_swing_min_periods] periods and without a clear trend (the line through the
+   months as they are, gaps not bridged: |t| below [cyclic_swing_max_trend_t] or
+   |relative slope| below [trend_min_slope]), a `zero_share` of at least
+   [cyclic_min_zero_share] (projects, budgets, big orders now and then).
 4. `bell`: rise to the peak at least [bell_min_rise], the peak at least
    [bell_min_rise_periods] periods after the start, a fall since the peak of at least
    [bell_min_decline], and a falling line since the peak (`fall_slope` at most
-   -[trend_min_slope], `fall_t` at most -[trend_min_t]).
+   -[bell_min_fall_slope], `fall_t` at most -[bell_min_fall_t]).
 5. `shrinking`: a falling line over the whole history (`trend_slope` at most
    -[trend_min_slope], `trend_t` at most -[trend_min_t]) and a fall since the peak of
    at least [shrinking_min_decline].
 6. `growth`: a rising line (`trend_slope` at least [trend_min_slope], `trend_t` at least
-   [trend_min_t]) that still rises at the end (`end_slope` at least
-   [growth_min_end_slope]), does not flatten out (`curvature_t` at least
-   -[growth_max_flattening_t]) and peaks late (`peak_position` at least
-   [growth_min_peak_position]).
+   [growth_min_t] for a regular buyer, [trend_min_t] for an irregular one) that still
+   rises at the end (`end_slope` at least [growth_min_end_slope]), does not flatten out
+   (`curvature_t` at least -[growth_max_flattening_t]) and peaks late (`peak_position`
+   at least [growth_min_peak_position]).
 7. `cyclic` again: a cv of at least [cyclic_swing_min_cv] without a clear trend (as in 3).
 8. `steady`: everything else (small fluctuations only).
+
+The shape figures (trend, parabola, peak, rise and fall) of a regular buyer (business in
+at least [regular_min_active_share] of its periods) are taken with runs of at most
+[gap_max_periods] periods without business between periods with business bridged by the
+straight line between their neighbours: a gap is not a change of course. Values, levels,
+`cv`, `zero_share` and the forecasts use the periods as they are.
 
 Output: one row per customer, indexed by `customer_id`, these columns (units):
 
@@ -118,18 +126,21 @@ Forecast per future period, by type:
 
 - steady, burr: the level, the mean of the last [level_periods] periods (at most the
   later half of the history, so that a start-up phase does not pull it down).
-- growth: the least-squares line over the last [growth_fit_periods] periods, continued
-  from its value at `as_of` with the slope damped by [growth_damping] per period,
-  never negative.
-- bell, shrinking: exponential decay fitted to the fall (the ratio of the means of the
-  last two windows of up to [decay_window] periods after the peak), never rising.
-- cyclic with a regular cycle: the last 12 periods again (averaged with the 12 before
-  where they exist), scaled to the last 12 periods' level; without one: the mean of the
-  last [cyclic_level_periods] periods, evenly.
+- growth, shrinking: a least-squares line and an exponential (a line through the logs
+  of the positive values) over the last [growth_fit_periods] periods of the gap-bridged
+  value; the one with the smaller squared error on the values is continued from its
+  value at `as_of` with its slope (or rate) damped by [growth_damping] per period, times
+  the share of periods with business in the window, never negative.
+- bell: exponential decay fitted to the fall (the ratio of the means of the last two
+  windows of up to [decay_window] periods after the peak), never rising.
+- cyclic with a regular cycle: the mean cycle of the last full years (up to
+  [cyclic_years]) again; without one: the mean of the last [cyclic_level_periods]
+  periods, evenly.
 - insufficient_data: the mean since the first business.
 
 Irregular histories (business in fewer than [regular_min_active_share] of the periods,
-a roughness of at least [erratic_min_roughness], or fewer than
+a roughness of at least [erratic_min_roughness] without a trend type (growth, bell and
+shrinking customers with business in most periods keep their trend), or fewer than
 [type_forecast_min_periods] periods: too short to project a trend) are forecast by the
 established repeat-buying models instead, except cyclic customers with a regular
 cycle, burr and insufficient_data customers, which keep their type's forecast. The
@@ -259,13 +270,17 @@ class Thresholds:
     min_periods: int = 6
     # Centred moving mean (odd number of periods) smoothing the value for peak and rise.
     smoothing_window: int = 5
+    # The shape figures (trend, parabola, peak, rise and fall) bridge runs of at most this
+    # many periods without business between periods with business (gaps, not a change
+    # of course); 0 = none. Values, levels, swings and forecasts use the months as they are.
+    gap_max_periods: int = 2
     # Periods averaged into the start level that the rise to the peak compares.
     start_periods: int = 2
     # Periods averaged into the recent level that the fall since the peak compares.
     recent_periods: int = 3
     # Periods averaged into the level that steady and burr customers keep (at most the
     # later half of a short history, so a start-up phase does not pull it down).
-    level_periods: int = 12
+    level_periods: int = 24
 
     # burr: loyal and long ...
     burr_min_periods: int = 12
@@ -303,36 +318,53 @@ class Thresholds:
     bell_min_rise_periods: int = 2
     # ... and the recent level at most (1 - this) of the peak, falling since the peak.
     bell_min_decline: float = 0.4
+    # ... and the line since the peak falls by at least this share of its mean per period
+    # (a customer on its way to almost nothing, not a steady one past a lucky month).
+    bell_min_fall_slope: float = 0.03
+    # ... with a t statistic of at least this: the peak is the highest point, so the line
+    # after it falls more surely than its t says when the values only scatter.
+    bell_min_fall_t: float = 2.5
 
     # A trend counts when |relative slope per period| and |t statistic| are at least these.
     trend_min_slope: float = 0.01
     trend_min_t: float = 2.0
     # shrinking: the recent level at most (1 - this) of the peak.
     shrinking_min_decline: float = 0.35
-    # growth: still rising at the end (relative slope of the parabola at as_of at least
+    # growth: a regular buyer's rising line with a t statistic of at least this (about
+    # 99.9 % sure: a start-up phase or a run of good months easily makes a t of 2; an
+    # irregular buyer's at least `trend_min_t`, its forecast comes from the
+    # repeat-buying models and the type only sets the direction) ...
+    growth_min_t: float = 3.0
+    # ... still rising at the end (relative slope of the parabola at as_of at least
     # this), not flattening out (curvature t not below minus this), and the peak in the
     # later part of the history.
     growth_min_end_slope: float = 0.0
     growth_max_flattening_t: float = 3.0
     growth_min_peak_position: float = 0.5
 
-    # Forecast of growth: fit over this many recent periods, damping per period.
-    growth_fit_periods: int = 12
+    # Forecast of growth and shrinking: line or exponential fitted over this many recent
+    # periods, the slope (or rate) damped by this factor per period.
+    growth_fit_periods: int = 60
     growth_damping: float = 0.98
     # Forecast of bell and shrinking: at most this many periods per fitted window.
     decay_window: int = 6
+    # Forecast of cyclic customers with a regular cycle: the mean cycle of at most this
+    # many recent full years (the last year alone repeats its chance highs and lows).
+    cyclic_years: int = 3
     # Forecast of cyclic customers without a regular cycle: the mean over at most this
     # many recent periods.
     cyclic_level_periods: int = 36
 
-    # Irregular buyers: business in a smaller share of their periods than this, or a
-    # value that jumps by at least `erratic_min_roughness` of its mean from one period
-    # to the next. Their future value comes from the repeat-buying models (BG/BB x
-    # Gamma-Gamma on the months, or BG/NBD x Gamma-Gamma on the purchase days when
-    # `analyse()` gets the transactions; see customers/bgnbd.py) fitted on all irregular
-    # customers, if there are at least `repeat_buying_min_customers` of them (with
-    # transactions: of them with a purchase). Cyclic and burr customers keep their
-    # type's forecast.
+    # Irregular buyers: business in a smaller share of their periods than this, or (for
+    # customers without a trend type) a value that jumps by at least
+    # `erratic_min_roughness` of its mean from one period to the next. Their future
+    # value comes from the repeat-buying models (BG/BB x Gamma-Gamma on the months, or
+    # BG/NBD x Gamma-Gamma on the purchase days when `analyse()` gets the transactions;
+    # see customers/bgnbd.py) fitted on all irregular customers, if there are at least
+    # `repeat_buying_min_customers` of them (with transactions: of them with a
+    # purchase). Cyclic customers with a regular cycle and burr customers keep their
+    # type's forecast. Regular buyers (this share or more) have short gaps bridged for
+    # their shape figures (`gap_max_periods`).
     regular_min_active_share: float = 0.75
     erratic_min_roughness: float = 0.6
     # Histories shorter than this are too short to project a trend, a decay or a cycle;
@@ -532,10 +564,20 @@ def _trend(
     px: np.ndarray, ptx: np.ndarray, pxx: np.ndarray, start: np.ndarray, stop: np.ndarray
 ) -> _Line:
     """Least-squares line over [start, stop) per row, from prefix sums (closed form)."""
+    return _line(
+        start,
+        stop,
+        _window_sum(px, start, stop),
+        _window_sum(ptx, start, stop),
+        _window_sum(pxx, start, stop),
+    )
+
+
+def _line(
+    start: np.ndarray, stop: np.ndarray, sx: np.ndarray, stx: np.ndarray, sxx: np.ndarray
+) -> _Line:
+    """Least-squares line over [start, stop) per row from the sums of x, t x and x^2 there."""
     n = (stop - start).astype(np.float64)
-    sx = _window_sum(px, start, stop)
-    stx = _window_sum(ptx, start, stop)
-    sxx = _window_sum(pxx, start, stop)
     st = _sum_t(start, stop)
     stt = _sum_t2(start, stop)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -592,14 +634,24 @@ def analyse(
     span = np.maximum(periods, 1).astype(np.float64)
 
     px = _prefix(x)
-    ptx = _prefix(x * t[None, :])
-    pxx = _prefix(x * x)
-
+    # Over the whole history (the value is 0 before the first business): row sums.
+    x_total, tx_total, xx_total = px[:, -1], x @ t.astype(np.float64), np.einsum("ij,ij->i", x, x)
     active_share = np.where(periods > 0, (m.business & valid).sum(axis=1) / span, 0.0)
-    whole = _trend(px, ptx, pxx, safe_first, stop)
-    mean_value = np.where(periods > 0, whole.mean, 0.0)
-    trend_slope = _relative(whole.slope, mean_value)
-    var = np.maximum(_window_sum(pxx, safe_first, stop) / span - mean_value**2, 0.0)
+    # The shape (trend, peak, rise and fall) of a regular buyer is judged with short gaps
+    # bridged: a month or two without business between months with business is a gap,
+    # not a change of course. An irregular buyer's months are its shape.
+    regular_buyer = active_share >= th.regular_min_active_share
+    xs = _bridge_gaps(x, m.business & regular_buyer[:, None], th.gap_max_periods)
+    sx = _prefix(xs)
+    stx = _prefix(xs * t[None, :])
+    sxx = _prefix(xs * xs)
+
+    raw_mean = np.where(periods > 0, _window_sum(px, safe_first, stop) / span, 0.0)
+    whole = _trend(sx, stx, sxx, safe_first, stop)
+    mean_value = raw_mean
+    shape_mean = np.where(periods > 0, whole.mean, 0.0)
+    trend_slope = _relative(whole.slope, shape_mean)
+    var = np.maximum(xx_total / span - mean_value**2, 0.0)
     cv = _relative(np.sqrt(var), mean_value)
     # Mean change from one period to the next relative to the mean absolute value.
     steps = valid[:, 1:] & valid[:, :-1]
@@ -609,11 +661,11 @@ def analyse(
 
     # A parabola through the history: is the value still rising at the end, or does it
     # flatten out as after a start-up phase?
-    end_slope, curvature_t = _quadratic(x, first)
-    end_slope = _relative(end_slope, mean_value)
+    end_slope, curvature_t = _quadratic(xs, first)
+    end_slope = _relative(end_slope, shape_mean)
 
     recent_start = np.maximum(width - th.recent_periods, safe_first)
-    recent_level = _window_sum(px, recent_start, stop) / (stop - recent_start)
+    recent_level = _window_sum(sx, recent_start, stop) / (stop - recent_start)
     level_n = np.clip(np.minimum(th.level_periods, periods // 2), 1, None)
     level = _window_sum(px, width - level_n, stop) / level_n
     current_value = x[:, max(width - CURRENT_PERIODS, 0) :].sum(axis=1)
@@ -622,16 +674,16 @@ def analyse(
     half = th.smoothing_window // 2
     lo = np.minimum(np.maximum(t[None, :] - half, first[:, None]), width - 1)
     hi = np.maximum(np.minimum(t[None, :] + half + 1, width), lo + 1)
-    smooth = (np.take_along_axis(px, hi, axis=1) - np.take_along_axis(px, lo, axis=1)) / (hi - lo)
+    smooth = (np.take_along_axis(sx, hi, axis=1) - np.take_along_axis(sx, lo, axis=1)) / (hi - lo)
     peak = np.argmax(np.where(valid, smooth, -np.inf), axis=1)
     peak_level = smooth[rows, peak]
     start_n = np.clip(np.minimum(th.start_periods, periods), 1, None)
-    start_level = _window_sum(px, safe_first, safe_first + start_n) / start_n
+    start_level = _window_sum(sx, safe_first, safe_first + start_n) / start_n
     peak_position = np.where(periods > 1, (peak - first) / np.maximum(periods - 1, 1), 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         rise_to_peak = np.where(peak_level > 0, np.maximum(1 - start_level / peak_level, 0), 0.0)
         decline_from_peak = np.where(peak_level > 0, 1 - recent_level / peak_level, 0.0)
-    fall = _trend(px, ptx, pxx, peak, stop)
+    fall = _trend(sx, stx, sxx, peak, stop)
     fall_slope = _relative(fall.slope, fall.mean)
 
     seasonal_strength, cycle_length = _seasonality(x, first)
@@ -675,9 +727,13 @@ def analyse(
     falling = (trend_slope <= -th.trend_min_slope) & (whole.t <= -th.trend_min_t)
     loyal = (periods >= th.burr_min_periods) & (active_share >= th.burr_min_active_share)
     # A burr's value is tiny in money (not in ratio): negative over the current window,
-    # or a small share of the typical customer's and lasting (a fallen value is no burr).
+    # or a small share of the typical customer's and always so: a customer whose value
+    # fell from more than that (its smoothed peak) to a tiny one is shrinking, no burr.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        peak_relative = np.where(reference > 0, peak_level / reference, np.nan)
+    fallen = falling & ~(peak_relative <= th.burr_max_relative_value)
     burr = loyal & (
-        (current_value < 0) | ((relative_value <= th.burr_max_relative_value) & ~falling)
+        (current_value < 0) | ((relative_value <= th.burr_max_relative_value) & ~fallen)
     )
     thin_margin = (
         by_margin
@@ -693,8 +749,10 @@ def analyse(
     )
     # Strong swings (many months without business, or a high variation) without a clear
     # trend are cyclic: projects, budgets, big orders now and then.
-    swing_trend = (np.abs(trend_slope) >= th.trend_min_slope) & (
-        np.abs(whole.t) >= th.cyclic_swing_max_trend_t
+    # (On the months as they are: here the months without business are the swing.)
+    raw = _line(safe_first, stop, x_total, tx_total, xx_total)
+    swing_trend = (np.abs(_relative(raw.slope, raw_mean)) >= th.trend_min_slope) & (
+        np.abs(raw.t) >= th.cyclic_swing_max_trend_t
     )
     long_enough = periods >= th.cyclic_swing_min_periods
     intermittent = long_enough & (zero_share >= th.cyclic_min_zero_share) & ~swing_trend
@@ -704,13 +762,13 @@ def analyse(
         (rise_to_peak >= th.bell_min_rise)
         & (peak - first >= th.bell_min_rise_periods)
         & (decline_from_peak >= th.bell_min_decline)
-        & (fall_slope <= -th.trend_min_slope)
-        & (fall.t <= -th.trend_min_t)
+        & (fall_slope <= -th.bell_min_fall_slope)
+        & (fall.t <= -th.bell_min_fall_t)
     )
     shrinking = falling & (decline_from_peak >= th.shrinking_min_decline)
     growth = (
         (trend_slope >= th.trend_min_slope)
-        & (whole.t >= th.trend_min_t)
+        & (whole.t >= np.where(regular_buyer, th.growth_min_t, th.trend_min_t))
         & (end_slope >= th.growth_min_end_slope)
         & (curvature_t >= -th.growth_max_flattening_t)
         & (peak_position >= th.growth_min_peak_position)
@@ -735,17 +793,20 @@ def analyse(
         level=np.where(is_kind[INSUFFICIENT_DATA], mean_value, level),
         first=first,
         px=px,
-        ptx=ptx,
-        pxx=pxx,
+        shape=xs,
+        business=m.business,
         regular_cycle=regular_cycle,
     )
 
     method = np.full(n_customers, "type", dtype=object)
+    # Erratic values without a trend are irregular buying; a trend (growth, bell,
+    # shrinking) on months with business in most periods is the type's own forecast.
+    trend_type = np.isin(kind, [VALUE_TYPES.index(c) for c in (GROWTH, BELL, SHRINKING)])
     irregular = (
         (periods > 0)
         & (
             (active_share < th.regular_min_active_share)
-            | (roughness >= th.erratic_min_roughness)
+            | ((roughness >= th.erratic_min_roughness) & ~trend_type)
             | (periods < th.type_forecast_min_periods)
         )
         # A regular cycle repeats; projects and big orders now and then are irregular
@@ -856,6 +917,28 @@ def analyse(
         index=m.ids,
     )
     return result
+
+
+def _bridge_gaps(x: np.ndarray, business: np.ndarray, max_periods: int) -> np.ndarray:
+    """`x` with runs of at most `max_periods` periods without business between two
+    periods with business replaced by the straight line between those two values."""
+    if max_periods < 1:
+        return x
+    width = x.shape[1]
+    t = np.arange(width, dtype=np.int16 if width < 2**15 - 1 else np.int64)
+    previous = np.maximum.accumulate(np.where(business, t, -1).astype(t.dtype), axis=1)
+    following = np.where(business, t, width).astype(t.dtype)
+    following = np.minimum.accumulate(following[:, ::-1], axis=1)[:, ::-1]
+    gap = ~business & (previous >= 0) & (following < width)
+    gap &= following - previous - 1 <= max_periods
+    if not gap.any():
+        return x
+    rows, cols = np.nonzero(gap)
+    before, after = previous[rows, cols], following[rows, cols]
+    share = (cols - before) / (after - before)
+    out = x.copy()
+    out[rows, cols] = x[rows, before] + share * (x[rows, after] - x[rows, before])
+    return out
 
 
 def _median(values: np.ndarray) -> float:
@@ -1068,8 +1151,8 @@ def _forecast(
     level: np.ndarray,
     first: np.ndarray,
     px: np.ndarray,
-    ptx: np.ndarray,
-    pxx: np.ndarray,
+    shape: np.ndarray,
+    business: np.ndarray,
     regular_cycle: np.ndarray,
 ) -> np.ndarray:
     """Forecast value per future period (customers x horizon), following the type."""
@@ -1082,17 +1165,14 @@ def _forecast(
     # steady, burr, insufficient_data: a level.
     path = np.repeat(level[:, None], horizon, axis=1)
 
-    # growth: damped straight trend from the fitted current level, never negative.
-    fit_start = np.maximum(width - th.growth_fit_periods, safe_first)
-    line = _trend(px, ptx, pxx, fit_start, stop)
-    slope = line.slope
-    end_level = line.intercept + slope * (width - 1)
-    damped = np.cumsum(th.growth_damping**h, axis=1)
-    growth_path = np.maximum(end_level[:, None] + slope[:, None] * damped, 0.0)
+    # growth: a damped trend, straight or exponential, never negative.
     is_growth = kind == VALUE_TYPES.index(GROWTH)
-    path[is_growth] = growth_path[is_growth]
+    if is_growth.any():
+        path[is_growth] = _trend_path(
+            shape[is_growth], business[is_growth], first[is_growth], horizon=horizon, th=th
+        )
 
-    # bell, shrinking: exponential decay from the ratio of the last two windows.
+    # bell: exponential decay from the ratio of the last two windows after the peak.
     after_peak = width - peak
     k = np.clip(after_peak // 2, 1, th.decay_window)
     late = _window_sum(px, width - k, stop) / k
@@ -1104,25 +1184,33 @@ def _forecast(
     # `late` is the mean of the last k periods, centred (k - 1) / 2 periods before as_of.
     now = np.maximum(late, 0.0) * decay ** ((k - 1) / 2.0)
     decay_path = now[:, None] * decay[:, None] ** h
-    falling = np.isin(kind, [VALUE_TYPES.index(BELL), VALUE_TYPES.index(SHRINKING)])
-    path[falling] = decay_path[falling]
+    is_bell = kind == VALUE_TYPES.index(BELL)
+    path[is_bell] = decay_path[is_bell]
+    # shrinking: the line or exponential through its history, like growth (down to zero:
+    # the relationship ends).
+    is_shrinking = kind == VALUE_TYPES.index(SHRINKING)
+    if is_shrinking.any():
+        path[is_shrinking] = _trend_path(
+            shape[is_shrinking], business[is_shrinking], first[is_shrinking], horizon=horizon, th=th
+        )
 
-    # cyclic: the last year again (averaged with the year before), at the last year's level.
+    # cyclic: the mean cycle of the last full years (up to [cyclic_years]) again.
     is_cyclic = kind == VALUE_TYPES.index(CYCLIC)
     if is_cyclic.any():
         xc = x[is_cyclic]
-        year = np.zeros((xc.shape[0], CURRENT_PERIODS))
-        last_year = xc[:, max(width - CURRENT_PERIODS, 0) :]
-        year[:, CURRENT_PERIODS - last_year.shape[1] :] = last_year
-        profile = year.copy()
-        if width >= 2 * CURRENT_PERIODS:
-            before = xc[:, width - 2 * CURRENT_PERIODS : width - CURRENT_PERIODS]
-            old_enough = (first[is_cyclic] <= width - 2 * CURRENT_PERIODS)[:, None]
-            profile = np.where(old_enough, (year + before) / 2, year)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(profile.sum(axis=1) != 0, year.sum(axis=1) / profile.sum(axis=1), 1.0)
+        years = np.clip((width - first[is_cyclic]) // CURRENT_PERIODS, 1, th.cyclic_years)
+        profile = np.zeros((xc.shape[0], CURRENT_PERIODS))
+        for back in range(th.cyclic_years):
+            stop_col = width - back * CURRENT_PERIODS
+            if stop_col <= 0:
+                break
+            year = np.zeros_like(profile)
+            part = xc[:, max(stop_col - CURRENT_PERIODS, 0) : stop_col]
+            year[:, CURRENT_PERIODS - part.shape[1] :] = part
+            profile += np.where((back < years)[:, None], year, 0.0)
+        profile /= years[:, None]
         cycle_idx = np.arange(horizon) % CURRENT_PERIODS
-        path[is_cyclic] = profile[:, cycle_idx] * scale[:, None]
+        path[is_cyclic] = profile[:, cycle_idx]
     # cyclic without a regular cycle (projects, big orders now and then): no month is
     # more likely than another, so the mean over the last years, evenly.
     irregular_cycle = is_cyclic & ~regular_cycle
@@ -1131,6 +1219,59 @@ def _forecast(
         mean = _window_sum(px, begin, stop) / np.maximum(stop - begin, 1)
         path[irregular_cycle] = mean[irregular_cycle, None]
     return path
+
+
+def _trend_path(
+    xs: np.ndarray, business: np.ndarray, first: np.ndarray, *, horizon: int, th: Thresholds
+) -> np.ndarray:
+    """Forecast per future period of growth and shrinking customers (rows of `xs`, the
+    gap-bridged value).
+
+    Over the last [growth_fit_periods] periods: a straight line and an exponential (a line
+    through the logs of the positive values), whichever is closer to the values; continued
+    from its value at `as_of` with its slope (or rate) damped by [growth_damping] per
+    period, times the share of periods with business in the window (gaps go on).
+    """
+    n, width = xs.shape
+    t = np.arange(width, dtype=np.float64)[None, :]
+    window = t >= np.maximum(first, width - th.growth_fit_periods)[:, None]
+    line_start, line_slope = _least_squares(t, xs, window)
+    positive = window & (xs > 0)
+    logs = np.log(np.where(positive, xs, 1.0))
+    log_start, rate = _least_squares(t, logs, positive)
+    residual = np.where(positive, logs - log_start - rate * t, 0.0)
+    log_var = (residual**2).sum(axis=1, keepdims=True) / np.maximum(
+        positive.sum(axis=1, keepdims=True) - 2, 1
+    )
+    line_fit = line_start + line_slope * t
+    with np.errstate(over="ignore"):
+        curve_fit = np.exp(log_start + rate * t)
+    line_sse = np.where(window, (xs - line_fit) ** 2, 0.0).sum(axis=1)
+    curve_sse = np.where(window, (xs - curve_fit) ** 2, 0.0).sum(axis=1)
+    exponential = (curve_sse < line_sse) & (positive.sum(axis=1) >= 3)
+
+    steps = np.cumsum(th.growth_damping ** np.arange(1, horizon + 1, dtype=np.float64))[None, :]
+    now = width - 1.0
+    straight = line_start + line_slope * (now + steps)
+    with np.errstate(over="ignore"):
+        curved = np.exp(log_start + rate * (now + steps) + log_var / 2)
+    active = (window & business).sum(axis=1) / np.maximum(window.sum(axis=1), 1)
+    out = np.where(exponential[:, None], curved, straight) * active[:, None]
+    return np.maximum(np.nan_to_num(out, nan=0.0, posinf=0.0), 0.0)
+
+
+def _least_squares(
+    t: np.ndarray, y: np.ndarray, weight: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Intercept (at t = 0) and slope of the line through y over the periods in `weight`."""
+    w = weight.astype(np.float64)
+    sw, st, stt = w.sum(axis=1), (w * t).sum(axis=1), (w * t * t).sum(axis=1)
+    sy, sty = (w * y).sum(axis=1), (w * t * y).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        den = sw * stt - st**2
+        slope = np.where(den > 0, (sw * sty - st * sy) / den, 0.0)
+        intercept = np.where(sw > 0, (sy - slope * st) / np.maximum(sw, 1e-12), 0.0)
+    return intercept[:, None], slope[:, None]
 
 
 def to_output_frame(result: pd.DataFrame, *, include_path: bool = False) -> pd.DataFrame:

@@ -4,8 +4,14 @@ project customers, burrs by money, thin-margin key accounts).
 
 The issue's targets are 99 % on the clear cases, 95 % on the hard ones and a future-value
 error of at most 0.40x the naive forecast's on the hard ones; bench/analysis.py prints
-what the analysis reaches on larger sets. The thresholds here guard what it reaches
-today on these seeds, so that a change that makes it worse fails.
+what the analysis reaches on larger sets. 10,000 customers per set: at 99 % right, the
+share has a standard error of 0.1 percentage points (0.18 with 3,000). The type targets
+are asserted as they are; the error is asserted a little above what the analysis
+reaches on these seeds (0.58x clear, 0.68x hard), so that a change that makes it worse
+fails. The 0.40x is out of reach while
+a customer with too little data is forecast at most at what it brought so far (the
+issue's own rule, `short_history_max_future`): those customers alone make about 0.19x
+of the naive error on the hard cases (see docs/method.md, "How good the forecast is").
 """
 
 import pandas as pd
@@ -19,7 +25,7 @@ AS_OF = pd.Timestamp("2024-12-01")
 def _labelled(hard: bool):
     months = 36 if hard else 60
     history, true_type, true_future = synthetic.generate(
-        3_000, seed=20240, as_of=AS_OF, months=months, hard=hard
+        10_000, seed=20240, as_of=AS_OF, months=months, hard=hard
     )
     result = analysis.analyse(history, as_of=AS_OF, horizon=synthetic.FUTURE_MONTHS)
     return result.reindex(true_type.index), true_type, true_future
@@ -47,8 +53,11 @@ def _accuracy(labelled) -> tuple[float, str]:
     return right.mean(), f"accuracy {right.mean():.1%}; {_per_type(right, true_type)}\n{confusion}"
 
 
-def _error_ratio(labelled) -> tuple[float, str]:
+def _error_ratio(labelled, *, judged_only: bool = False) -> tuple[float, str]:
     result, true_type, true_future = labelled
+    if judged_only:
+        judged = true_type != "insufficient_data"
+        result, true_type, true_future = result[judged], true_type[judged], true_future[judged]
     ours = (result["future_value"] - true_future).abs()
     # The naive forecast: the next 12 periods repeat the last 12.
     naive = (result["current_value"] - true_future).abs()
@@ -87,12 +96,12 @@ def test_it_is_reproducible_from_the_seed():
 
 def test_it_assigns_the_clear_cases_right(clear):
     accuracy, details = _accuracy(clear)
-    assert accuracy >= 0.97, details
+    assert accuracy >= 0.99, details
 
 
 def test_it_assigns_the_hard_cases_right(hard):
     accuracy, details = _accuracy(hard)
-    assert accuracy >= 0.93, details
+    assert accuracy >= 0.955, details
 
 
 def test_project_customers_burrs_by_money_and_key_accounts_come_out_right(hard):
@@ -111,6 +120,14 @@ def test_its_future_value_beats_the_naive_forecast(clear, hard):
     # (Customers with too little data are forecast at most at what they brought so far,
     # which is the naive forecast's figure for them.)
     ratio, details = _error_ratio(clear)
-    assert ratio <= 0.8, details
+    assert ratio <= 0.62, details
     ratio, details = _error_ratio(hard)
-    assert ratio <= 0.8, details
+    assert ratio <= 0.71, details
+
+
+def test_its_future_value_of_the_judged_customers_beats_the_naive_forecast_clearly(clear, hard):
+    # Without the customers with too little data, whose forecast the type caps.
+    ratio, details = _error_ratio(clear, judged_only=True)
+    assert ratio <= 0.48, details
+    ratio, details = _error_ratio(hard, judged_only=True)
+    assert ratio <= 0.63, details
