@@ -4,9 +4,10 @@ Server time is the median wall time of a GET through Django's test client (the w
 request: middleware, queries, rendering); CPU ms is this process's share of it, which
 is steadier on a shared machine. Run with DEBUG=0 for production-like template settings.
 
-Builds, in a throwaway test database, a chain with 40 actors, 200 contacts and 60
-influences (and a small one for comparison), then requests the page repeatedly through
-Django's test client. Prints figures; it is not a pass/fail test.
+Builds, in a throwaway test database, a chain with 40 actors, 200 contacts, 60
+influences and 100 actions (a third of them overdue; and a small one for comparison),
+then requests the page repeatedly through Django's test client. Prints figures; it is
+not a pass/fail test.
 
 Then, where Playwright and Chromium are installed, the demo chain in a real browser at
 1440 x 900: the page's height, the bytes of its first load, and per typical edit the
@@ -39,8 +40,10 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "100"))
 
 
-def build(actors: int, contacts: int, influences: int):
-    from chain.models import Contact
+def build(actors: int, contacts: int, influences: int, actions: int):
+    import datetime
+
+    from chain.models import Action, Contact
     from tests.factories import (
         make_chain,
         make_contact,
@@ -71,6 +74,17 @@ def build(actors: int, contacts: int, influences: int):
         step += 1
     for i, j in sorted(pairs):
         make_influence(links[i], links[j], strength=1 + (i + j) % 3)
+    today = datetime.date.today()
+    Action.objects.bulk_create(
+        Action(
+            chain=chain,
+            title=f"Action {i}",
+            owner=user,
+            link=links[i % actors],
+            due=today + datetime.timedelta(days=i % 30 - 10),
+        )
+        for i in range(actions)
+    )
     return chain, user
 
 
@@ -233,13 +247,13 @@ def main() -> None:
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         print(f"database: {connection.vendor}, rounds: {ROUNDS}")
-        print(f"{'chain':<34}{'median ms':>10}{'p95 ms':>9}{'CPU ms':>8}{'queries':>9}{'KiB':>7}")
-        for actors, contacts, influences in [(4, 10, 3), (40, 200, 60)]:
-            chain, user = build(actors, contacts, influences)
+        print(f"{'chain':<42}{'median ms':>10}{'p95 ms':>9}{'CPU ms':>8}{'queries':>9}{'KiB':>7}")
+        for actors, contacts, influences, actions in [(4, 10, 3, 2), (40, 200, 60, 100)]:
+            chain, user = build(actors, contacts, influences, actions)
             median, p95, cpu, queries, size = measure(chain, user)
-            label = f"{actors} actors, {contacts} contacts, {influences} infl."
+            label = f"{actors} actors, {contacts} cont., {influences} infl., {actions} act."
             print(
-                f"{label:<34}{median:>10.1f}{p95:>9.1f}{cpu:>8.1f}{queries:>9}{size / 1024:>7.0f}"
+                f"{label:<42}{median:>10.1f}{p95:>9.1f}{cpu:>8.1f}{queries:>9}{size / 1024:>7.0f}"
             )
         browser_figures()
     finally:
