@@ -138,11 +138,16 @@ BASIS_LABELS = {
 UNCERTAIN_REASONS = {
     "short_history": gettext_lazy("too short a history: at most what it brought so far"),
     "model_below_growth": gettext_lazy(
-        "the repeat-buying model expected less than a growth customer brings now"
+        "the statistical forecast expected less than a growth customer brings now"
     ),
     "model_above_fall": gettext_lazy(
-        "the repeat-buying model expected more than a falling customer brings now"
+        "the statistical forecast expected more than a falling customer brings now"
     ),
+}
+# What made the forecast that the type overruled (figures["forecast_method"]).
+FORECAST_SOURCES = {
+    "repeat_buying": gettext_lazy("the repeat-buying model"),
+    "type": gettext_lazy("the trend of its history"),
 }
 
 
@@ -364,10 +369,11 @@ def forecast_note(assessment: Assessment) -> str:
         ) % {"n": _fmt(f.get("periods"), "int")}
     model = f.get("model_future_value")
     if code in ("model_below_growth", "model_above_fall") and model is not None:
+        source = FORECAST_SOURCES.get(f.get("forecast_method"), FORECAST_SOURCES["type"])
         return _(
-            "Forecast uncertain: the repeat-buying model expected %(model)s; the forecast "
-            "follows the customer's type instead (%(why)s)."
-        ) % {"model": money(model, 0), "why": UNCERTAIN_REASONS[code]}
+            "Forecast uncertain: %(source)s expected %(model)s; the forecast follows the "
+            "customer's type instead (%(why)s)."
+        ) % {"source": source, "model": money(model, 0), "why": UNCERTAIN_REASONS[code]}
     return _("Forecast uncertain: %(why)s.") % {"why": _fmt(code, "reason")}
 
 

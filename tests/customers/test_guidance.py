@@ -116,3 +116,22 @@ def test_the_sentences_are_german_for_german_users():
     a = assessments(history(series))["tiny"]
     with translation.override("de"):
         assert "Nach Umsatz beurteilt" in guidance.reason(a)
+
+
+def test_an_overruled_forecast_names_what_made_it():
+    """The type overrules the statistical forecast: the note says which forecast that was,
+    the repeat-buying model only where it made it."""
+    figures = {
+        "forecast_uncertain": True,
+        "forecast_uncertain_reason": "model_above_fall",
+        "model_future_value": 1200.0,
+    }
+    by_trend = Assessment(value_type="bell", figures={**figures, "forecast_method": "type"})
+    by_model = Assessment(
+        value_type="bell", figures={**figures, "forecast_method": "repeat_buying"}
+    )
+    assert "the trend of its history expected" in guidance.forecast_note(by_trend)
+    assert "repeat-buying" not in guidance.forecast_note(by_trend)
+    assert "the repeat-buying model expected" in guidance.forecast_note(by_model)
+    with translation.override("de"):
+        assert "der Trend seiner bisherigen Werte erwartete" in guidance.forecast_note(by_trend)
