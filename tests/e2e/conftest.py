@@ -1,5 +1,6 @@
 """Browser fixtures for the real-browser tests: the system Chromium, driven by Playwright."""
 
+import io
 import os
 import time
 from collections.abc import Iterator
@@ -106,3 +107,16 @@ def log_in(page, base: str, username: str = "demo", password: str | None = None)
     page.locator("#id_password").fill(password or DEMO_PASSWORD)
     page.locator("#id_password").press("Enter")
     expect(page).to_have_url(f"{base}/chains/")
+
+
+@pytest.fixture
+def demo_chain(transactional_db, settings, tmp_path):
+    """The demo data (demo_data command) and its chain; uploads land in a temporary folder."""
+    from django.core.management import call_command
+
+    from chain.models import Chain
+    from customers.management.commands.demo_data import SCOPE
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    call_command("demo_data", stdout=io.StringIO())
+    return Chain.objects.get(scope_name=SCOPE)

@@ -6,16 +6,13 @@ and marks it done.
 """
 
 import datetime
-from io import StringIO
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
 from django.utils import timezone
 
 from chain import actions
-from chain.models import Action, Chain, ReviewComment
-from customers.management.commands.demo_data import SCOPE
+from chain.models import Action, ReviewComment
 
 from .conftest import ARTIFACTS, CHROMIUM, log_in
 
@@ -25,12 +22,6 @@ pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed"),
 ]
-
-
-@pytest.fixture
-def demo_chain(transactional_db) -> Chain:
-    call_command("demo_data", stdout=StringIO())
-    return Chain.objects.get(scope_name=SCOPE)
 
 
 def test_from_a_review_comment_to_done(live_server, page, demo_chain):

@@ -4,14 +4,11 @@ after typing. No typed text is lost, no request fails on the server."""
 
 import logging
 import time
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 
 from chain.models import Chain, WorksheetAnswer
-from customers.management.commands.demo_data import SCOPE
 
 from .conftest import CHROMIUM, log_in
 
@@ -23,12 +20,6 @@ pytestmark = [
 ]
 
 SAVE = "/answers/save/"
-
-
-@pytest.fixture
-def demo_chain(transactional_db) -> Chain:
-    call_command("demo_data", stdout=StringIO())
-    return Chain.objects.get(scope_name=SCOPE)
 
 
 @pytest.fixture

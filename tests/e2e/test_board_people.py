@@ -2,14 +2,11 @@
 in German and in English."""
 
 from datetime import timedelta
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
-from chain.models import Chain, ChainEvent, ChainLink, Contact, StageRole
-from customers.management.commands.demo_data import SCOPE
+from chain.models import ChainEvent, ChainLink, Contact, StageRole
 
 from .conftest import ARTIFACTS, CHROMIUM, close_settled, log_in, new_context
 
@@ -38,12 +35,6 @@ WORDS = {
         "change": "Kundentyp geändert: Bau Meyer Wachstumskunde → Glockenkunde",
     },
 }
-
-
-@pytest.fixture
-def demo_chain(transactional_db) -> Chain:
-    call_command("demo_data", stdout=StringIO())
-    return Chain.objects.get(scope_name=SCOPE)
 
 
 @pytest.mark.parametrize("locale", ["en-US", "de-DE"])

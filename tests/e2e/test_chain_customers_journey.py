@@ -5,13 +5,10 @@ actor to its customers.
 
 import datetime
 import re
-from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
-from chain.models import Chain
 from customers.management.commands.demo_data import SCOPE
 from customers.models import ValueRecord
 from customers.selectors import _has_field
@@ -50,13 +47,6 @@ def _value_file(folder: Path) -> Path:
     path = folder / "werte_mit_produkten.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
-
-
-@pytest.fixture
-def demo_chain(transactional_db, settings, tmp_path) -> Chain:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    call_command("demo_data", stdout=StringIO())
-    return Chain.objects.get(scope_name=SCOPE)
 
 
 def test_a_chain_shows_its_customers_and_their_value(live_server, page, demo_chain, tmp_path):

@@ -7,11 +7,9 @@ browser and in the database.
 """
 
 import re
-from io import StringIO
 
 import pandas as pd
 import pytest
-from django.core.management import call_command
 
 from chain.models import Chain, ChainLink, ReviewComment, Team, WorksheetAnswer
 from customers.management.commands.demo_data import SCOPE
@@ -32,12 +30,6 @@ pytestmark = [
 def _second_page(browser, locale: str = "en-US"):
     context = new_context(browser, locale)
     return context, context.new_page()
-
-
-@pytest.fixture
-def demo_chain(transactional_db) -> Chain:
-    call_command("demo_data", stdout=StringIO())
-    return Chain.objects.get(scope_name=SCOPE)
 
 
 def test_a_manager_returns_a_submitted_chain_with_comments(live_server, page, browser, demo_chain):

@@ -2,13 +2,9 @@
 keyboard move, regions that reload only when what they show changed, a diagram of six
 stages that fits the screen."""
 
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
 
-from chain.models import Chain, ChainLink, Contact
-from customers.management.commands.demo_data import SCOPE
+from chain.models import ChainLink, Contact
 
 from .conftest import CHROMIUM, log_in
 
@@ -28,12 +24,6 @@ REGIONS = {
     "actor-questions",
     "activity",
 }
-
-
-@pytest.fixture
-def demo_chain(transactional_db) -> Chain:
-    call_command("demo_data", stdout=StringIO())
-    return Chain.objects.get(scope_name=SCOPE)
 
 
 @pytest.fixture

@@ -2,14 +2,11 @@
 board and an entry of "where to act" into actions, finds both on "My actions" and the
 chain's row of the managers' dashboard, and closes one."""
 
-from io import StringIO
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.core.management import call_command
 
-from chain.models import Action, Chain
-from customers.management.commands.demo_data import SCOPE
+from chain.models import Action
 
 from .conftest import CHROMIUM, log_in
 
@@ -19,13 +16,6 @@ pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed"),
 ]
-
-
-@pytest.fixture
-def demo_chain(transactional_db, settings, tmp_path) -> Chain:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    call_command("demo_data", stdout=StringIO())
-    return Chain.objects.get(scope_name=SCOPE)
 
 
 def _save_form(page) -> None:

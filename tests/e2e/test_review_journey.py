@@ -7,10 +7,8 @@ page and on the managers' dashboard.
 """
 
 import re
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 
 from chain.models import Chain, ReviewComment
 from customers.management.commands.demo_data import SCOPE
@@ -23,12 +21,6 @@ pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed"),
 ]
-
-
-@pytest.fixture
-def demo_chain(transactional_db) -> Chain:
-    call_command("demo_data", stdout=StringIO())
-    return Chain.objects.get(scope_name=SCOPE)
 
 
 def _review_page(page, base: str, chain: Chain) -> None:

@@ -1,14 +1,9 @@
 """Where to act next in a real browser: the demo chain's list in English and German, its
 "show all", and the prefilled action link of an entry."""
 
-from io import StringIO
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.core.management import call_command
-
-from chain.models import Chain
-from customers.management.commands.demo_data import SCOPE
 
 from .conftest import ARTIFACTS, CHROMIUM, log_in, open_page
 
@@ -18,13 +13,6 @@ pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed"),
 ]
-
-
-@pytest.fixture
-def demo_chain(transactional_db, settings, tmp_path) -> Chain:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    call_command("demo_data", stdout=StringIO())
-    return Chain.objects.get(scope_name=SCOPE)
 
 
 def test_the_list_shows_where_to_act_with_reasons_and_a_prefilled_action(
