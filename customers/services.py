@@ -17,7 +17,7 @@ import pandas as pd
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -227,30 +227,17 @@ def _purchases_replace(
             # COPY reads an empty field as NULL; "" is the stored "no product".
             _copy_into(cursor, Purchase._meta.db_table, frame, not_null=("product", "segment"))
         return
-    margin = frame["margin"].astype(object).where(frame["margin"].notna(), None)
-    Purchase.objects.bulk_create(
-        (
-            Purchase(
-                customer_id=int(c),
-                date=d,
-                product=product,
-                segment=segment,
-                amount=a,
-                margin=m,
-                batch=batch,
-            )
-            for c, d, product, segment, a, m in zip(
-                frame["customer_id"],
-                frame["date"],
-                frame["product"],
-                frame["segment"],
-                frame["amount"],
-                margin,
-                strict=True,
-            )
-        ),
-        batch_size=5000,
-    )
+    Purchase.objects.bulk_create(_instances(Purchase, frame), batch_size=5000)
+
+
+def _instances(model: type[models.Model], frame: pd.DataFrame, **fixed: object) -> Iterator:
+    """One unsaved `model` per row of `frame`, whose columns are named as the model's
+    fields (a missing value becomes None); `fixed` fields are the same on every row. The
+    ORM path of the bulk loads, where COPY (PostgreSQL) is not available."""
+    names = list(frame.columns)
+    columns = [frame[name].astype(object).where(frame[name].notna(), None) for name in names]
+    for row in zip(*columns, strict=True):
+        yield model(**dict(zip(names, row, strict=True)), **fixed)
 
 
 def _copy_into(cursor, table: str, frame: pd.DataFrame, not_null: tuple[str, ...] = ()) -> None:
@@ -298,27 +285,7 @@ def _copy_upsert(frame: pd.DataFrame, batch_id: int | None, *, replace_other_kin
 
 
 def _bulk_upsert(frame: pd.DataFrame, batch_id: int | None) -> None:
-    margin = frame["margin"].astype(object).where(frame["margin"].notna(), None)
-    records = (
-        ValueRecord(
-            customer_id=int(c),
-            period=p,
-            product=product,
-            segment=segment,
-            revenue=r,
-            margin=m,
-            batch_id=batch_id,
-        )
-        for c, p, product, segment, r, m in zip(
-            frame["customer_id"],
-            frame["period"],
-            frame["product"],
-            frame["segment"],
-            frame["revenue"],
-            margin,
-            strict=True,
-        )
-    )
+    records = _instances(ValueRecord, frame, batch_id=batch_id)
     ValueRecord.objects.bulk_create(
         records,
         batch_size=2000,
