@@ -27,7 +27,7 @@ from lib.text import strip_control
 from lib.value_types import ValueType
 
 from . import services, snapshots
-from .actions import chain_actions
+from .actions import chain_actions, chain_events_seen
 from .activity import RESTORABLE, activity_list
 from .diagram import COLOR_SCHEMES, filter_choices, render_svg
 from .exports import export_filename
@@ -608,8 +608,6 @@ def link_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def link_events_seen(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The team has seen the actor's type changes: their marks go (chain.actions)."""
-    from .actions import chain_events_seen
-
     link = link_get_for_user(request.user, pk, edit=True)
     chain_events_seen(link=link)
     return _after_write(request, link.chain, "board", event="chain-changed")
