@@ -9,7 +9,7 @@ the app starts (apps.py) and hands the chain page ready-made numbers and a link.
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, Subquery, Sum
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -18,8 +18,8 @@ from chain.decorations import ActorValue, ChainDecoration, ChainValues, TypeWeig
 from chain.models import Chain, ChainLink
 from lib.palette import TYPE_COLOURS
 
-from .models import AnalysisRun, Assessment, ValueType
-from .selectors import _has_field, chain_customer_list, value_basis
+from .models import Assessment, ValueType
+from .selectors import _has_field, chain_customer_list, run_subquery, value_basis
 from .templatetags.money import number
 from .value_basis import MARGIN, REVENUE
 
@@ -47,10 +47,6 @@ def basis_abbreviation(basis: str) -> str:
     return _("CM") if basis == MARGIN else _("Rev.")  # Umsatz
 
 
-def _latest_run() -> Subquery:
-    return Subquery(AnalysisRun.objects.order_by("-created_at", "-pk").values("pk")[:1])
-
-
 def _overall(assessments):
     """The customers' type over all their products (runs before products: every row)."""
     return assessments.filter(product="") if _has_field(Assessment, "product") else assessments
@@ -60,7 +56,7 @@ def _actor_values(chain: Chain) -> ChainValues:
     """Per actor of the chain, its linked customers' value in the latest analysis (1 query)."""
     actors = ChainLink.objects.filter(chain=chain).values("actor_id")
     rows = (
-        _overall(Assessment.objects.filter(run=_latest_run(), customer__actor_id__in=actors))
+        _overall(Assessment.objects.filter(run=run_subquery(), customer__actor_id__in=actors))
         .annotate(basis=value_basis())
         .values("customer__actor_id", "value_type", "basis")
         .annotate(n=Count("pk"), current=Sum("current_value"), future=Sum("future_value"))
@@ -172,7 +168,7 @@ def chain_assessments(chain: Chain, *, actor_id: int | None = None) -> list[Chai
     if actor_id is not None:
         customers = customers.filter(actor_id=actor_id)
     assessments = Assessment.objects.filter(
-        run=_latest_run(), customer__in=customers.values("pk")
+        run=run_subquery(), customer__in=customers.values("pk")
     ).select_related("customer__actor")
     product = chain.scope_kind in (Chain.ScopeKind.PRODUCT, Chain.ScopeKind.SERVICE)
     if _has_field(Assessment, "product"):

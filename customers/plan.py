@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from chain.models import Action, Chain, ChainEvent, ChainLink, Contact, Influence
 
-from .models import AnalysisRun, Assessment
-from .selectors import value_basis
+from .models import Assessment
+from .selectors import run_subquery, value_basis
 from .where_to_act import (
     ChainFacts,
     CustomerFact,
@@ -28,12 +28,6 @@ from .where_to_act import (
     Weights,
     rank,
 )
-
-
-def _run(offset: int) -> Subquery:
-    """The latest analysis run (0) or the one before it (1)."""
-    runs = AnalysisRun.objects.order_by("-created_at", "-pk").values("pk")
-    return Subquery(runs[offset : offset + 1])
 
 
 def _members(chain: Chain) -> tuple[Member, ...]:
@@ -75,11 +69,11 @@ def _customers(chain: Chain) -> tuple[tuple[CustomerFact, ...], date | None]:
     """The customers linked to the chain's actors in the latest analysis, over all their
     products, with their type in the analysis before (one query)."""
     previous = Assessment.objects.filter(
-        run=_run(1), customer_id=OuterRef("customer_id"), product=""
+        run=run_subquery(1), customer_id=OuterRef("customer_id"), product=""
     ).values("value_type")[:1]
     rows = (
         Assessment.objects.filter(
-            run=_run(0),
+            run=run_subquery(0),
             product="",
             customer__actor_id__in=ChainLink.objects.filter(chain=chain).values("actor_id"),
         )

@@ -72,6 +72,12 @@ def latest_run() -> AnalysisRun | None:
     return AnalysisRun.objects.order_by("-created_at", "-pk").first()
 
 
+def run_subquery(offset: int = 0) -> Subquery:
+    """The pk of the latest analysis run (0) or of the one before it (1), as a subquery."""
+    runs = AnalysisRun.objects.order_by("-created_at", "-pk").values("pk")
+    return Subquery(runs[offset : offset + 1])
+
+
 def value_basis() -> Coalesce:
     """Whether an assessment's figures are contribution margin ("margin") or revenue.
 
@@ -235,10 +241,9 @@ def value_type_counts(by: str, pks: list[int]) -> dict[int, list[tuple[str, int]
     """Per actor or per chain (`by`), the value types of its customers in the latest
     analysis with counts, most frequent first; for the chain pages (chain.decorations)."""
     path = _TYPE_COUNT_PATHS[by]
-    latest = AnalysisRun.objects.order_by("-created_at", "-pk").values("pk")[:1]
     rows = (
         # product="": the customer's type over all its products.
-        Assessment.objects.filter(run=Subquery(latest), product="", **{f"{path}__in": pks})
+        Assessment.objects.filter(run=run_subquery(), product="", **{f"{path}__in": pks})
         .values_list(path, "value_type")
         .annotate(n=Count("pk"))
         .order_by(path, "-n", "value_type")
