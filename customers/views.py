@@ -103,15 +103,20 @@ def customer_list(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+def _basis_labels() -> dict[str, str]:
+    """The portfolio chart's legend for each value basis, on the page and in the PNG."""
+    return {
+        value_basis.MARGIN: _("Valued by contribution margin"),
+        value_basis.REVENUE: _("Valued by revenue (no margin data)"),
+    }
+
+
 def portfolio_chart(frame: pd.DataFrame):
     """The portfolio chart in the reader's language (also on a chain's customers tab)."""
     return charts.portfolio(
         frame,
         labels={code: str(capfirst(label)) for code, label in ValueType.choices},
-        bases={
-            value_basis.MARGIN: _("Valued by contribution margin"),
-            value_basis.REVENUE: _("Valued by revenue (no margin data)"),
-        },
+        bases=_basis_labels(),
         axis={
             "current": _("Current value (last 12 periods)"),
             "future": _("Future value"),
@@ -452,10 +457,7 @@ def _portfolio_chart(frame: pd.DataFrame, summary: dict[str, list[dict]]) -> byt
     return export_chart.portfolio_png(
         frame[export_chart.PORTFOLIO_COLUMNS],
         labels=labels,
-        bases={
-            value_basis.MARGIN: _("Valued by contribution margin"),
-            value_basis.REVENUE: _("Valued by revenue (no margin data)"),
-        },
+        bases=_basis_labels(),
         axis={
             "current": _("Current value (last 12 periods)"),
             "future": _("Future value"),
