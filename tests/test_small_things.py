@@ -167,7 +167,7 @@ def test_without_a_positive_value_the_portfolio_is_linear():
 @pytest.mark.parametrize(
     ("language", "note"),
     [
-        ("de", "{n} Kunden haben einen aktuellen oder künftigen Wert von null oder weniger"),
+        ("de", "{n} Kunden haben einen aktuellen oder zukünftigen Wert von null oder weniger"),
         ("en", "{n} customers have a current or future value of zero or less"),
     ],
 )

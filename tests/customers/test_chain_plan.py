@@ -89,7 +89,7 @@ def test_an_empty_chain_has_nothing_pressing_and_says_why(client_owner, chain):
 def test_it_speaks_german(client_owner, chain, run):
     _valued_actor(chain, run, "Builder AG", 1_000_000)
     body = unescape(client_owner.get(_url(chain), HTTP_ACCEPT_LANGUAGE="de").content.decode())
-    assert "Wo handeln" in body
+    assert "Handlungsbedarf" in body
     assert "Weißer Fleck" in body
     assert "Maßnahme anlegen" in body
     assert "1.000.000\xa0€" in body

@@ -32,7 +32,7 @@ WORDS = {
         "caption": "Kunde des Kunden",
         "scheme": "Haltung der Entscheider",
         "legend": "Entscheider kritisch",
-        "change": "Kundentyp geändert: Bau Meyer Wachstumskunde → Glockenkunde",
+        "change": "Kundenwerttyp geändert: Bau Meyer Wachstumskunde → Glockenkunde",
     },
 }
 

@@ -49,7 +49,7 @@ def test_the_list_speaks_german(live_server, browser, demo_chain, request):
         log_in(page, base, "demo")
         page.goto(f"{base}/customers/chain/{chain.pk}/plan/")
         region = page.locator(".where-to-act")
-        expect(region.locator("h2")).to_have_text("Wo handeln")
+        expect(region.locator("h2")).to_have_text("Handlungsbedarf")
         expect(region.get_by_role("link", name="Maßnahme anlegen").first).to_be_visible()
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "where-to-act-de.png"), full_page=True)
