@@ -101,6 +101,26 @@ CONTACTS_CHANGED = "contacts-changed"
 # The chain page's tabs, in their order; the first is where a chain with members opens.
 TABS = ("diagram", "board", "customers", "worksheet", "review", "actions", "activity")
 
+# The tab that shows a region: a plain form's write goes back to it (without JavaScript
+# only the open tab is on the page).
+TAB_OF_REGION = {
+    "board": "board",
+    "review": "review",
+    "worksheet": "worksheet",
+    "actor-questions": "worksheet",
+    "diagram": "diagram",
+    "white-spots": "diagram",
+    "influences": "diagram",
+    "influence-list": "diagram",
+    "actions": "actions",
+}
+
+
+def chain_tab_url(chain: Chain, tab: str) -> str:
+    """The chain page opened on `tab` (the default tab for "")."""
+    return chain.get_absolute_url() + (f"?tab={tab}" if tab else "")
+
+
 # Regions of the chain page that htmx may ask for by target id.
 REGIONS = {
     "summary",
@@ -320,7 +340,7 @@ def _after_write(
     show it reload.
     """
     if not request.htmx:
-        return redirect(chain)
+        return redirect(chain_tab_url(chain, TAB_OF_REGION.get(region, "")))
     chain.refresh_from_db()
     response = _render_chain(request, chain, region)
     response = retarget(response, swap_into or f"#{region}")
@@ -735,7 +755,7 @@ def answer_save(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         context = {"answer": conflict.current, "field": field, "conflict": True}
         return render(request, "chain/_saved.html", context)
     if not request.htmx:
-        return redirect(chain)
+        return redirect(chain_tab_url(chain, "worksheet"))
     response = render(request, "chain/_saved.html", {"answer": answer, "field": field})
     return trigger_client_event(response, "answers-changed")
 

@@ -397,7 +397,8 @@ def _confirm(request: HttpRequest, chain: Chain, state: dict, claimed: Path) -> 
             "skipped": number(counts.skipped),
         },
     )
-    return redirect(chain)
+    # The imported actors and contacts are on the board.
+    return redirect(chain.get_absolute_url() + "?tab=board")
 
 
 @require_POST

@@ -182,18 +182,65 @@
     if (panel && panel.hidden && tabOf(panel)) showTab(tabOf(panel), false);
     return el;
   }
+  // Only the open tab's regions come with the page; the others load when their tab opens
+  // (templates/chain/_region_later.html). What a link or button aims at may so not be
+  // there yet: its tab (data-in-tab, or ?tab= in its href) opens first, and `then` runs
+  // once the element has arrived.
+  function tabFor(elt) {
+    var name = elt.getAttribute("data-in-tab");
+    var href = elt.getAttribute("href") || elt.getAttribute("xlink:href");
+    if (!name && href) name = new URL(href, window.location.href).searchParams.get("tab");
+    return name ? document.getElementById("tab-" + name) : null;
+  }
+  function whenPresent(id, then) {
+    function check() {
+      var el = document.getElementById(id);
+      if (!el) return;
+      document.body.removeEventListener("htmx:afterSettle", check);
+      then(el);
+    }
+    document.body.addEventListener("htmx:afterSettle", check);
+    // A region that fails to load shows its error; nothing should happen much later.
+    setTimeout(function () { document.body.removeEventListener("htmx:afterSettle", check); }, 15000);
+  }
   document.addEventListener("click", function (evt) {
     var link = evt.target.closest && evt.target.closest("a[href*='#']");
     if (!link || link.closest("[role=tablist]")) return;
     var href = link.getAttribute("href") || link.getAttribute("xlink:href") || "";
     var url = new URL(href, window.location.href);
     if (url.pathname !== window.location.pathname || !url.hash) return;
-    var el = revealTarget(decodeURIComponent(url.hash.slice(1)));
+    var id = decodeURIComponent(url.hash.slice(1));
+    var el = revealTarget(id);
     // htmx handles the diagram's boxes for editors (it opens the form and shows it).
-    if (!el || evt.defaultPrevented) return;
+    if (evt.defaultPrevented) return;
+    if (!el && tabFor(link)) {
+      evt.preventDefault();
+      showTab(tabFor(link), false);
+      whenPresent(id, function (found) { found.scrollIntoView({ block: "start" }); });
+      return;
+    }
+    if (!el) return;
     evt.preventDefault();
     el.scrollIntoView({ block: "start" });
   });
+  // A button aimed at a region of a closed tab (a diagram box opens the actor's card on the
+  // board, a review comment's "Create action" the form in the Actions tab): the tab opens,
+  // and the click goes on once the target is there. Runs before htmx sees the click.
+  document.addEventListener("click", function (evt) {
+    var elt = evt.target.closest && evt.target.closest("[hx-get][hx-target^='#'], [hx-post][hx-target^='#']");
+    if (!elt) return;
+    var id = elt.getAttribute("hx-target").slice(1).split(/[\s.:\[]/)[0];
+    if (!id || document.getElementById(id)) return;
+    var tab = tabFor(elt);
+    if (!tab) return;
+    evt.preventDefault();
+    evt.stopPropagation();
+    showTab(tab, false);
+    // (Not elt.click(): a diagram box is an SVG element, which has none.)
+    whenPresent(id, function () {
+      elt.dispatchEvent(new MouseEvent("click", { bubbles: true, cancelable: true, view: window }));
+    });
+  }, true);
   document.addEventListener("htmx:beforeSwap", function (evt) {
     // A form opened from another tab (a diagram box opens the actor's card on the board).
     var target = evt.detail.target;
@@ -206,10 +253,13 @@
 
   // Regions in a hidden tab do not reload on every change: they are marked stale and
   // reload when their tab opens. Only reads wait; a write (an autosave) is never held back.
+  // What the user clicks is never held back either.
   document.addEventListener("htmx:confirm", function (evt) {
     var elt = evt.detail.elt;
     var panel = elt.closest && elt.closest("[role=tabpanel]");
     if (!panel || !panel.hidden || evt.detail.verb !== "get") return;
+    var by = evt.detail.triggeringEvent;
+    if (by && (by.type === "click" || by.type === "submit")) return;
     evt.preventDefault();
     elt.setAttribute("data-stale", "");
   });

@@ -104,7 +104,7 @@ def test_the_page_and_the_actor_questions_carry_the_answer_versions(
         client_owner.post(
             url, {"question": "scope", "text": "x", "version": ""}, headers=htmx_headers
         )
-    page = client_owner.get(chain.get_absolute_url()).content.decode()
+    page = client_owner.get(chain.get_absolute_url() + "?tab=worksheet").content.decode()
     assert 'id="version-scope" name="version" value="2"' in page
     client_owner.post(
         url,

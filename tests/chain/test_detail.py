@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from chain.models import Contact
+from chain.views import TABS
 from tests.factories import grow_chain, make_contact, make_link
 
 
@@ -77,25 +78,36 @@ def _panel(body: str, name: str) -> str:
 
 
 @pytest.mark.django_db
-def test_it_opens_on_the_diagram_with_every_tab_in_the_page(client_owner, chain):
+def test_it_opens_on_the_diagram_with_every_tab_in_the_page(client_owner, chain, htmx_headers):
     make_link(chain)
     body = client_owner.get(chain.get_absolute_url()).content.decode()
     assert body.count('role="tab"') == 7
     assert 'id="tab-diagram" data-tab="diagram" href="?tab=diagram"' in body
     assert "hidden" not in _panel(body, "diagram")
     for name in ("board", "customers", "worksheet", "review", "actions", "activity"):
-        # Behind their tabs, but in the page: no request needed to switch.
         assert "hidden" in _panel(body, name)
-    for region in (
-        "board",
-        "worksheet",
-        "review",
-        "white-spots",
-        "influences",
-        "actions",
-        "activity",
-    ):
+    for region in ("diagram", "white-spots", "influences"):
         assert f'id="{region}"' in body
+        assert "region-later" not in _opening(body, region)
+    # The closed tabs' regions stand in as placeholders that load when their tab opens
+    # (marked stale for static/js/app.js), with a link that opens the tab without it.
+    for region, tab in [("board", "board"), ("worksheet", "worksheet"), ("review", "review")]:
+        tag = _opening(body, region)
+        assert "region-later" in tag and "data-stale" in tag
+        assert f'href="?tab={tab}"' in body[body.index(tag) :].split("</section>")[0]
+    assert "region-later" in _opening(body, "actions")
+    # What the placeholder asks for is the region itself.
+    response = client_owner.get(
+        chain.get_absolute_url(), headers={**htmx_headers, "HX-Target": "board"}
+    )
+    assert _opening(response.content.decode(), "board") == '<section id="board" class="panel">'
+
+
+def _opening(body: str, region: str) -> str:
+    """The opening tag of the element with id `region`."""
+    import re
+
+    return re.search(rf'<\w+ id="{region}"[^>]*>', body).group(0)
 
 
 @pytest.mark.django_db
@@ -118,7 +130,7 @@ def test_a_chain_without_actors_opens_on_the_board(client_owner, chain):
     assert "hidden" in _panel(body, "diagram")
 
 
-def _listens(body: str, region: str) -> set[str]:
+def _region_listens(body: str, region: str) -> set[str]:
     import re
 
     tag = re.search(rf'<\w+ id="{region}"[^>]*>', body).group(0)
@@ -129,28 +141,35 @@ def _listens(body: str, region: str) -> set[str]:
 @pytest.mark.django_db
 def test_each_region_reloads_only_on_the_changes_it_shows(client_owner, chain):
     make_link(chain)
-    body = client_owner.get(chain.get_absolute_url()).content.decode()
+    # Each region as the page renders it when its tab is open.
+    url = chain.get_absolute_url()
+    pages = {tab: client_owner.get(f"{url}?tab={tab}").content.decode() for tab in TABS}
+    tab_of = {"review": "review", "actor-questions": "worksheet", "actions": "actions"}
+
+    def listens(region: str) -> set[str]:
+        return _region_listens(pages[tab_of.get(region, "diagram")], region)
+
     # Every region reloads when anything may have changed (a restore, the scope).
     regions = ["summary", "review", "diagram", "white-spots", "influence-list"]
     regions += ["actor-questions", "activity"]
     for region in regions:
-        assert "chain-changed" in _listens(body, region)
+        assert "chain-changed" in listens(region)
     # An influence shows in the diagram and counts for the light, not in the white spots.
-    assert "influences-changed" in _listens(body, "diagram")
-    assert "influences-changed" in _listens(body, "summary")
-    assert "influences-changed" not in _listens(body, "white-spots")
+    assert "influences-changed" in listens("diagram")
+    assert "influences-changed" in listens("summary")
+    assert "influences-changed" not in listens("white-spots")
     # A stage's role and the actions count for the light too.
-    assert {"stages-changed", "actions-changed"} <= _listens(body, "summary")
+    assert {"stages-changed", "actions-changed"} <= listens("summary")
     # A contact changes the coverage: figures, colours, white spots; not the influences.
     for region in ("summary", "diagram", "white-spots", "actor-questions"):
-        assert "contacts-changed" in _listens(body, region)
-    assert "contacts-changed" not in _listens(body, "influence-list")
+        assert "contacts-changed" in listens(region)
+    assert "contacts-changed" not in listens("influence-list")
     # A moved actor changes no figure.
-    assert "order-changed" in _listens(body, "diagram")
-    assert "order-changed" not in _listens(body, "summary")
+    assert "order-changed" in listens("diagram")
+    assert "order-changed" not in listens("summary")
     # An answer changes the figures only.
-    assert "answers-changed" in _listens(body, "summary")
-    assert "answers-changed" not in _listens(body, "diagram")
+    assert "answers-changed" in listens("summary")
+    assert "answers-changed" not in listens("diagram")
 
 
 @pytest.mark.django_db

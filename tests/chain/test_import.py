@@ -222,7 +222,7 @@ def test_a_german_csv_goes_through_mapping_and_preview_into_the_chain(
     assert not Actor.objects.filter(name="Müller GmbH").exists()  # the preview writes nothing
 
     response = _confirm(client_owner, chain)
-    assert response.status_code == 302 and response.url == chain.get_absolute_url()
+    assert response.status_code == 302 and response.url == chain.get_absolute_url() + "?tab=board"
     mueller = ChainLink.objects.get(chain=chain, actor__name="Müller GmbH")
     assert (mueller.actor.kind.name, mueller.stage.name) == ("Großhandel", "Handel")
     contacts = {c.name: c for c in Contact.objects.filter(link__chain=chain)}
@@ -643,7 +643,7 @@ def _import_rows(client, chain: Chain, n: int) -> int:
     data = {"token": _token(client, chain), "expect": counts.fingerprint}
     with CaptureQueriesContext(connection) as queries:
         response = client.post(_url(chain, "confirm"), data)
-    assert response.status_code == 302 and response.url == chain.get_absolute_url()
+    assert response.status_code == 302 and response.url == chain.get_absolute_url() + "?tab=board"
     assert chain.links.count() == n + 1
     assert Contact.objects.filter(link__chain=chain).count() == n + n // 10
     return len(queries)

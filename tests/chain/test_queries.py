@@ -53,15 +53,27 @@ def _add_actions(chain, n: int) -> None:
 def test_the_page_takes_a_fixed_number_of_queries(client_owner, chain, django_assert_num_queries):
     grow_chain(chain, actors=2, contacts_each=1)
     _add_actions(chain, 1)
-    # Stages, members, contacts, value types, influences, answers, comments, the open
-    # comments' count (the light), the members' open actions and their type changes (the
-    # cards and the light), the actions (the Actions tab's count).
-    with django_assert_num_queries(BASE + 11):
+    # Stages, members, contacts, value types, influences, answers, the open comments'
+    # count (the light), the members' open actions (the cards, the light and the Actions
+    # tab's count) and their type changes. The closed tabs' regions load when they open.
+    with django_assert_num_queries(BASE + 9):
         client_owner.get(chain.get_absolute_url())
     grow_chain(chain, actors=20, contacts_each=5)
     _add_actions(chain, 15)
-    with django_assert_num_queries(BASE + 11):
-        client_owner.get(chain.get_absolute_url() + "?tab=actions")
+    with django_assert_num_queries(BASE + 9):
+        client_owner.get(chain.get_absolute_url())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("tab", ["board", "worksheet", "review", "actions"])
+def test_the_page_opened_on_a_tab_takes_a_fixed_number_of_queries(client_owner, chain, tab):
+    grow_chain(chain, actors=2, contacts_each=1)
+    _add_actions(chain, 1)
+    url = f"{chain.get_absolute_url()}?tab={tab}"
+    small = _queries(client_owner, url)
+    grow_chain(chain, actors=20, contacts_each=5)
+    _add_actions(chain, 15)
+    assert _queries(client_owner, url) == small
 
 
 @pytest.mark.django_db

@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 
 from chain.models import Chain, ReviewComment
+from chain.views import TABS
 from tests.factories import make_link
 
 HX = {"HX-Request": "true"}
@@ -41,7 +42,7 @@ def test_the_manager_returns_with_a_comment_that_the_team_sees(client_owner, cli
     chain.refresh_from_db()
     assert chain.status == Chain.Status.RETURNED
     assert ReviewComment.objects.filter(chain=chain, resolved_at=None).count() == 2
-    body = client_owner.get(chain.get_absolute_url()).content.decode()
+    body = client_owner.get(chain.get_absolute_url() + "?tab=review").content.decode()
     assert "Who decides at this distributor?" in body and "Name the key contacts." in body
     # The team resolves one and submits again.
     comment = ReviewComment.objects.get(link=link)
@@ -82,7 +83,8 @@ def test_only_managers_review(client_owner, chain):
 @pytest.mark.django_db
 def test_a_manager_reads_but_does_not_edit_another_teams_chain(client_manager, chain):
     link = make_link(chain)
-    body = client_manager.get(chain.get_absolute_url()).content.decode()
+    url = chain.get_absolute_url()
+    body = "".join(client_manager.get(f"{url}?tab={t}").content.decode() for t in TABS)
     assert link.actor.name in body
     assert f"/chains/links/{link.pk}/edit/" not in body and "Submit for review" not in body
     assert client_manager.get(f"/chains/links/{link.pk}/edit/").status_code == 403

@@ -221,7 +221,7 @@ def test_a_chain_that_is_not_approved_is_not_marked(client_owner, chain):
 def test_submitting_again_clears_the_mark(client_owner, parts):
     chain = parts.chain
     client_owner.post(f"/chains/{chain.pk}/stages/add/", {"name": "Planners"})
-    body = client_owner.get(chain.get_absolute_url()).content.decode()
+    body = client_owner.get(chain.get_absolute_url() + "?tab=review").content.decode()
     # The team may submit the changed chain again.
     assert "Submit for review" in body
     client_owner.post(f"/chains/{chain.pk}/submit/")
@@ -233,7 +233,7 @@ def test_submitting_again_clears_the_mark(client_owner, parts):
 def test_approving_again_clears_the_mark(client_owner, client_manager, manager, parts):
     chain = parts.chain
     client_owner.post(f"/chains/{chain.pk}/stages/add/", {"name": "Planners"})
-    body = client_manager.get(chain.get_absolute_url()).content.decode()
+    body = client_manager.get(chain.get_absolute_url() + "?tab=review").content.decode()
     assert f'action="/chains/{chain.pk}/approve/"' in body
     client_manager.post(f"/chains/{chain.pk}/approve/")
     chain.refresh_from_db()
@@ -246,7 +246,7 @@ def test_an_unchanged_approved_chain_cannot_be_submitted_or_approved_again(
     client_owner, client_manager, parts
 ):
     chain = parts.chain
-    body = client_manager.get(chain.get_absolute_url()).content.decode()
+    body = client_manager.get(chain.get_absolute_url() + "?tab=review").content.decode()
     assert f'action="/chains/{chain.pk}/approve/"' not in body
     response = client_owner.post(f"/chains/{chain.pk}/submit/", headers=HX)
     assert "reload the page" in response.content.decode()
@@ -284,7 +284,7 @@ def test_the_chain_page_says_what_changed_since_the_approval(client_owner, manag
 def test_the_mark_reads_in_german(client_owner, parts):
     client_owner.post(f"/chains/{parts.chain.pk}/stages/add/", {"name": "Planer"})
     body = client_owner.get(
-        parts.chain.get_absolute_url(), headers={"Accept-Language": "de"}
+        parts.chain.get_absolute_url() + "?tab=review", headers={"Accept-Language": "de"}
     ).content.decode()
     assert "Seit der Freigabe am" in body
 

@@ -183,6 +183,7 @@ def test_the_chain_page_has_a_customers_tab_that_loads_this_region(client_owner,
     assert 'id="tab-customers"' in body
     assert f'hx-get="/customers/chain/{chain.pk}/?actor={actor.pk}"' in body
     # The actor's card links to its customers.
+    body = client_owner.get(f"{chain.get_absolute_url()}?tab=board").content.decode()
     assert f'href="/chains/{chain.pk}/?tab=customers&amp;actor={actor.pk}"' in body
 
 

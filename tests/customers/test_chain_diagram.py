@@ -31,7 +31,9 @@ def test_the_box_shows_the_linked_customers_value_type(client_manager, chain):
     response = client_manager.get(chain.get_absolute_url())
     svg = response.context["svg"]()
     assert f'data-type="{value_type}"' in svg
-    assert f"type-{value_type}" in response.content.decode()
+    # And the actor's card on the board.
+    board = client_manager.get(chain.get_absolute_url() + "?tab=board").content.decode()
+    assert f"type-{value_type}" in board
 
 
 @pytest.mark.django_db

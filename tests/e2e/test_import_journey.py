@@ -230,7 +230,7 @@ def test_a_crm_export_is_corrected_checked_and_imported(
     assert _db_state(chain) == before  # the preview writes nothing
 
     page.get_by_role("button", name="In die Kette importieren").click()
-    expect(page).to_have_url(f"{base}/chains/{chain.pk}/")
+    expect(page).to_have_url(f"{base}/chains/{chain.pk}/?tab=board")
     expect(page.locator("#messages .message.success")).to_have_text(
         "Importiert. Neue Akteure: 1, Akteure aus dem Katalog: 1, neue Ansprechpartner: 4, "
         "übersprungene Dubletten: 1."

@@ -137,13 +137,17 @@ def test_the_language_switches_and_stays(live_server, page, demo_chain):
     base, chain = live_server.url, demo_chain
     log_in(page, base, "demo")
     page.goto(f"{base}/chains/{chain.pk}/")
-    expect(page.locator("#review h2")).to_contain_text("Review")
+    expect(page.locator("#tab-review")).to_contain_text("Review")
+    expect(page.locator("#white-spots h2")).to_have_text("White spots")
 
     page.locator("form.lang button[value=de]").click()
     expect(page.locator("html")).to_have_attribute("lang", "de")
     expect(page).to_have_url(f"{base}/chains/{chain.pk}/")
-    expect(page.locator("#review h2")).to_contain_text("Prüfung")
-    expect(page.locator("#worksheet")).to_contain_text("Arbeitsblatt")
+    expect(page.locator("#tab-review")).to_contain_text("Prüfung")
+    expect(page.locator("#white-spots h2")).not_to_have_text("White spots")
+    # A tab opened later loads in the chosen language too.
+    page.locator("#tab-worksheet").click()
+    expect(page.locator("#worksheet h2")).to_have_text("Arbeitsblatt")
     # It sticks on other pages.
     page.goto(f"{base}/chains/")
     expect(page.locator("h1")).to_have_text("Problemlöseketten")

@@ -202,3 +202,23 @@ def test_an_edit_reloads_only_the_regions_that_show_what_changed(
     regions.settle()
     assert sorted(regions.asked) == ["diagram", "summary"]
     assert not demo_chain.influences.filter(pk=influence.pk).exists()
+
+
+def test_a_button_aimed_at_a_closed_tab_opens_it_and_goes_on(live_server, chain_page, demo_chain):
+    """Only the open tab's regions come with the page: a review comment's "Create action"
+    aims at the Actions tab's form slot before that tab has ever loaded."""
+    from chain.models import ReviewComment
+
+    page = chain_page
+    comment = ReviewComment.objects.create(chain=demo_chain, text="Who signs the orders?")
+    page.goto(f"{live_server.url}/chains/{demo_chain.pk}/?tab=review")
+    # The Actions tab is a placeholder yet, the form slot not on the page.
+    expect(page.locator("#actions.region-later")).to_have_count(1)
+    expect(page.locator("#action-form-slot")).to_have_count(0)
+    page.locator(f"#comment-{comment.pk} a.create-action").click()
+    expect(page.locator("#tab-actions")).to_have_attribute("aria-selected", "true")
+    form = page.locator("#action-form-slot form")
+    expect(form).to_be_visible()
+    expect(form.locator("input[name=title]")).to_have_value(
+        "Answer review comment: Who signs the orders?", timeout=10_000
+    )
