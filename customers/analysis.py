@@ -115,8 +115,9 @@ Output: one row per customer, indexed by `customer_id`, these columns (units):
 - `roughness` (ratio): mean change from one period to the next / mean absolute value.
 - `forecast_method` (str): `type` (the type's rule below) or `repeat_buying`.
 - `forecast_uncertain_reason` (str): empty, `short_history` (insufficient_data: the
-  forecast capped at what it brought so far), `model_below_growth` or
-  `model_above_fall` (the model disagreed with the type's direction, which won).
+  forecast capped at [short_history_max_future] times what it brought so far),
+  `model_below_growth` or `model_above_fall` (the model disagreed with the type's
+  direction, which won).
 - `model_future_value` (currency): the model's future value where the type's direction
   overrode it; NaN elsewhere.
 - `forecast_path` (list of float, currency per period): the forecast per future period;
@@ -372,9 +373,12 @@ class Thresholds:
     type_forecast_min_periods: int = 12
     repeat_buying_min_customers: int = 100
     # insufficient_data: the forecast over the whole horizon is at most this multiple of
-    # the value brought so far (1 = no more than it has shown; its mean per period
-    # otherwise).
-    short_history_max_future: float = 1.0
+    # the value brought so far (its mean per period otherwise). 2 = its pace so far for
+    # about half a year of the next twelve months: between stopping now (1, the naive
+    # figure) and a run rate of 2.4 to 12 times what 1 to 5 months brought, which a
+    # newcomer has not proven; clearly below the 3 times of a 4-month customer's run
+    # rate (see docs/method.md, "How good the types and the forecast are").
+    short_history_max_future: float = 2.0
     # The monthly models' parameters are fitted on at most this many of them (evenly
     # spaced), which is plenty for four or three population parameters.
     repeat_buying_max_fit_customers: int = 2000
@@ -830,7 +834,8 @@ def analyse(
     # period lies above its current one, a bell or shrinking customer's does not, and a
     # customer with too little data is forecast at its mean per period since the first
     # business, but over the whole horizon at most [short_history_max_future] times what
-    # it brought so far (a 4-month customer is not forecast at three times its value).
+    # it brought so far (2: a 4-month customer is not forecast at three times its value,
+    # its run rate, but at its pace for half a year).
     # Where the model disagrees, the type wins and the customer is marked uncertain with
     # the model's own figure.
     model_future = path.sum(axis=1)
