@@ -126,7 +126,9 @@ Output: one row per customer, indexed by `customer_id`, these columns (units):
 Forecast per future period, by type:
 
 - steady, burr: the level, the mean of the last [level_periods] periods (at most the
-  later half of the history, so that a start-up phase does not pull it down).
+  later half of the history, so that a start-up phase does not pull it down, unless
+  the smoothed value was at least [level_min_share] of that half's mean before: then
+  from the end of the start-up phase on).
 - growth, shrinking: a least-squares line and an exponential (a line through the logs
   of the positive values) over the last [growth_fit_periods] periods of the gap-bridged
   value; the one with the smaller squared error on the values is continued from its
@@ -280,8 +282,11 @@ class Thresholds:
     # Periods averaged into the recent level that the fall since the peak compares.
     recent_periods: int = 3
     # Periods averaged into the level that steady and burr customers keep (at most the
-    # later half of a short history, so a start-up phase does not pull it down).
+    # later half of a short history, so a start-up phase does not pull it down) ...
     level_periods: int = 24
+    # ... unless the value was at least this share of the later half's level before
+    # (smoothed): then from the end of the start-up phase on.
+    level_min_share: float = 0.8
 
     # burr: loyal and long ...
     burr_min_periods: int = 12
@@ -681,6 +686,17 @@ def analyse(
     smooth = (np.take_along_axis(sx, hi, axis=1) - np.take_along_axis(sx, lo, axis=1)) / (hi - lo)
     peak = np.argmax(np.where(valid, smooth, -np.inf), axis=1)
     peak_level = smooth[rows, peak]
+    # The level goes back further than the later half where the value was already there:
+    # to the end of the start-up phase (the last smoothed value below
+    # [level_min_share] of the later half's level, and the smoothing window after it),
+    # at most [level_periods]. A longer mean is a steadier one. (Not for a level of zero
+    # or less: a loss is no start-up phase.)
+    below = valid & (t[None, :] < (width - level_n)[:, None])
+    below &= smooth < th.level_min_share * level[:, None]
+    after_ramp = np.where(below.any(axis=1), width - np.argmax(below[:, ::-1], axis=1) + half, 0)
+    begin = np.maximum(np.maximum(after_ramp, width - th.level_periods), first)
+    level_n = np.where(level > 0, np.maximum(level_n, width - begin), level_n)
+    level = _window_sum(px, width - level_n, stop) / level_n
     start_n = np.clip(np.minimum(th.start_periods, periods), 1, None)
     start_level = _window_sum(sx, safe_first, safe_first + start_n) / start_n
     peak_position = np.where(periods > 1, (peak - first) / np.maximum(periods - 1, 1), 0.0)

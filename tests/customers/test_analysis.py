@@ -112,6 +112,18 @@ def test_the_forecast_path_sums_to_the_future_value(typed):
     assert typed["forecast_path"].map(len).eq(12).all()
 
 
+def test_a_steady_customers_level_leaves_out_only_its_start_up_phase():
+    # Two years at about the same level: the level is the mean of both, not of the later
+    # year alone (1,050); a start-up over six months, then 1,000: the level leaves the
+    # start-up months out (with them it would be about 880).
+    step = wiggled([950.0] * 12 + [1050.0] * 12)
+    ramp = wiggled([100.0, 250.0, 400.0, 550.0, 700.0, 850.0] + [1000.0] * 18)
+    result = analyse(history({"step": step, "ramp": ramp}), as_of=AS_OF)
+    assert result["value_type"].tolist() == ["steady", "steady"]
+    assert result.loc["step", "future_value"] == pytest.approx(12 * np.mean(step))
+    assert result.loc["ramp", "future_value"] == pytest.approx(12_000, rel=0.01)
+
+
 def test_missing_months_count_as_zero():
     # Business in 4 of 6 months: the two months without a row are months without value.
     frame = history({"gappy": [100.0, np.nan, 100.0, np.nan, 100.0, 100.0]})
