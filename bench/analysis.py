@@ -143,7 +143,7 @@ def accuracy_figures(n_customers: int, *, hard: bool) -> None:
     )
     judged = true_type != analysis.INSUFFICIENT_DATA
     print(
-        f"  without the insufficient_data customers (forecast at most what they brought): "
+        f"  without the insufficient_data customers (forecast at most twice what they brought): "
         f"ratio {ours[judged].mean() / naive[judged].mean():.3f}"
     )
     by_type = pd.DataFrame({"ours": ours, "naive": naive}).groupby(true_type).mean()

@@ -115,8 +115,9 @@ Output: one row per customer, indexed by `customer_id`, these columns (units):
 - `roughness` (ratio): mean change from one period to the next / mean absolute value.
 - `forecast_method` (str): `type` (the type's rule below) or `repeat_buying`.
 - `forecast_uncertain_reason` (str): empty, `short_history` (insufficient_data: the
-  forecast capped at what it brought so far), `model_below_growth` or
-  `model_above_fall` (the model disagreed with the type's direction, which won).
+  forecast capped at [short_history_max_future] times what it brought so far),
+  `model_below_growth` or `model_above_fall` (the model disagreed with the type's
+  direction, which won).
 - `model_future_value` (currency): the model's future value where the type's direction
   overrode it; NaN elsewhere.
 - `forecast_path` (list of float, currency per period): the forecast per future period;
@@ -125,7 +126,9 @@ Output: one row per customer, indexed by `customer_id`, these columns (units):
 Forecast per future period, by type:
 
 - steady, burr: the level, the mean of the last [level_periods] periods (at most the
-  later half of the history, so that a start-up phase does not pull it down).
+  later half of the history, so that a start-up phase does not pull it down, unless
+  the smoothed value was at least [level_min_share] of that half's mean before: then
+  from the end of the start-up phase on).
 - growth, shrinking: a least-squares line and an exponential (a line through the logs
   of the positive values) over the last [growth_fit_periods] periods of the gap-bridged
   value; the one with the smaller squared error on the values is continued from its
@@ -279,8 +282,11 @@ class Thresholds:
     # Periods averaged into the recent level that the fall since the peak compares.
     recent_periods: int = 3
     # Periods averaged into the level that steady and burr customers keep (at most the
-    # later half of a short history, so a start-up phase does not pull it down).
+    # later half of a short history, so a start-up phase does not pull it down) ...
     level_periods: int = 24
+    # ... unless the value was at least this share of the later half's level before
+    # (smoothed): then from the end of the start-up phase on.
+    level_min_share: float = 0.8
 
     # burr: loyal and long ...
     burr_min_periods: int = 12
@@ -372,9 +378,12 @@ class Thresholds:
     type_forecast_min_periods: int = 12
     repeat_buying_min_customers: int = 100
     # insufficient_data: the forecast over the whole horizon is at most this multiple of
-    # the value brought so far (1 = no more than it has shown; its mean per period
-    # otherwise).
-    short_history_max_future: float = 1.0
+    # the value brought so far (its mean per period otherwise). 2 = its pace so far for
+    # about half a year of the next twelve months: between stopping now (1, the naive
+    # figure) and a run rate of 2.4 to 12 times what 1 to 5 months brought, which a
+    # newcomer has not proven; clearly below the 3 times of a 4-month customer's run
+    # rate (see docs/method.md, "How good the types and the forecast are").
+    short_history_max_future: float = 2.0
     # The monthly models' parameters are fitted on at most this many of them (evenly
     # spaced), which is plenty for four or three population parameters.
     repeat_buying_max_fit_customers: int = 2000
@@ -677,6 +686,17 @@ def analyse(
     smooth = (np.take_along_axis(sx, hi, axis=1) - np.take_along_axis(sx, lo, axis=1)) / (hi - lo)
     peak = np.argmax(np.where(valid, smooth, -np.inf), axis=1)
     peak_level = smooth[rows, peak]
+    # The level goes back further than the later half where the value was already there:
+    # to the end of the start-up phase (the last smoothed value below
+    # [level_min_share] of the later half's level, and the smoothing window after it),
+    # at most [level_periods]. A longer mean is a steadier one. (Not for a level of zero
+    # or less: a loss is no start-up phase.)
+    below = valid & (t[None, :] < (width - level_n)[:, None])
+    below &= smooth < th.level_min_share * level[:, None]
+    after_ramp = np.where(below.any(axis=1), width - np.argmax(below[:, ::-1], axis=1) + half, 0)
+    begin = np.maximum(np.maximum(after_ramp, width - th.level_periods), first)
+    level_n = np.where(level > 0, np.maximum(level_n, width - begin), level_n)
+    level = _window_sum(px, width - level_n, stop) / level_n
     start_n = np.clip(np.minimum(th.start_periods, periods), 1, None)
     start_level = _window_sum(sx, safe_first, safe_first + start_n) / start_n
     peak_position = np.where(periods > 1, (peak - first) / np.maximum(periods - 1, 1), 0.0)
@@ -830,7 +850,8 @@ def analyse(
     # period lies above its current one, a bell or shrinking customer's does not, and a
     # customer with too little data is forecast at its mean per period since the first
     # business, but over the whole horizon at most [short_history_max_future] times what
-    # it brought so far (a 4-month customer is not forecast at three times its value).
+    # it brought so far (2: a 4-month customer is not forecast at three times its value,
+    # its run rate, but at its pace for half a year).
     # Where the model disagrees, the type wins and the customer is marked uncertain with
     # the model's own figure.
     model_future = path.sum(axis=1)

@@ -136,7 +136,7 @@ BASIS_LABELS = {
 }
 
 UNCERTAIN_REASONS = {
-    "short_history": gettext_lazy("too short a history: at most what it brought so far"),
+    "short_history": gettext_lazy("too short a history: capped by what it brought so far"),
     "model_below_growth": gettext_lazy(
         "the statistical forecast expected less than a growth customer brings now"
     ),
@@ -363,10 +363,20 @@ def forecast_note(assessment: Assessment) -> str:
         return ""
     code = f.get("forecast_uncertain_reason") or ""
     if code == "short_history":
+        # The cap of the run that made the forecast (earlier runs stored 1).
+        times = float(assessment.run.thresholds.get("short_history_max_future", 1.0))
+        if times == 1.0:
+            return _(
+                "Forecast uncertain: only %(n)s periods of history, so the future value is at "
+                "most what the customer brought so far."
+            ) % {"n": _fmt(f.get("periods"), "int")}
         return _(
             "Forecast uncertain: only %(n)s periods of history, so the future value is at "
-            "most what the customer brought so far."
-        ) % {"n": _fmt(f.get("periods"), "int")}
+            "most %(times)s times what the customer brought so far."
+        ) % {
+            "n": _fmt(f.get("periods"), "int"),
+            "times": number(times, 0 if times.is_integer() else 1),
+        }
     model = f.get("model_future_value")
     if code in ("model_below_growth", "model_above_fall") and model is not None:
         source = FORECAST_SOURCES.get(f.get("forecast_method"), FORECAST_SOURCES["type"])

@@ -107,6 +107,36 @@ def generate(
     shorter), more noise (a coefficient of variation of 10-40 %) and gaps (0-10 % of the
     months), longer start-up phases (up to 12 months) and more project customers.
     """
+    history, true_type, true_future, _ = generate_with_expected(
+        n_customers,
+        seed=seed,
+        as_of=as_of,
+        months=months,
+        type_shares=type_shares,
+        all_rows=all_rows,
+        hard=hard,
+    )
+    return history, true_type, true_future
+
+
+def generate_with_expected(
+    n_customers: int,
+    *,
+    seed: int,
+    as_of: pd.Timestamp,
+    months: int = 60,
+    type_shares: Mapping[str, float] | None = None,
+    all_rows: bool = False,
+    hard: bool = False,
+) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.Series]:
+    """`generate()`, and the expected future value as a fourth series.
+
+    The expected future value is what the generating process brings over the twelve
+    months after `as_of` on average over its noise, gaps and chance orders (with the
+    customer's own drawn parameters): the best any forecast could do on average, a
+    yardstick for the forecast (bench/forecast_floor.py). The random draws, and so the
+    other three results, are the same as `generate()`'s for the same arguments.
+    """
     if months < 24:
         raise ValueError("months must be at least 24 (cyclic customers show two cycles)")
     rng = np.random.default_rng(seed)
@@ -235,12 +265,18 @@ def generate(
         (variant < 0.35)[:, None], budget, np.where((variant < 0.7)[:, None], seasonal, project)
     )
     shape[rows] = shape_cyclic[rows]
+    project_rows = rows & (variant >= 0.7)
 
     # burr: loyal (long, few gaps), steady revenue, tiny or negative margin.
     rows = kind == code["burr"]
     start[rows] = uniform_start(rows, 18)
     shape[rows] = 1.0
     gap_p[rows] = rng.uniform(0.0, 0.05, rows.sum())
+
+    # On average over the chance orders, a project customer brings the mean order size
+    # (the mean of the lognormal) every month.
+    expected_shape = shape.copy()
+    expected_shape[project_rows] = np.exp(0.3**2 / 2)
 
     # Everything before the first business is zero.
     alive = t >= start[:, None]
@@ -262,7 +298,8 @@ def generate(
     losing = burr_rows & has_margin & (rng.uniform(size=n) < 0.5)
     ratio[losing] = rng.uniform(-0.15, -0.01, losing.sum())
     tiny = burr_rows & ~losing
-    revenue[tiny] *= (_MEDIAN_LEVEL / level[tiny] * rng.uniform(0.002, 0.02, tiny.sum()))[:, None]
+    tiny_factor = _MEDIAN_LEVEL / level[tiny] * rng.uniform(0.002, 0.02, tiny.sum())
+    revenue[tiny] *= tiny_factor[:, None]
     # Key accounts with a thin margin ratio: large, so a large margin in money; steady
     # or growing customers, never burrs.
     key = (
@@ -270,11 +307,21 @@ def generate(
         & has_margin
         & (rng.uniform(size=n) < _KEY_ACCOUNT_SHARE)
     )
-    revenue[key] *= rng.uniform(20.0, 200.0, key.sum())[:, None]
+    key_factor = rng.uniform(20.0, 200.0, key.sum())
+    revenue[key] *= key_factor[:, None]
     ratio[key] = rng.uniform(0.02, 0.05, key.sum())
     margin_noise = np.where(losing[:, None], 0.02, 0.05 * np.abs(ratio[:, None]))
     margin = revenue * (ratio[:, None] + margin_noise * rng.standard_normal((n, total)))
     value = np.where(has_margin[:, None], margin, revenue)
+
+    # The expected value: noise (mean 1), gaps (business with probability 1 - gap_p) and
+    # the margin's noise (mean 0) averaged out.
+    expected_revenue = level[:, None] * expected_shape * alive * (1.0 - gap_p[:, None])
+    expected_revenue[tiny] *= tiny_factor[:, None]
+    expected_revenue[key] *= key_factor[:, None]
+    expected_value = np.where(
+        has_margin[:, None], expected_revenue * ratio[:, None], expected_revenue
+    )
 
     ids = np.char.add("C", np.char.zfill(np.arange(1, n + 1).astype(str), 7))
     true_type = pd.Series(np.asarray(VALUE_TYPES)[kind], index=pd.Index(ids, name=CUSTOMER_ID))
@@ -297,4 +344,7 @@ def generate(
             MARGIN: np.where(has_margin[customer], margin[customer, month], np.nan),
         }
     )
-    return history, true_type.rename("true_type"), true_future
+    expected_future = pd.Series(
+        expected_value[:, m_obs:].sum(axis=1), index=true_type.index, name="expected_future_value"
+    )
+    return history, true_type.rename("true_type"), true_future, expected_future

@@ -97,8 +97,9 @@ def test_forecast_direction_follows_the_type(typed):
     assert future["shrinking"] < 0.8 * current["shrinking"]
     assert future["december"] == pytest.approx(current["december"])  # the cycle repeats
     assert future["steady"] == pytest.approx(current["steady"], rel=0.05)
-    # insufficient_data: not three times what it brought in its 4 months, at most that.
-    assert future["new"] == pytest.approx(current["new"])
+    # insufficient_data: not three times what it brought in its 4 months (its run rate),
+    # at most twice (short_history_max_future: its pace for half a year).
+    assert future["new"] == pytest.approx(2 * current["new"])
     assert current["new"] == pytest.approx(0.3 * sum(TYPE_EXAMPLES["new"]))
     assert (future >= 0).all()
 
@@ -109,6 +110,18 @@ def test_the_forecast_path_sums_to_the_future_value(typed):
         paths, typed["future_value"], check_names=False, atol=0.1, check_exact=False
     )
     assert typed["forecast_path"].map(len).eq(12).all()
+
+
+def test_a_steady_customers_level_leaves_out_only_its_start_up_phase():
+    # Two years at about the same level: the level is the mean of both, not of the later
+    # year alone (1,050); a start-up over six months, then 1,000: the level leaves the
+    # start-up months out (with them it would be about 880).
+    step = wiggled([950.0] * 12 + [1050.0] * 12)
+    ramp = wiggled([100.0, 250.0, 400.0, 550.0, 700.0, 850.0] + [1000.0] * 18)
+    result = analyse(history({"step": step, "ramp": ramp}), as_of=AS_OF)
+    assert result["value_type"].tolist() == ["steady", "steady"]
+    assert result.loc["step", "future_value"] == pytest.approx(12 * np.mean(step))
+    assert result.loc["ramp", "future_value"] == pytest.approx(12_000, rel=0.01)
 
 
 def test_missing_months_count_as_zero():
@@ -506,7 +519,10 @@ def test_forecasts_follow_the_types_direction_on_a_mixed_portfolio():
     assert (future[falling] <= rate[falling] + 1e-6).all()
     new = kind == "insufficient_data"
     assert (result.loc[new, "future_value"] <= 12 * result.loc[new, "mean_value"] + 1e-6).all()
-    assert (result.loc[new, "future_value"] <= result.loc[new, "current_value"] + 1e-6).all()
+    # Not three times what it brought so far (a 4-month customer's run rate): at most twice.
+    so_far = result.loc[new, "current_value"]
+    assert (result.loc[new, "future_value"] <= 2 * so_far + 1e-6).all()
+    assert (result.loc[new, "future_value"] < 3 * so_far).all()
     assert result.loc[new, "forecast_uncertain"].all()
     assert (result.loc[new, "forecast_uncertain_reason"] == "short_history").all()
 

@@ -107,6 +107,10 @@ def test_a_project_customer_is_explained_by_its_swings():
 def test_a_short_history_says_its_forecast_is_uncertain():
     a = assessments(history({"new": [500.0, 520.0, 480.0, 510.0]}))["new"]
     assert a.value_type == "insufficient_data"
+    # At most twice its value so far (short_history_max_future), never three times.
+    assert "at most 2 times what the customer brought so far" in guidance.forecast_note(a)
+    # A run made with a cap of 1 says so as before.
+    a.run.thresholds["short_history_max_future"] = 1.0
     assert "at most what the customer brought so far" in guidance.forecast_note(a)
 
 

@@ -7,11 +7,13 @@ error of at most 0.40x the naive forecast's on the hard ones; bench/analysis.py 
 what the analysis reaches on larger sets. 10,000 customers per set: at 99 % right, the
 share has a standard error of 0.1 percentage points (0.18 with 3,000). The type targets
 are asserted as they are; the error is asserted a little above what the analysis
-reaches on these seeds (0.58x clear, 0.68x hard), so that a change that makes it worse
-fails. The 0.40x is out of reach while
-a customer with too little data is forecast at most at what it brought so far (the
-issue's own rule, `short_history_max_future`): those customers alone make about 0.19x
-of the naive error on the hard cases (see docs/method.md, "How good the forecast is").
+reaches on these seeds (0.55x clear, 0.64x hard; without the customers with too little
+data 0.47x and 0.61x), so that a change that makes it worse fails. The 0.40x is out of
+reach: even the generator's own expected future value, a forecast that knows every
+customer's parameters, makes about 0.39x under the cap for customers with too little
+data (twice what they brought so far, `short_history_max_future`), and most of the rest
+is the trend of growth customers estimated from 18-36 noisy months (bench/forecast_floor.py;
+docs/method.md, "How good the types and the forecast are").
 """
 
 import pandas as pd
@@ -117,12 +119,12 @@ def test_project_customers_burrs_by_money_and_key_accounts_come_out_right(hard):
 
 
 def test_its_future_value_beats_the_naive_forecast(clear, hard):
-    # (Customers with too little data are forecast at most at what they brought so far,
-    # which is the naive forecast's figure for them.)
+    # (Customers with too little data are forecast at most at twice what they brought so
+    # far, the naive forecast's figure for them being once.)
     ratio, details = _error_ratio(clear)
-    assert ratio <= 0.62, details
+    assert ratio <= 0.57, details
     ratio, details = _error_ratio(hard)
-    assert ratio <= 0.71, details
+    assert ratio <= 0.66, details
 
 
 def test_its_future_value_of_the_judged_customers_beats_the_naive_forecast_clearly(clear, hard):
@@ -130,4 +132,4 @@ def test_its_future_value_of_the_judged_customers_beats_the_naive_forecast_clear
     ratio, details = _error_ratio(clear, judged_only=True)
     assert ratio <= 0.48, details
     ratio, details = _error_ratio(hard, judged_only=True)
-    assert ratio <= 0.63, details
+    assert ratio <= 0.62, details
