@@ -263,6 +263,11 @@ CUSTOMER_ANALYSIS = {
     "thresholds": {},
 }
 
+# Stored analysis runs (customers/retention.py): the newest runs kept whole; older ones
+# keep the latest run of each period with the type only; 0 periods: keep every period.
+ANALYSIS_KEEP_FULL_RUNS = int(env_str("ANALYSIS_KEEP_FULL_RUNS", "2"))
+ANALYSIS_KEEP_PERIODS = int(env_str("ANALYSIS_KEEP_PERIODS", "0"))
+
 # A chain nobody changed for this many days is marked stale on the managers' dashboard.
 CHAIN_STALE_DAYS = int(env_str("CHAIN_STALE_DAYS", "90"))
 

@@ -3,6 +3,7 @@
 import contextlib
 import dataclasses
 import io
+import json
 import logging
 import os
 import socket
@@ -21,7 +22,7 @@ from django.db import DatabaseError, connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import analysis, products
+from . import analysis, products, retention
 from .chain_events import type_change_events_create
 from .models import AnalysisRun, Assessment, Customer, ImportBatch, Purchase, ValueRecord
 from .reading import read_history
@@ -573,6 +574,8 @@ def _analysis_run_create(
                 _assessments_create(run, part.drop(columns=[products.PRODUCT]), ids, product)
         # The chains hear of their customers' types turning for the worse (chain events).
         type_change_events_create(run=run)
+    # The older runs shrink to what the history reads of them (customers/retention.py).
+    retention.analysis_runs_compact()
     return run
 
 
@@ -580,53 +583,91 @@ def _assessments_create(
     run: AnalysisRun, result: pd.DataFrame, ids: dict[str, int], product: str = ""
 ) -> None:
     """Store the analysis result (one row per customer) as the run's assessments of
-    ``product`` ("" = over all products)."""
+    ``product`` ("" = over all products): by COPY on PostgreSQL (bench/assessments_write.py
+    times a million), in batched INSERTs elsewhere."""
     output = analysis.to_output_frame(result)
-    figures = [c for c in output.columns if c not in OUTPUT_FIELDS]
-    # The forecast per future period draws the continuation on the customer page.
-    paths = _forecast_paths(result)
-    figure_rows = output[figures].astype(object).where(output[figures].notna(), None)
+    heads = output[list(OUTPUT_FIELDS)]
+    customers = heads["customer_id"].astype(str)
+    columns = zip(
+        customers.map(ids).to_numpy(),
+        heads["value_type"].astype(str).to_numpy(),
+        heads["current_value"].astype(float).to_numpy().tolist(),
+        heads["future_value"].astype(float).to_numpy().tolist(),
+        _flag(output, "hidden_pearl"),
+        _flag(output, "cost_review"),
+        _figures_json(output, result, customers),
+        strict=True,
+    )
+    if connection.vendor == "postgresql":
+        _assessments_copy(run, product, columns)
+        return
     Assessment.objects.bulk_create(
         (
             Assessment(
                 run=run,
-                customer_id=ids[row.customer_id],
+                customer_id=int(customer),
                 product=product,
-                value_type=row.value_type,
-                current_value=float(row.current_value),
-                future_value=float(row.future_value),
-                hidden_pearl=bool(getattr(row, "hidden_pearl", False)),
-                cost_review=bool(getattr(row, "cost_review", False)),
-                figures={**_jsonable(fig), "forecast_path": paths.get(row.customer_id, [])},
+                value_type=value_type,
+                current_value=current,
+                future_value=future,
+                hidden_pearl=pearl,
+                cost_review=cost,
+                figures=json.loads(figures),
             )
-            for row, fig in zip(
-                output.itertuples(index=False),
-                figure_rows.to_dict("records"),
-                strict=True,
-            )
+            for customer, value_type, current, future, pearl, cost, figures in columns
         ),
         batch_size=5000,
     )
 
 
-OUTPUT_FIELDS = {"customer_id", "value_type", "current_value", "future_value"}
+def _assessments_copy(run: AnalysisRun, product: str, rows) -> None:
+    """COPY the rows into the assessment table, in the caller's transaction."""
+    table = connection.ops.quote_name(Assessment._meta.db_table)
+    fields = ["run", "customer", "product", "value_type", "current_value", "future_value"]
+    fields += ["hidden_pearl", "cost_review", "figures"]
+    columns = ", ".join(
+        connection.ops.quote_name(Assessment._meta.get_field(f).column) for f in fields
+    )
+    sql = f"COPY {table} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.copy(sql) as copy:
+        for customer, value_type, current, future, pearl, cost, figures in rows:
+            copy.write_row(
+                (run.pk, int(customer), product, value_type, current, future, pearl, cost, figures)
+            )
+
+
+OUTPUT_FIELDS = ["customer_id", "value_type", "current_value", "future_value"]
 
 
 def _forecast_paths(result: pd.DataFrame) -> dict[str, list[float]]:
     if "forecast_path" not in result:
         return {}
     paths = result["forecast_path"]
-    if "customer_id" in result:
-        paths = pd.Series(paths.to_numpy(), index=result["customer_id"].astype(str))
-    return {str(k): [round(float(v), 2) for v in path] for k, path in paths.items()}
+    keys = [str(key) for key in result.get("customer_id", paths.index)]
+    lengths = {len(path) for path in paths}
+    if len(lengths) == 1:  # as the analysis makes them: one horizon for all, rounded at once
+        rounded = np.round(np.array(paths.tolist(), dtype=float).reshape(len(paths), -1), 2)
+        return dict(zip(keys, rounded.tolist(), strict=True))
+    return {
+        key: np.round(np.asarray(path, dtype=float), 2).tolist()
+        for key, path in zip(keys, paths, strict=True)
+    }
 
 
-def _jsonable(figures: dict) -> dict:
-    out = {}
-    for key, value in figures.items():
-        if isinstance(value, np.generic):
-            value = value.item()
-        if isinstance(value, float) and not np.isfinite(value):
-            value = None
-        out[key] = value
-    return out
+def _flag(output: pd.DataFrame, name: str) -> list[bool]:
+    if name not in output:
+        return [False] * len(output)
+    return output[name].fillna(False).astype(bool).to_numpy().tolist()
+
+
+def _figures_json(output: pd.DataFrame, result: pd.DataFrame, customers: pd.Series) -> list[str]:
+    """Each customer's explaining figures as a JSON object, with its forecast per future
+    period (rounded to cents): written by pandas for all rows at once, not a dict per row.
+    Not-a-number and infinite figures are null."""
+    figures = output[[c for c in output.columns if c not in OUTPUT_FIELDS]].copy()
+    numeric = figures.select_dtypes("number").columns
+    figures[numeric] = figures[numeric].replace([np.inf, -np.inf], np.nan)
+    paths = _forecast_paths(result)
+    figures["forecast_path"] = [paths.get(c, []) for c in customers]
+    text = figures.to_json(orient="records", lines=True, double_precision=15)
+    return text.rstrip("\n").split("\n") if len(figures) else []
