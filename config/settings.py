@@ -262,6 +262,10 @@ CUSTOMER_ANALYSIS = {
     "horizon": int(env_str("ANALYSIS_HORIZON", "12")),
     "thresholds": {},
 }
+# Administrators change the thresholds on the page customers:thresholds (stored in the
+# database, overlaid on the ones above). Its preview analyses at most this many customers
+# (an evenly spaced sample of a larger portfolio), so that it answers within seconds.
+THRESHOLD_PREVIEW_MAX_CUSTOMERS = int(env_str("THRESHOLD_PREVIEW_MAX_CUSTOMERS", "5000"))
 
 # Stored analysis runs (customers/retention.py): the newest runs kept whole; older ones
 # keep the latest run of each period with the type only; 0 periods: keep every period.

@@ -222,6 +222,15 @@ class AnalysisRun(models.Model):
     horizon = models.PositiveSmallIntegerField(_("forecast horizon (periods)"), default=12)
     customers = models.PositiveIntegerField(_("customers"), default=0)
     thresholds = models.JSONField(_("thresholds"), default=dict, blank=True)
+    # The administrators' version of the thresholds the run used (None: the defaults).
+    threshold_settings = models.ForeignKey(
+        "ThresholdSettings",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="runs",
+        verbose_name=_("threshold settings"),
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -263,3 +272,34 @@ class Assessment(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["customer", "run"])]
+
+
+class ThresholdSettings(models.Model):
+    """One saved version of the administrators' analysis thresholds (the page
+    customers:thresholds); the latest version is in force.
+
+    ``values`` holds only the thresholds that differ from the defaults (the code's,
+    overlaid with settings.CUSTOMER_ANALYSIS["thresholds"]) at the time of saving, by the
+    names of customers.analysis.Thresholds; a reset to the defaults saves an empty
+    version. Earlier versions stay as the record of who changed what and when, and each
+    analysis run points to the version it used (docs/operations.md, "Analysis thresholds").
+    """
+
+    values = models.JSONField(_("changed thresholds"), default=dict, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("changed by"),
+    )
+    changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+        get_latest_by = ["changed_at", "pk"]
+        verbose_name = _("analysis thresholds")
+        verbose_name_plural = _("analysis thresholds")
+
+    def __str__(self) -> str:
+        return f"{self.changed_at:%Y-%m-%d %H:%M}"

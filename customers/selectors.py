@@ -45,12 +45,17 @@ def _frame(rows: QuerySet, columns: list[str], texts: tuple[str, ...] = ()) -> p
     return frame
 
 
-def history_frame(*, products: bool = False) -> pd.DataFrame:
+def history_frame(
+    *, products: bool = False, customer_numbers: list[str] | None = None
+) -> pd.DataFrame:
     """All value records, one row per customer and month (and product: the analysis sums
     a customer's rows of a month). ``products`` adds the ``product`` column ("" for
-    none)."""
+    none); ``customer_numbers`` keeps only those customers' records."""
     fields = ["customer__number", "period", "revenue", "margin"]
-    rows = ValueRecord.objects.values_list(*fields, *(["product"] if products else []))
+    records = ValueRecord.objects.all()
+    if customer_numbers is not None:
+        records = records.filter(customer__number__in=customer_numbers)
+    rows = records.values_list(*fields, *(["product"] if products else []))
     return _frame(rows, HISTORY_COLUMNS, ("product",) if products else ())
 
 

@@ -27,6 +27,7 @@ from .chain_events import type_change_events_create
 from .models import AnalysisRun, Assessment, Customer, ImportBatch, Purchase, ValueRecord
 from .reading import read_history
 from .selectors import history_frame, products_given, transactions_frame
+from .thresholds import thresholds_in_force
 
 log = logging.getLogger(__name__)
 
@@ -546,9 +547,9 @@ def _analysis_run_create(
     history = history_frame(products=by_product)
     if history.empty:
         return None
-    config = settings.CUSTOMER_ANALYSIS
-    horizon = horizon or config["horizon"]
-    thresholds = analysis.Thresholds.from_mapping(config["thresholds"])
+    horizon = horizon or settings.CUSTOMER_ANALYSIS["horizon"]
+    # The defaults overlaid with the administrators' changes (customers/thresholds.py).
+    thresholds, threshold_settings = thresholds_in_force()
     as_of = as_of if as_of is not None else history["period"].max()
     options = {
         "as_of": as_of,
@@ -567,6 +568,7 @@ def _analysis_run_create(
             horizon=horizon,
             customers=len(result),
             thresholds=dataclasses.asdict(thresholds),
+            threshold_settings=threshold_settings,
         )
         _assessments_create(run, result, ids)
         if per_product is not None:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_chain, views_plan
+from . import views, views_chain, views_plan, views_thresholds
 
 app_name = "customers"
 urlpatterns = [
@@ -12,6 +12,7 @@ urlpatterns = [
     path("import/", views.import_values, name="import"),
     path("import/<int:pk>/", views.import_detail, name="import-detail"),
     path("analyse/", views.analyse, name="analyse"),
+    path("thresholds/", views_thresholds.thresholds_page, name="thresholds"),
     path("<int:pk>/", views.customer_detail, name="detail"),
     path("<int:pk>/actor/", views.customer_link_actor, name="link-actor"),
     path("chain/<int:pk>/", views_chain.chain_customers, name="chain-customers"),

@@ -7,6 +7,10 @@ irregular buyers are forecast from their purchase days (see customers/analysis.p
 A file with a product column gets a `product` column in the output: the rows over all
 products first (product empty, as for a file without products), then one row per
 customer and product (see customers/products.py).
+
+The thresholds are those of the settings (CUSTOMER_ANALYSIS["thresholds"]): the command
+needs no database. With --stored-thresholds it reads the administrators' changes from the
+database as well, as the app's analysis does (docs/operations.md, "Analysis thresholds").
 """
 
 from pathlib import Path
@@ -30,8 +34,16 @@ class Command(BaseCommand):
         parser.add_argument("--output", type=Path, required=True)
         parser.add_argument("--horizon", type=int, default=None)
         parser.add_argument("--as-of", dest="as_of", default=None, help="YYYY-MM")
+        parser.add_argument(
+            "--stored-thresholds",
+            action="store_true",
+            help="use the thresholds in force in the app (the settings' overlaid with the "
+            "administrators' changes stored in the database)",
+        )
 
-    def handle(self, *args, input: Path, output: Path, horizon, as_of, **options):
+    def handle(
+        self, *args, input: Path, output: Path, horizon, as_of, stored_thresholds, **options
+    ):
         if not input.exists():
             raise CommandError(f"{input}: no such file")
         result = read_history(input, filename=input.name)
@@ -51,10 +63,16 @@ class Command(BaseCommand):
         else:
             as_of_ts = history["period"].max()
         config = settings.CUSTOMER_ANALYSIS
+        if stored_thresholds:
+            from customers.thresholds import thresholds_in_force
+
+            thresholds = thresholds_in_force()[0]
+        else:
+            thresholds = analysis.Thresholds.from_mapping(config["thresholds"])
         options = {
             "as_of": as_of_ts,
             "horizon": horizon or config["horizon"],
-            "thresholds": analysis.Thresholds.from_mapping(config["thresholds"]),
+            "thresholds": thresholds,
             "transactions": result.transactions,  # None for a file per period
         }
         history = history[history["period"] <= as_of_ts]
