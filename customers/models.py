@@ -222,6 +222,11 @@ class AnalysisRun(models.Model):
     horizon = models.PositiveSmallIntegerField(_("forecast horizon (periods)"), default=12)
     customers = models.PositiveIntegerField(_("customers"), default=0)
     thresholds = models.JSONField(_("thresholds"), default=dict, blank=True)
+    # How good the forecast was on the same data (customers/backtest.py): its figures with
+    # "status": "done"; {"status": "on_request"} for a portfolio above
+    # CUSTOMER_ANALYSIS["backtest_max_customers"], "queued" once asked for, "failed";
+    # {} for runs before the backtest.
+    backtest = models.JSONField(_("backtest"), default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
