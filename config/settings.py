@@ -261,6 +261,9 @@ IMPORT_STALE_SECONDS = int(env_str("IMPORT_STALE_SECONDS", "120"))
 CUSTOMER_ANALYSIS = {
     "horizon": int(env_str("ANALYSIS_HORIZON", "12")),
     "thresholds": {},
+    # Each run backtests its forecast (docs/method.md) when the portfolio has at most this
+    # many customers; above, the portfolio page offers to run it in the background.
+    "backtest_max_customers": int(env_str("BACKTEST_MAX_CUSTOMERS", "50000")),
 }
 # Administrators change the thresholds on the page customers:thresholds (stored in the
 # database, overlaid on the ones above). Its preview analyses at most this many customers

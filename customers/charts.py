@@ -262,3 +262,60 @@ def history(
         bargap=0.15,
     )
     return figure
+
+
+def calibration(
+    groups: list[dict],
+    *,
+    labels: dict[str, str],
+    separators: str = ".,",
+    currency: tuple[str, str] = ("", ""),
+) -> go.Figure:
+    """A backtest's calibration: per group of customers by their forecast, the mean
+    forecast (x) against the mean value they really brought (y); on the dotted line
+    the forecast was right on average (customers/backtest.py).
+
+    `groups`: the backtest's "calibration" entries (n, forecast_mean, actual_mean).
+    `labels`: "forecast" and "actual" (axis titles), "groups" (the points' legend
+    entry), "customers" (the hover's word for the group size), "perfect" (the line's).
+    """
+    prefix, suffix = currency
+    x = [g["forecast_mean"] for g in groups]
+    y = [g["actual_mean"] for g in groups]
+    hover = (
+        f"%{{customdata}} {labels['customers']}<br>"
+        f"{labels['forecast']}: {prefix}%{{x:,.0f}}{suffix}<br>"
+        f"{labels['actual']}: {prefix}%{{y:,.0f}}{suffix}<extra></extra>"
+    )
+    low, high = min([*x, *y, 0.0]), max([*x, *y, 1.0])
+    figure = go.Figure()
+    figure.add_trace(
+        go.Scatter(
+            x=[low, high],
+            y=[low, high],
+            mode="lines",
+            name=labels["perfect"],
+            line={"color": "#9ca3af", "dash": "dot", "width": 1},
+            hoverinfo="skip",
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=x,
+            y=y,
+            mode="lines+markers",
+            name=labels["groups"],
+            marker={"color": "#2563eb", "size": 8},
+            line={"color": "#2563eb", "width": 1},
+            customdata=[g["n"] for g in groups],
+            hovertemplate=hover,
+        )
+    )
+    figure.update_layout(
+        **_LAYOUT,
+        height=380,
+        separators=separators,
+        xaxis={"title": labels["forecast"], **_money_axis(currency)},
+        yaxis={"title": labels["actual"], **_money_axis(currency)},
+    )
+    return figure

@@ -231,6 +231,11 @@ class AnalysisRun(models.Model):
         related_name="runs",
         verbose_name=_("threshold settings"),
     )
+    # How good the forecast was on the same data (customers/backtest.py): its figures with
+    # "status": "done"; {"status": "on_request"} for a portfolio above
+    # CUSTOMER_ANALYSIS["backtest_max_customers"], "queued" once asked for, "failed";
+    # {} for runs before the backtest.
+    backtest = models.JSONField(_("backtest"), default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import analysis, products, retention
+from .backtest import backtest
 from .chain_events import type_change_events_create
 from .models import AnalysisRun, Assessment, Customer, ImportBatch, Purchase, ValueRecord
 from .reading import read_history
@@ -557,6 +558,9 @@ def _analysis_run_create(
         "thresholds": thresholds,
         "transactions": transactions_frame(products=by_product),
     }
+    # The backtest first: it is a second analysis of the same size, so it runs while no
+    # other result is held, and leaves only its small dict of figures.
+    figures = _backtest_if_small(history, options)
     result = analysis.analyse(history, **options)
     per_product = products.analyse_products(history, **options) if by_product else None
     del history, options  # the frames are not needed while the assessments are written
@@ -569,6 +573,7 @@ def _analysis_run_create(
             customers=len(result),
             thresholds=dataclasses.asdict(thresholds),
             threshold_settings=threshold_settings,
+            backtest=figures,
         )
         _assessments_create(run, result, ids)
         if per_product is not None:
@@ -578,6 +583,54 @@ def _analysis_run_create(
         type_change_events_create(run=run)
     # The older runs shrink to what the history reads of them (customers/retention.py).
     retention.analysis_runs_compact()
+    return run
+
+
+def _backtest_if_small(history: pd.DataFrame, options: dict) -> dict:
+    """The run's backtest figures, or {"status": "on_request"} for a portfolio above
+    CUSTOMER_ANALYSIS["backtest_max_customers"] (the portfolio page offers to run it)."""
+    limit = settings.CUSTOMER_ANALYSIS.get("backtest_max_customers", 50_000)
+    if history[analysis.CUSTOMER_ID].nunique() > limit:
+        return {"status": "on_request"}
+    return _backtest(history, options)
+
+
+def _backtest(history: pd.DataFrame, options: dict) -> dict:
+    try:
+        return {"status": "done", **backtest(history, **options)}
+    except Exception:  # the run stands without its backtest; the log says why
+        log.exception("backtest failed")
+        return {"status": "failed"}
+
+
+def analysis_run_backtest_request(run: AnalysisRun) -> bool:
+    """Mark a run's backtest as queued (False when it is done or queued already)."""
+    with transaction.atomic():
+        locked = AnalysisRun.objects.select_for_update().get(pk=run.pk)
+        if (locked.backtest or {}).get("status") in ("done", "queued"):
+            return False
+        locked.backtest = {"status": "queued"}
+        locked.save(update_fields=["backtest"])
+    run.backtest = locked.backtest
+    return True
+
+
+def analysis_run_backtest(run: AnalysisRun) -> AnalysisRun:
+    """Backtest a stored run's forecast on the values as they are now (the background
+    job behind the portfolio page's button)."""
+    by_product = products_given()
+    with _no_statement_timeout():
+        history = history_frame(products=by_product)
+        options = {
+            "as_of": pd.Timestamp(run.as_of),
+            "horizon": run.horizon,
+            "thresholds": analysis.Thresholds.from_mapping(run.thresholds),
+            "transactions": transactions_frame(products=by_product),
+        }
+    figures = _backtest(history, options) if not history.empty else {"status": "failed"}
+    del history, options
+    run.backtest = figures
+    run.save(update_fields=["backtest"])
     return run
 
 

@@ -30,3 +30,12 @@ def import_task(batch_id: int, path: str, language: str = "") -> None:
 def analyse_task(user_id: int | None) -> None:
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     services.analysis_run_create(user=user)
+
+
+@task()
+def backtest_task(run_id: int) -> None:
+    from .models import AnalysisRun
+
+    run = AnalysisRun.objects.filter(pk=run_id).first()
+    if run is not None:
+        services.analysis_run_backtest(run)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("import/<int:pk>/", views.import_detail, name="import-detail"),
     path("analyse/", views.analyse, name="analyse"),
     path("thresholds/", views_thresholds.thresholds_page, name="thresholds"),
+    path("backtest/", views.backtest_request, name="backtest"),
     path("<int:pk>/", views.customer_detail, name="detail"),
     path("<int:pk>/actor/", views.customer_link_actor, name="link-actor"),
     path("chain/<int:pk>/", views_chain.chain_customers, name="chain-customers"),

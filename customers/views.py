@@ -43,7 +43,7 @@ from .selectors import (
     latest_run,
     product_assessment_list,
 )
-from .tasks import analyse_task, import_task
+from .tasks import analyse_task, backtest_task, import_task
 from .templatetags.money import currency_affixes, money, number, plotly_separators
 
 
@@ -167,7 +167,81 @@ def portfolio(request: HtmxHttpRequest) -> HttpResponse:
             {**row, "shares": [shares[t.basis].get(row["code"], 0.0) for t in context["totals"]]}
             for row in guidance.type_summary(frame)
         ]
+        # The backtest's figures are the whole portfolio's: for those who see it all.
+        if customers_all_visible(request.user):
+            context["backtest"] = backtest_context(run)
+            context["can_backtest"] = request.user.has_perm("customers.import_values")
     return render(request, "customers/portfolio.html", context)
+
+
+def _compared(ratio: float | None) -> dict:
+    """The forecast's error against the naive one as a percentage less (or more)."""
+    if ratio is None:
+        return {"ratio": None}
+    change = round((ratio - 1.0) * 100.0)
+    return {"ratio": ratio, "better": change < 0, "worse": change > 0, "percent": abs(change)}
+
+
+def backtest_context(run: AnalysisRun) -> dict:
+    """What the portfolio page's section "How good was the forecast?" shows of a run's
+    backtest (customers/backtest.py)."""
+    figures = run.backtest or {}
+    status = figures.get("status", "")
+    out = {"status": status, "figures": figures}
+    if status != "done" or not figures.get("overall"):
+        return out
+    overall = figures["overall"]
+    labels = dict(ValueType.choices)
+    out["overall"] = {**overall, **_compared(overall["ratio"])}
+    out["types"] = [
+        {
+            **row,
+            "label": labels.get(row["value_type"], row["value_type"]),
+            **_compared(row["ratio"]),
+        }
+        for row in figures.get("types", [])
+    ]
+    out["left_out"] = figures.get("left_out_short", 0) + figures.get("left_out_new", 0)
+    activity = figures.get("activity")
+    if activity:
+        out["activity"] = {
+            **activity,
+            "bands": [
+                {
+                    **band,
+                    "low_pct": band["low"] * 100,
+                    "high_pct": band["high"] * 100,
+                    "predicted_pct": band["predicted"] * 100,
+                    "share_pct": band["share_buying"] * 100,
+                }
+                for band in activity.get("bands", [])
+            ],
+        }
+    figure = charts.calibration(
+        figures.get("calibration", []),
+        labels={
+            "forecast": _("Mean forecast"),
+            "actual": _("Mean actual value"),
+            "groups": _("Tenths of the customers by forecast"),
+            "customers": _("customers"),
+            "perfect": _("Forecast = actual"),
+        },
+        separators=plotly_separators(),
+        currency=currency_affixes(),
+    )
+    out["chart"] = guidance.chart_data(figure, "backtest-chart")
+    return out
+
+
+@require_POST
+@permission_required("customers.import_values", raise_exception=True)
+def backtest_request(request: HtmxHttpRequest) -> HttpResponse:
+    """Queue the backtest of the latest run (portfolios above the automatic limit)."""
+    run = latest_run()
+    if run is not None and services.analysis_run_backtest_request(run):
+        backtest_task.enqueue(run.pk)
+        messages.success(request, _("The backtest runs in the background; reload in a moment."))
+    return redirect("customers:portfolio")
 
 
 @require_GET
