@@ -22,7 +22,7 @@ def _roles_ensure(sender, **kwargs) -> None:
 
     from .roles import roles_ensure
 
-    # The customers app migrates after this one: its permissions must exist already.
-    for label in ("auth", "chain", "customers"):
+    # The customers and api apps migrate after this one: their permissions must exist already.
+    for label in ("auth", "chain", "customers", "api"):
         create_permissions(global_apps.get_app_config(label), verbosity=0)
     roles_ensure(global_apps)

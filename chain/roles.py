@@ -42,13 +42,19 @@ ROLES = {
         # The analysis thresholds page (customers:thresholds).
         "customers.view_thresholdsettings",
         "customers.change_thresholdsettings",
+        # The API tokens page lists and revokes every user's tokens.
+        "api.manage_all_tokens",
     ],
 }
 
 # Permissions of models that migrations after chain/0003_roles create: when the roles are
 # created on a fresh database they do not exist yet, and the migration that creates the
 # model gives them to the group (customers/migrations/0007_threshold_settings).
-LATER = {"customers.view_thresholdsettings", "customers.change_thresholdsettings"}
+LATER = {
+    "customers.view_thresholdsettings",
+    "customers.change_thresholdsettings",
+    "api.manage_all_tokens",  # api/migrations/0002_administrators
+}
 
 
 def roles_ensure(apps) -> None:

@@ -62,8 +62,12 @@ INSTALLED_APPS = [
     "simple_history",
     "csp",
     "axes",
+    # The JSON API (django-ninja); listed so that its docs page uses the static files it
+    # ships (Swagger UI) instead of a CDN.
+    "ninja",
     "chain",
     "customers",
+    "api",
 ]
 
 MIDDLEWARE = [

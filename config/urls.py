@@ -10,6 +10,7 @@ from django.views.decorators.http import require_safe
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
+from api.api import urls as api_urls
 from config.health import health
 
 
@@ -44,4 +45,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("chains/", include("chain.urls")),
     path("customers/", include("customers.urls")),
+    # The JSON API (versioned: a change that breaks clients goes to v2) and the tokens page.
+    path("api/v1/", api_urls()),
+    path("api/tokens/", include("api.urls")),
 ]

@@ -1,0 +1,188 @@
+"""What the API returns: the shapes in the OpenAPI schema (docs/openapi.json)."""
+
+from datetime import date, datetime
+from typing import Any
+
+from ninja import ModelSchema, Schema
+
+from chain.models import (
+    Action,
+    Actor,
+    Chain,
+    ChainLink,
+    Contact,
+    Influence,
+    Stage,
+    Team,
+    WorksheetAnswer,
+)
+from customers.models import Customer
+
+
+class TeamOut(ModelSchema):
+    class Meta:
+        model = Team
+        fields = ["id", "name"]
+
+
+class ChainOut(ModelSchema):
+    team: TeamOut
+
+    class Meta:
+        model = Chain
+        fields = [
+            "id",
+            "scope_kind",
+            "scope_name",
+            "goal",
+            "customer_type",
+            "coach_whom",
+            "status",
+            "version",
+            "created_at",
+            "updated_at",
+            "approved_at",
+        ]
+
+
+class StageOut(ModelSchema):
+    class Meta:
+        model = Stage
+        fields = ["id", "name", "position", "role", "is_own"]
+
+
+class ActorOut(ModelSchema):
+    kind: str | None
+
+    class Meta:
+        model = Actor
+        fields = ["id", "name", "size", "is_own_company"]
+
+    @staticmethod
+    def resolve_kind(actor: Actor) -> str | None:
+        return actor.kind.name if actor.kind_id else None
+
+
+class ContactOut(ModelSchema):
+    class Meta:
+        model = Contact
+        fields = [
+            "id",
+            "name",
+            "role",
+            "email",
+            "phone",
+            "buying_role",
+            "attitude",
+            "level",
+            "relation_now",
+            "relation_goal",
+            "last_contact",
+            "notes",
+        ]
+
+
+class LinkOut(ModelSchema):
+    stage_id: int
+    actor: ActorOut
+    success_factors: list[str]
+    contacts: list[ContactOut]
+
+    class Meta:
+        model = ChainLink
+        fields = [
+            "id",
+            "position",
+            "importance",
+            "relationship",
+            "competitive_position",
+            "count",
+            "success_factors_text",
+            "problems_needs",
+            "notes",
+        ]
+
+    @staticmethod
+    def resolve_success_factors(link: ChainLink) -> list[str]:
+        return [factor.name for factor in link.success_factors.all()]
+
+    @staticmethod
+    def resolve_contacts(link: ChainLink) -> list[Contact]:
+        return link.contact_list
+
+
+class InfluenceOut(ModelSchema):
+    source_id: int
+    target_id: int
+
+    class Meta:
+        model = Influence
+        fields = ["id", "description", "strength"]
+
+
+class AnswerOut(ModelSchema):
+    link_id: int | None
+
+    class Meta:
+        model = WorksheetAnswer
+        fields = ["id", "question", "text", "updated_at"]
+
+
+class ActionOut(ModelSchema):
+    link_id: int | None
+    contact_id: int | None
+
+    class Meta:
+        model = Action
+        fields = ["id", "title", "notes", "status", "due", "source", "created_at", "closed_at"]
+
+
+class ChainDetailOut(ChainOut):
+    stages: list[StageOut]
+    links: list[LinkOut]
+    influences: list[InfluenceOut]
+    answers: list[AnswerOut]
+    actions: list[ActionOut]
+
+
+class AssessmentOut(Schema):
+    """One analysis run's judgement of a customer (docs/method.md)."""
+
+    as_of: date
+    run_at: datetime
+    value_type: str
+    current_value: float
+    future_value: float
+    value_basis: str
+    hidden_pearl: bool
+    cost_review: bool
+    figures: dict[str, Any]
+
+    @staticmethod
+    def resolve_as_of(assessment) -> date:
+        return assessment.run.as_of
+
+    @staticmethod
+    def resolve_run_at(assessment) -> datetime:
+        return assessment.run.created_at
+
+
+class CustomerOut(ModelSchema):
+    actor_id: int | None
+    latest_assessment: AssessmentOut | None
+
+    class Meta:
+        model = Customer
+        fields = ["id", "number", "name", "segment"]
+
+    @staticmethod
+    def resolve_latest_assessment(customer: Customer):
+        return getattr(customer, "latest_assessment", None)
+
+
+class CustomerDetailOut(CustomerOut):
+    history: list[AssessmentOut]
+
+
+class ErrorOut(Schema):
+    detail: str
