@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: install run test lint migrations-check bench bench-load
+.PHONY: install run test lint migrations-check openapi bench bench-load
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -32,6 +32,10 @@ lint: install
 
 migrations-check: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# The API's OpenAPI schema, committed as docs/openapi.json (tests/api/test_docs.py checks it).
+openapi: install
+	$(BIN)/python manage.py api_schema
 
 bench: install
 	DEBUG=0 $(BIN)/python bench/chain_page.py
