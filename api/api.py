@@ -30,6 +30,7 @@ from customers.selectors import (
     latest_run,
     value_basis,
 )
+from lib.value_types import ValueType
 
 from . import schemas
 from .auth import session_auth, token_auth
@@ -159,7 +160,7 @@ def chain_detail(request: HttpRequest, chain_id: int):
 
 
 class CustomerFilters(Schema):
-    value_type: str | None = None
+    value_type: ValueType | None = None
 
 
 @api.get("/customers", response=list[schemas.CustomerOut], tags=["customers"])

@@ -99,3 +99,9 @@ def test_an_invisible_customer_is_404(client, outsider, ours):
     headers = _bearer(outsider)
     assert client.get(f"/api/v1/customers/{a.pk}", headers=headers).status_code == 404
     assert client.get("/api/v1/customers", headers=headers).json()["count"] == 0
+
+
+@pytest.mark.django_db
+def test_an_unknown_value_type_is_refused(client, manager):
+    response = client.get("/api/v1/customers?value_type=pearl", headers=_bearer(manager))
+    assert response.status_code == 422
