@@ -22,7 +22,8 @@ def _roles_ensure(sender, **kwargs) -> None:
 
     from .roles import roles_ensure
 
-    # The customers and api apps migrate after this one: their permissions must exist already.
-    for label in ("auth", "chain", "customers", "api"):
+    # The customers, api and webhooks apps migrate after this one: their permissions must
+    # exist already.
+    for label in ("auth", "chain", "customers", "api", "webhooks"):
         create_permissions(global_apps.get_app_config(label), verbosity=0)
     roles_ensure(global_apps)

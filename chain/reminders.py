@@ -28,6 +28,7 @@ from django.utils.translation import ngettext
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+import webhooks
 from lib.text import strip_control
 
 from .models import Action
@@ -216,10 +217,48 @@ def reminders_deliver(day: date) -> int:
     """Send `day`'s digests (the caller holds the day's claim) and queue the next day's.
     Returns the number of mails sent."""
     reminders_schedule(day + timedelta(days=1))
+    overdue_emit(day)
     messages = reminder_digests(day)
     if not messages:
         return 0
     return _send(messages)
+
+
+def overdue_emit(day: date) -> int:
+    """The webhook event action.overdue for every open action that becomes overdue on
+    `day`: due the day before. Called once per day by the day's reminder run (its claim
+    makes it once), so each action is announced once, on the first day it is late; a
+    day without any run (no worker all day) announces nothing late. Returns how many."""
+    if not webhooks.subscribed("action.overdue"):
+        return 0
+    actions = list(
+        Action.objects.filter(status=Action.Status.OPEN, due=day - timedelta(days=1))
+        .select_related("chain", "owner")
+        .order_by("pk")
+    )
+    for action in actions:
+        webhooks.emit(
+            "action.overdue",
+            {
+                "action": {
+                    "id": action.pk,
+                    "title": action.title,
+                    "due": action.due.isoformat(),
+                    "url": site_url(action.get_absolute_url()),
+                },
+                "chain": {
+                    "id": action.chain_id,
+                    "name": action.chain.scope_name,
+                    "url": site_url(action.chain.get_absolute_url()),
+                },
+                "owner": (
+                    {"id": action.owner_id, "username": action.owner.get_username()}
+                    if action.owner_id
+                    else None
+                ),
+            },
+        )
+    return len(actions)
 
 
 def _send(messages: Iterable[EmailMessage]) -> int:

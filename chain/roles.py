@@ -44,6 +44,8 @@ ROLES = {
         "customers.change_thresholdsettings",
         # The API tokens page lists and revokes every user's tokens.
         "api.manage_all_tokens",
+        # The webhooks page (webhooks:list) and everything on it.
+        *(f"webhooks.{verb}_webhook" for verb in VERBS),
     ],
 }
 
@@ -54,6 +56,8 @@ LATER = {
     "customers.view_thresholdsettings",
     "customers.change_thresholdsettings",
     "api.manage_all_tokens",  # api/migrations/0002_administrators
+    # webhooks/migrations/0002_administrators
+    *(f"webhooks.{verb}_webhook" for verb in VERBS),
 }
 
 

@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_create_with_history
 
+import webhooks
+
 from .history import _current_batch
 from .models import (
     Actor,
@@ -160,9 +162,31 @@ def _status_set(
     chain.save(update_fields=["status", "changed_since_approval", *fields, "updated_at"])
 
 
+def _review_emit(event: str, chain: Chain, user: AbstractBaseUser, **extra: object) -> None:
+    """Tell the webhooks of a review step (README, "Webhooks"), in the step's transaction."""
+    from .reminders import site_url
+
+    webhooks.emit(
+        event,
+        {
+            "chain": {
+                "id": chain.pk,
+                "name": chain.scope_name,
+                "scope_kind": chain.scope_kind,
+                "team": chain.team.name if chain.team_id else None,
+                "status": chain.status,
+                "url": site_url(chain.get_absolute_url()),
+            },
+            "by": {"id": user.pk, "username": user.get_username()},
+            **extra,
+        },
+    )
+
+
 @transaction.atomic
 def chain_submit(*, chain: Chain, user: AbstractBaseUser) -> None:
     _status_set(chain, user, lambda c: c.can_submit, Chain.Status.SUBMITTED, submitted_by=user)
+    _review_emit("chain.submitted", chain, user)
 
 
 def chain_approval_refusal(*, chain: Chain, user: AbstractBaseUser) -> str:
@@ -216,6 +240,7 @@ def chain_approve(*, chain: Chain, user: AbstractBaseUser) -> None:
         )
     finally:
         del chain._history_date  # a later save of this object is a later change
+    _review_emit("chain.approved", chain, user)
 
 
 @transaction.atomic
@@ -224,7 +249,9 @@ def chain_return(*, chain: Chain, user: AbstractBaseUser, comment: str) -> Revie
     if not comment.strip():
         raise ValidationError(_("Say what the team should change."))
     _status_set(chain, user, lambda c: c.can_return, Chain.Status.RETURNED)
-    return ReviewComment.objects.create(chain=chain, author=user, text=comment.strip())
+    review = ReviewComment.objects.create(chain=chain, author=user, text=comment.strip())
+    _review_emit("chain.returned", chain, user, comment=review.text)
+    return review
 
 
 def comment_resolve(*, comment: ReviewComment, user: AbstractBaseUser) -> None:

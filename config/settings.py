@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "chain",
     "customers",
     "api",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -386,6 +387,16 @@ SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
 REMINDER_TIME = env_str("REMINDER_TIME", "07:00")
 # Open actions due within this many days (and all overdue ones) are in the digest.
 REMINDER_DAYS = int(env_str("REMINDER_DAYS", "7"))
+
+# Webhooks (README, "Webhooks"): each delivery is a POST that gives up after
+# WEBHOOK_TIMEOUT seconds; a failed one is tried again after 1 min, 5 min, 30 min, 2 h and
+# 6 h, WEBHOOK_MAX_ATTEMPTS times in all. A hook whose last WEBHOOK_PAUSE_AFTER deliveries
+# all failed for good is paused. Receivers must use https://, except plain http to this
+# machine with DEBUG or WEBHOOKS_ALLOW_HTTP (a receiver on a laptop, the tests).
+WEBHOOK_TIMEOUT = int(env_str("WEBHOOK_TIMEOUT", "10"))
+WEBHOOK_MAX_ATTEMPTS = int(env_str("WEBHOOK_MAX_ATTEMPTS", "6"))
+WEBHOOK_PAUSE_AFTER = int(env_str("WEBHOOK_PAUSE_AFTER", "10"))
+WEBHOOKS_ALLOW_HTTP = env_bool("WEBHOOKS_ALLOW_HTTP", False)
 
 # Logs go to stdout: JSON lines in production (one object per record, for log collectors;
 # config/logging.py), readable text in development. gunicorn logs the same way

@@ -8,3 +8,4 @@ SECURE_SSL_REDIRECT = False
 SECURE_HSTS_SECONDS = 0
 # Background tasks run at once, in the request, so tests see their result.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+WEBHOOKS_ALLOW_HTTP = True  # the tests run their receivers on http://127.0.0.1

@@ -48,4 +48,6 @@ urlpatterns = [
     # The JSON API (versioned: a change that breaks clients goes to v2) and the tokens page.
     path("api/v1/", api_urls()),
     path("api/tokens/", include("api.urls")),
+    # The administrators' webhooks (README, "Webhooks").
+    path("webhooks/", include("webhooks.urls")),
 ]

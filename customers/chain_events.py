@@ -11,7 +11,9 @@ knowing customers: the event's data carries what it shows.
 
 from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Upper
+from django.urls import reverse
 
+import webhooks
 from chain.models import Chain, ChainEvent, ChainLink
 from lib.value_types import ValueType
 
@@ -41,6 +43,7 @@ def _changes(run: AnalysisRun, previous: AnalysisRun) -> list[dict]:
         .filter(Q(value_type__in=bad) | Q(old=ValueType.GROWTH))
         .order_by("customer__number", "product")
         .values(
+            "customer_id",
             "customer__number",
             "customer__name",
             "customer__actor_id",
@@ -105,4 +108,51 @@ def type_change_events_create(*, run: AnalysisRun) -> int:
         if _reaches(link, row["product"])
     ]
     ChainEvent.objects.bulk_create(events, batch_size=CHUNK)
+    _emit(run, changes, links)
     return len(events)
+
+
+def _emit(run: AnalysisRun, changes: list[dict], links: dict[int, list[dict]]) -> None:
+    """One webhook event per customer change that reached a chain, naming those chains."""
+    from webhooks.services import site_url
+
+    if not webhooks.subscribed("customer.type_changed"):
+        return
+    names = dict(
+        Chain.objects.filter(
+            pk__in={link["chain_id"] for rows in links.values() for link in rows}
+        ).values_list("pk", "scope_name")
+    )
+    for row in changes:
+        chain_ids = sorted(
+            {
+                link["chain_id"]
+                for link in links.get(row["customer__actor_id"], [])
+                if _reaches(link, row["product"])
+            }
+        )
+        if not chain_ids:
+            continue
+        webhooks.emit(
+            "customer.type_changed",
+            {
+                "customer": {
+                    "id": row["customer_id"],
+                    "number": row["customer__number"],
+                    "name": row["customer__name"],
+                    "url": site_url(reverse("customers:detail", args=[row["customer_id"]])),
+                },
+                "product": row["product"],
+                "from": row["old"],
+                "to": row["value_type"],
+                "run": run.pk,
+                "chains": [
+                    {
+                        "id": pk,
+                        "name": names.get(pk, ""),
+                        "url": site_url(reverse("chain:detail", args=[pk])),
+                    }
+                    for pk in chain_ids
+                ],
+            },
+        )

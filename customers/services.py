@@ -20,7 +20,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, models, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
+
+import webhooks
 
 from . import analysis, products, retention
 from .backtest import backtest
@@ -385,6 +388,41 @@ def import_batch_run(*, batch: ImportBatch, path: Path) -> ImportBatch:
     finally:
         # Named fields only: the view adds the task's id after queueing, maybe meanwhile.
         _save(batch, "status", "progress", "outcome", "errors", "error_count", "kind", "rows")
+        import_finished_emit(batch)
+
+
+def import_finished_emit(batch: ImportBatch) -> None:
+    """Tell the webhooks that an import is done or failed (README, "Webhooks"). The import
+    is saved already: a failure here is logged, never the import's."""
+    from webhooks.services import site_url
+
+    try:
+        _import_emit(batch, site_url)
+    except Exception:
+        log.exception("webhooks of import %s not told", batch.pk)
+
+
+def _import_emit(batch: ImportBatch, site_url) -> None:
+    webhooks.emit(
+        "import.finished",
+        {
+            "import": {
+                "id": batch.pk,
+                "file_name": batch.file_name,
+                "status": batch.status,
+                "outcome": (batch.outcome or {}).get("code", ""),
+                "rows": batch.rows,
+                "customers": batch.customers,
+                "error_count": batch.error_count,
+                "url": site_url(reverse("customers:import-detail", args=[batch.pk])),
+            },
+            "by": (
+                {"id": batch.uploaded_by_id, "username": batch.uploaded_by.get_username()}
+                if batch.uploaded_by_id
+                else None
+            ),
+        },
+    )
 
 
 def _import(batch: ImportBatch, path: Path) -> ImportBatch:
@@ -509,6 +547,8 @@ def _recover(batch: ImportBatch, status: str) -> bool:
     log.warning(
         "import %s abandoned by worker %s: %s", batch.pk, batch.worker or "-", outcome["code"]
     )
+    batch.status, batch.outcome, batch.progress = new_status, outcome, progress
+    import_finished_emit(batch)
     if batch.upload:
         Path(batch.upload).unlink(missing_ok=True)
     if batch.task_id:

@@ -9,6 +9,8 @@ start it fails the tasks this worker had claimed (the job that was cut off) and 
 ``services.import_batches_recover`` finish imports whose worker is gone. It also queues
 today's and tomorrow's reminder mails (chain/reminders.py): each day's run queues the
 next, and the day's id in the queue makes sure that several workers send them once.
+Webhook deliveries still to be sent are queued again (a crash may have lost their task;
+one queued twice is sent once, webhooks/services.py).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from django.db import InterfaceError, OperationalError, connections
 from django.utils import timezone
 
 from chain.reminders import reminders_schedule
+from webhooks.services import deliveries_enqueue_open
 
 from . import services
 
@@ -92,3 +95,4 @@ def _recover(worker_id: str) -> None:
     today = timezone.localdate()
     for day in (today, today + timedelta(days=1)):
         reminders_schedule(day)
+    deliveries_enqueue_open()
