@@ -222,3 +222,27 @@ def test_a_user_of_another_team_sees_none_of_the_teams_customers(client, chain, 
     assert checked >= 6
     customer.refresh_from_db()
     assert customer.actor is not None
+
+
+@pytest.mark.django_db
+def test_only_administrators_reach_the_webhooks_urls(client, chain, manager):
+    """Every webhooks URL: 403 for a manager and a sales user, reachable for an administrator."""
+    from tests.factories import make_user
+    from webhooks.models import Webhook
+
+    hook = Webhook.objects.create(name="CRM", url="https://crm.example.com/h", events=[])
+    routes = [(n, r) for n, r in _patterns() if n and n.startswith("webhooks:")]
+    assert len(routes) >= 8
+    for user in (manager, chain.owner):
+        client.force_login(user)
+        for name, route in routes:
+            for method in ("get", "post"):
+                response = getattr(client, method)(_fill(route, hook.pk))
+                assert response.status_code in (403, 405), f"{name} {method}"
+    hook.refresh_from_db()
+    assert hook.active
+    client.force_login(make_user("ada", roles=("administrator",)))
+    for name, route in routes:
+        if name in ("webhooks:pause", "webhooks:resume", "webhooks:rotate", "webhooks:delete"):
+            continue  # writes; test_pages.py covers them
+        assert client.get(_fill(route, hook.pk)).status_code == 200, name
