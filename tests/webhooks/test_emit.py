@@ -84,3 +84,18 @@ def test_an_unknown_event_is_a_bug():
 
     with pytest.raises(ValueError):
         webhooks.emit("chain.deleted", {})
+
+
+def test_a_finished_import_is_emitted(owner):
+    from customers.models import ImportBatch
+    from customers.services import import_finished_emit
+
+    _hook("crm", ["import.finished"])
+    batch = ImportBatch.objects.create(
+        file_name="values.csv", uploaded_by=owner, status=ImportBatch.Status.DONE, rows=12
+    )
+    import_finished_emit(batch)
+    data = Delivery.objects.get(event="import.finished").payload["data"]
+    assert data["import"]["id"] == batch.pk
+    assert (data["import"]["status"], data["import"]["rows"]) == ("done", 12)
+    assert data["import"]["url"].endswith(f"/customers/import/{batch.pk}/")
