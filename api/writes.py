@@ -426,7 +426,7 @@ def _import_out(request: HttpRequest, batch: ImportBatch) -> dict:
     "analyses the customers again. Poll the answer's `url` until `status` is done or "
     "failed. Needs the permission to import customer data.",
 )
-def import_create(request: HttpRequest, file: File[UploadedFile]):
+def import_create(request: HttpRequest, response: HttpResponse, file: File[UploadedFile]):
     _import_permission(request)
     form = customer_forms.UploadForm({}, {"file": file})
     if not form.is_valid():
@@ -438,9 +438,8 @@ def import_create(request: HttpRequest, file: File[UploadedFile]):
         user=request.user, upload=form.cleaned_data["file"]
     )
     body = _import_out(request, batch)
-    response = router.api.create_response(request, body, status=202)
     response["Location"] = body["url"]
-    return response
+    return Status(202, body)
 
 
 @router.get(
