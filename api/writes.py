@@ -219,8 +219,6 @@ def contact_delete(request: HttpRequest, contact_id: int):
 
 # Chain members --------------------------------------------------------------------------
 
-LINK_ERRORS = {"kind": "kind", "success_factors": "success_factors"}
-
 
 def _link_out(link: ChainLink) -> ChainLink:
     link.contact_list = list(link.contacts.all())
@@ -254,6 +252,19 @@ def link_update(request: HttpRequest, link_id: int, body: sw.LinkIn):
     if "actor_version" not in changes or changes["actor_version"] == "":
         changes["actor_version"] = link.actor.version
     form = _bind(LinkForm, link, changes, version, user=request.user)
+    if not form.catalog_editable:
+        # The page shows these disabled; here a change to them is refused, not dropped.
+        actor = link.actor
+        refused = [
+            name
+            for name, now in (
+                ("kind", actor.kind.name if actor.kind_id else ""),
+                ("size", actor.size),
+            )
+            if name in body.model_fields_set and (getattr(body, name) or "") != now
+        ]
+        if refused:
+            raise _invalid({name: [str(services.ACTOR_SHARED)] for name in refused})
     if not form.is_valid():
         raise _invalid(form.errors)
     try:

@@ -331,3 +331,27 @@ def test_actions_of_another_teams_chain_are_404(client, outsider, chain):
         client.post(f"/api/v1/chains/{other.pk}/actions", {"title": "ok"}, **kwargs).status_code
         == 201
     )
+
+
+@pytest.mark.django_db
+def test_an_actor_shared_with_another_team_keeps_its_kind(client, owner, outsider, link):
+    other = make_chain(outsider.teams.first(), outsider)
+    make_link(other, actor=link.actor)
+    make_kind("Distributor")
+    response = client.patch(
+        f"/api/v1/links/{link.pk}",
+        {"kind": "Distributor", "count": 4},
+        content_type="application/json",
+        headers=_bearer(owner, **{"Accept-Language": "de"}),
+    )
+    assert response.status_code == 422
+    assert list(response.json()["errors"]) == ["kind"]
+    link.refresh_from_db()
+    assert link.count == 1 and link.actor.kind.name == "Supplier"
+    same = client.patch(
+        f"/api/v1/links/{link.pk}",
+        {"kind": "Supplier", "count": 4},
+        content_type="application/json",
+        headers=_bearer(owner),
+    )
+    assert same.status_code == 200 and same.json()["count"] == 4
