@@ -53,6 +53,8 @@ from . import schemas_write as sw
 router = Router(tags=["writes"])
 
 ERRORS = {409: sw.ConflictOut, 422: sw.FieldErrorsOut, 403: schemas.ErrorOut, 404: schemas.ErrorOut}
+# A new object cannot be in conflict.
+CREATE_ERRORS = {k: v for k, v in ERRORS.items() if k != 409}
 
 
 class Refused(Exception):
@@ -158,7 +160,7 @@ CONTACT_ERRORS = {"owner": "owner_id"}
 
 @router.post(
     "/links/{link_id}/contacts",
-    response={201: schemas.ContactOut, **ERRORS},
+    response={201: schemas.ContactOut, **CREATE_ERRORS},
     summary="Add a contact person to a chain member",
 )
 def contact_create(request: HttpRequest, link_id: int, body: sw.ContactIn):
@@ -332,7 +334,7 @@ ACTION_ERRORS = {"owner": "owner_id"}
 
 @router.post(
     "/chains/{chain_id}/actions",
-    response={201: schemas.ActionOut, **ERRORS},
+    response={201: schemas.ActionOut, **CREATE_ERRORS},
     summary="Add an action (a next step) to a chain",
 )
 def action_create(request: HttpRequest, chain_id: int, body: sw.ActionIn):
@@ -430,7 +432,12 @@ def _import_out(request: HttpRequest, batch: ImportBatch) -> dict:
 
 @router.post(
     "/imports",
-    response={202: sw.ImportOut, 413: sw.FieldErrorsOut, **ERRORS},
+    response={
+        202: sw.ImportOut,
+        403: schemas.ErrorOut,
+        413: sw.FieldErrorsOut,
+        422: sw.FieldErrorsOut,
+    },
     tags=["imports"],
     summary="Upload a value history (CSV or XLSX) to import in the background",
     description="As the import page: the worker reads, checks and loads the file, then "
