@@ -32,7 +32,7 @@ from customers.selectors import (
 )
 from lib.value_types import ValueType
 
-from . import schemas
+from . import schemas, writes
 from .auth import session_auth, token_auth
 
 PAGE_SIZE = 50
@@ -69,8 +69,8 @@ api = ChainmapAPI(
     title="Chain mapper API",
     version="1",
     description=(
-        "Read access to problem-solving chains and customers, with the same access rules as "
-        "the app. Authenticate with a personal token (create one on /api/tokens/): "
+        "Read and write access to problem-solving chains and customers, with the same access "
+        "rules as the app. Authenticate with a personal token (create one on /api/tokens/): "
         "`Authorization: Bearer <token>`."
     ),
     urls_namespace="api",
@@ -80,6 +80,7 @@ api = ChainmapAPI(
     docs=Swagger(settings={"validatorUrl": None}),
     docs_decorator=_docs_access,
 )
+writes.install(api)  # the writes (api/writes.py)
 
 
 class CustomerPagination(PageNumberPagination):

@@ -56,7 +56,7 @@ class ActorOut(ModelSchema):
 
     class Meta:
         model = Actor
-        fields = ["id", "name", "size", "is_own_company"]
+        fields = ["id", "name", "size", "is_own_company", "version"]
 
     @staticmethod
     def resolve_kind(actor: Actor) -> str | None:
@@ -64,6 +64,9 @@ class ActorOut(ModelSchema):
 
 
 class ContactOut(ModelSchema):
+    link_id: int
+    owner_id: int | None
+
     class Meta:
         model = Contact
         fields = [
@@ -79,6 +82,7 @@ class ContactOut(ModelSchema):
             "relation_goal",
             "last_contact",
             "notes",
+            "version",
         ]
 
 
@@ -100,6 +104,7 @@ class LinkOut(ModelSchema):
             "success_factors_text",
             "problems_needs",
             "notes",
+            "version",
         ]
 
     @staticmethod
@@ -125,16 +130,30 @@ class AnswerOut(ModelSchema):
 
     class Meta:
         model = WorksheetAnswer
-        fields = ["id", "question", "text", "updated_at"]
+        fields = ["id", "question", "text", "updated_at", "version"]
 
 
 class ActionOut(ModelSchema):
     link_id: int | None
     contact_id: int | None
+    owner_id: int | None
+    comment_id: int | None
 
     class Meta:
         model = Action
-        fields = ["id", "title", "notes", "status", "due", "source", "created_at", "closed_at"]
+        fields = [
+            "id",
+            "title",
+            "notes",
+            "status",
+            "due",
+            "source",
+            "question",
+            "customer_number",
+            "created_at",
+            "closed_at",
+            "version",
+        ]
 
 
 class ChainDetailOut(ChainOut):

@@ -4,11 +4,8 @@ import csv
 import io
 import math
 import re
-import uuid
-from pathlib import Path
 
 import pandas as pd
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
@@ -43,7 +40,7 @@ from .selectors import (
     latest_run,
     product_assessment_list,
 )
-from .tasks import analyse_task, backtest_task, import_task
+from .tasks import analyse_task, backtest_task
 from .templatetags.money import currency_affixes, money, number, plotly_separators
 
 
@@ -632,19 +629,7 @@ def export_xlsx(request: HttpRequest) -> HttpResponse:
 def import_values(request: HtmxHttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        folder = Path(settings.MEDIA_ROOT) / "imports"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{uuid.uuid4().hex}{Path(upload.name).suffix.lower()}"
-        with path.open("wb") as out:
-            for chunk in upload.chunks():
-                out.write(chunk)
-        batch = ImportBatch.objects.create(
-            uploaded_by=request.user, file_name=upload.name, upload=str(path)
-        )
-        result = import_task.enqueue(batch.pk, str(path))
-        # The immediate backend (tests) has run the job already; only the id is added.
-        ImportBatch.objects.filter(pk=batch.pk).update(task_id=str(result.id)[:64])
+        batch = services.import_batch_start(user=request.user, upload=form.cleaned_data["file"])
         return redirect("customers:import-detail", pk=batch.pk)
     # Imports whose worker stopped would show "running" for ever.
     services.import_batches_recover()
