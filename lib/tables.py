@@ -467,9 +467,6 @@ def csv_table(data: bytes, name: str, log: ErrorLog, limits: Limits) -> Table | 
 
     frame = _fast_csv_frame(data, delimiter, encoding)
     if frame is not None:
-        frame = frame.fillna("")
-        for column in frame.columns:
-            frame[column] = frame[column].str.strip()
         decimal = "," if delimiter == ";" else "."
         return _table_from_frame(frame, np.arange(1, len(frame) + 1), decimal, name, log)
 
@@ -515,8 +512,9 @@ def csv_table(data: bytes, name: str, log: ErrorLog, limits: Limits) -> Table | 
 
 def _fast_csv_frame(data: bytes, delimiter: str, encoding: str) -> pd.DataFrame | None:
     """The cells of a plain CSV file read by pyarrow (multi-threaded, about three times
-    as fast as pandas' parser), or None when the file is not plain enough to be sure that
-    the result equals what ``pd.read_csv`` in ``csv_table`` gives.
+    as fast as pandas' parser) and stripped, or None when the file is not plain enough to
+    be sure that the result equals what ``pd.read_csv`` and the stripping in ``csv_table``
+    give.
 
     Plain means: UTF-8 without BOM, no quote characters, no blank lines (no empty cell
     in the first column), line ends LF or CR LF only. pyarrow raises on rows with too few
@@ -556,10 +554,41 @@ def _fast_csv_frame(data: bytes, delimiter: str, encoding: str) -> pd.DataFrame 
         return None
     return pd.DataFrame(
         {
-            position: pd.Series(pd.array(table.column(position), dtype="str"))
+            position: pd.Series(pd.array(_stripped(table.column(position)), dtype="str"))
             for position in range(columns)
         }
     )
+
+
+# The first byte of every character that str.strip() or pyarrow's utf8_trim_whitespace
+# may take for white space: ASCII control characters and space, and the lead bytes of
+# the Unicode spaces (U+0085 and U+00A0: C2; U+1680, U+180E: E1; U+2000-U+205F: E2;
+# U+3000: E3).
+_SPACE_BYTES = np.zeros(256, dtype=bool)
+_SPACE_BYTES[: 0x20 + 1] = True
+_SPACE_BYTES[[0xC2, 0xE1, 0xE2, 0xE3]] = True
+
+
+def _stripped(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """The cells without leading and trailing white space, as ``Series.str.strip()``
+    gives them. Only the blocks holding a byte that may be white space are stripped:
+    files of numbers and codes have none, and looking at the bytes is ten times as fast
+    as stripping every cell."""
+    chunks = []
+    for chunk in column.chunks:
+        if len(chunk) and _may_have_space(chunk):
+            chunk = pc.utf8_trim_whitespace(chunk)
+        chunks.append(chunk)
+    return pa.chunked_array(chunks, type=column.type)
+
+
+def _may_have_space(chunk: pa.Array) -> bool:
+    """Whether the characters of a (large) string array hold any of ``_SPACE_BYTES``."""
+    _, offsets, data = chunk.buffers()
+    if data is None:
+        return False
+    bounds = np.frombuffer(offsets, dtype=np.int64)[[chunk.offset, chunk.offset + len(chunk)]]
+    return bool(_SPACE_BYTES[np.frombuffer(data, dtype=np.uint8)[bounds[0] : bounds[1]]].any())
 
 
 def xlsx_table(data: bytes, name: str, log: ErrorLog, limits: Limits) -> Table | None:
