@@ -1130,11 +1130,15 @@ def _seasonality(x: np.ndarray, first: np.ndarray) -> tuple[np.ndarray, np.ndarr
             gamma[lag] = np.full(n_customers, np.nan)
             pairs[lag] = np.zeros(n_customers)
             continue
-        diff = x[:, lag:] - x[:, :-lag]
+        # Squared differences in place, 0 before the first business: one matrix, not three.
+        squared = x[:, lag:] - x[:, :-lag]
+        np.multiply(squared, squared, out=squared)
         inside = t[None, lag:] - lag >= first[:, None]
+        np.copyto(squared, 0.0, where=~inside)
         count = inside.sum(axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
-            gamma[lag] = np.where(inside, diff * diff, 0.0).sum(axis=1) / count
+            gamma[lag] = squared.sum(axis=1) / count
+        del squared
         pairs[lag] = count
     strength = np.zeros(n_customers)
     length = np.zeros(n_customers, dtype=np.int64)
