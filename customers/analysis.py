@@ -963,17 +963,34 @@ def _quadratic(x: np.ndarray, first: np.ndarray) -> tuple[np.ndarray, np.ndarray
     """
     n_customers, width = x.shape
     t = np.arange(width, dtype=np.float64)[None, :]
-    valid = t >= first[:, None]
-    n = (width - first).astype(np.float64)
-    centre = (first + width - 1) / 2.0
-    scale = np.maximum((n - 1) / 2.0, 1.0)
-    u = np.where(valid, (t - centre[:, None]) / scale[:, None], 0.0)
-    u2 = u * u
-    moments = [n, u.sum(1), u2.sum(1), (u2 * u).sum(1), (u2 * u2).sum(1)]
+    # The time axis u depends on the first period alone: its rows and moments once per
+    # distinct first period (a few dozen), then taken for each customer.
+    firsts, which = np.unique(first, return_inverse=True)
+    which = which.reshape(-1)
+    n_first = (width - firsts).astype(np.float64)
+    centre = (firsts + width - 1) / 2.0
+    scale_first = np.maximum((n_first - 1) / 2.0, 1.0)
+    u_first = np.where(t >= firsts[:, None], (t - centre[:, None]) / scale_first[:, None], 0.0)
+    u2_first = u_first * u_first
+    moments = [
+        (width - first).astype(np.float64),
+        *(
+            m[which]
+            for m in (
+                u_first.sum(1),
+                u2_first.sum(1),
+                (u2_first * u_first).sum(1),
+                (u2_first * u2_first).sum(1),
+            )
+        ),
+    ]
+    n, scale = moments[0], scale_first[which]
     gram = np.stack(
         [np.stack([moments[i + j] for j in range(3)], axis=-1) for i in range(3)], axis=-2
     )
-    rhs = np.stack([x.sum(1), (x * u).sum(1), (x * u2).sum(1)], axis=-1)
+    u = u_first[which]
+    rhs = np.stack([x.sum(1), (x * u).sum(1), (x * np.multiply(u, u, out=u)).sum(1)], axis=-1)
+    del u
     # Too short for a parabola: make the system solvable; the rules never look at them.
     short = n < 4
     gram[short] = np.eye(3)
