@@ -61,6 +61,7 @@ from lib.tables import (
     Table,
     Text,
     column_letter,
+    holds_bytes,
     messages_register,
     normalise,
     read_table,
@@ -461,6 +462,8 @@ def _clean_text(text: pd.Series | None, *, collapse: bool = False) -> pd.Series 
     space, as a name is shown on one line. Only the few cells that hold any are touched."""
     if text is None:
         return None
+    if not holds_bytes(text, _BREAK_BYTES if collapse else _CONTROL_BYTES):
+        return text
     odd = text.str.contains(_CONTROL_OR_BREAK if collapse else _CONTROL, regex=True).to_numpy()
     if not odd.any():
         return text
@@ -481,6 +484,13 @@ def _clean_few(text: pd.Series) -> pd.Series:
 
 _CONTROL = CONTROL_PATTERN
 _CONTROL_OR_BREAK = r"[\x00-\x1f\x7f-\x9f]|\s\s"
+# The bytes of the UTF-8 of any text these patterns find: C0 controls and DEL as they
+# are, U+0080-U+009F after the lead byte C2; with breaks also the space and the lead
+# bytes of the other white space (C2, E1, E2, E3). Columns without them need no pattern.
+_CONTROL_BYTES = np.zeros(256, dtype=bool)
+_CONTROL_BYTES[[*range(0x20), 0x7F, 0xC2]] = True
+_BREAK_BYTES = _CONTROL_BYTES.copy()
+_BREAK_BYTES[[0x20, 0xE1, 0xE2, 0xE3]] = True
 
 
 def _check_length(

@@ -445,7 +445,7 @@ def _sniff_delimiter(text: str) -> str:
 
 def csv_table(data: bytes, name: str, log: ErrorLog, limits: Limits) -> Table | None:
     """The table of a CSV file's bytes; ``name`` names the file in messages."""
-    if not data.strip():
+    if not data or data.isspace():  # as `not data.strip()`, without copying the file
         log.add_file("empty", {"filename": name})
         return None
     if data.startswith(b"PK\x03\x04"):
@@ -587,11 +587,32 @@ def _stripped(column: pa.ChunkedArray) -> pa.ChunkedArray:
 
 def _may_have_space(chunk: pa.Array) -> bool:
     """Whether the characters of a (large) string array hold any of ``_SPACE_BYTES``."""
+    return _holds_bytes(chunk, _SPACE_BYTES)
+
+
+def _holds_bytes(chunk: pa.Array, wanted: np.ndarray) -> bool:
+    """Whether the UTF-8 of a string or large string array holds a byte b with
+    ``wanted[b]`` (a boolean table of 256)."""
     _, offsets, data = chunk.buffers()
-    if data is None:
+    if data is None or not len(chunk):
         return False
-    bounds = np.frombuffer(offsets, dtype=np.int64)[[chunk.offset, chunk.offset + len(chunk)]]
-    return bool(_SPACE_BYTES[np.frombuffer(data, dtype=np.uint8)[bounds[0] : bounds[1]]].any())
+    offset_type = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    bounds = np.frombuffer(offsets, dtype=offset_type)[[chunk.offset, chunk.offset + len(chunk)]]
+    return bool(wanted[np.frombuffer(data, dtype=np.uint8)[bounds[0] : bounds[1]]].any())
+
+
+def holds_bytes(text: pd.Series, wanted: np.ndarray) -> bool:
+    """Whether any cell of a text column holds a byte b of its UTF-8 with ``wanted[b]``
+    (a boolean table of 256): a quick way to know that no cell can match a pattern of
+    rare characters (control characters, say) before matching it cell by cell. True
+    when the column is not text as pyarrow knows it."""
+    try:
+        column = pa.chunked_array(pa.array(text.array))
+    except (pa.ArrowException, TypeError, ValueError):
+        return True
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        return True
+    return any(_holds_bytes(chunk, wanted) for chunk in column.chunks)
 
 
 def xlsx_table(data: bytes, name: str, log: ErrorLog, limits: Limits) -> Table | None:
@@ -730,7 +751,10 @@ def _table_from_frame(
     log: ErrorLog,
     numbers: pd.DataFrame | None = None,
 ) -> Table | None:
-    filled = (frame != "").any(axis=1).to_numpy()
+    # A row is filled when its first cell is (the usual case), else when any cell is.
+    filled = (frame[frame.columns[0]] != "").to_numpy() if len(frame.columns) else None
+    if filled is None or not filled.all():
+        filled = (frame != "").any(axis=1).to_numpy()
     if not filled.any():
         log.add_file("empty", {"filename": name})
         return None

@@ -638,3 +638,13 @@ def test_plain_numbers_are_exactly_the_simple_cells_the_pattern_takes(decimal):
     )
     assert plain.sum() > 1000
     assert _plain_numbers(text.astype(object), decimal).tolist() == plain.tolist()
+
+
+def test_a_plain_file_strips_c1_control_characters_from_ids(tmp_path):
+    # Ids are only matched against the control characters when their bytes may hold one;
+    # U+0080-U+009F hide behind the lead byte C2 of their UTF-8.
+    text = "customer,period,revenue\nK\u009b1,2024-01,1\nK\x012,2024-01,2\nKö3,2024-01,3\n"
+    result = read_text(tmp_path, text)
+
+    assert result.errors == []
+    assert result.history["customer_id"].tolist() == ["K1", "K2", "Kö3"]

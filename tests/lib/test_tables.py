@@ -4,7 +4,9 @@ their files."""
 
 import io
 
+import numpy as np
 import openpyxl
+import pandas as pd
 import pyarrow as pa
 import pytest
 from django.utils import translation
@@ -123,3 +125,13 @@ def test_only_the_blocks_with_white_space_are_stripped():
     # A slice looks only at its own cells.
     cells = pa.array(["x", " y", "z"], type=pa.large_string())
     assert [tables._may_have_space(cells.slice(i, 1)) for i in range(3)] == [False, True, False]
+
+
+def test_holds_bytes_looks_at_the_utf8_of_every_cell():
+    wanted = np.zeros(256, dtype=bool)
+    wanted[0xC2] = True  # the lead byte of U+0080-U+00BF
+    cells = pd.Series(["abc", "Müller", "x\u00a0y"], dtype="str")
+
+    assert tables.holds_bytes(cells, wanted)
+    assert not tables.holds_bytes(cells.iloc[:2], wanted)
+    assert tables.holds_bytes(pd.Series([1, "a"], dtype=object), wanted)  # not text: maybe
