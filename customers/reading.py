@@ -497,6 +497,8 @@ def _check_length(
     text: pd.Series, limit: int, position: int, table: Table, log: ErrorLog, header: list[str]
 ) -> None:
     """Values longer than their database column are errors, never cut silently."""
+    if _max_bytes(text) <= limit:
+        return  # no more characters than bytes in UTF-8: none too long
     lengths = text.str.len().to_numpy()
     log.add_cells(
         lengths > limit,
@@ -506,6 +508,16 @@ def _check_length(
         "too_long",
         lambda i: {"length": int(lengths[i]), "max": limit},
     )
+
+
+def _max_bytes(text: pd.Series) -> float:
+    """The length of the longest cell's UTF-8 in bytes; infinity when not known."""
+    try:
+        column = pa.chunked_array(pa.array(text.array))
+        longest = pc.max(pc.binary_length(column)).as_py() if len(column) else 0
+    except (pa.ArrowException, TypeError, ValueError):
+        return np.inf
+    return np.inf if longest is None else longest
 
 
 def _check_month_totals(
@@ -840,9 +852,10 @@ def _plain_numbers(text: pd.Series, decimal: str) -> np.ndarray:
         fine = digit | sign | (is_separator & digit_before & digit_after)
         # Per cell: 2 for each byte that does not fit, 1 for each separator; a plain
         # number scores 0 or 1.
-        score = np.where(fine, 0, 2).astype(np.int32) + is_separator
-        total = np.zeros(size + 1, dtype=np.int64)
-        np.cumsum(score, out=total[1:])
+        score = is_separator.view(np.int8) + 2 * (~fine).view(np.int8)
+        wide = np.int32 if 3 * size < 2**31 else np.int64
+        total = np.zeros(size + 1, dtype=wide)
+        np.cumsum(score, dtype=wide, out=total[1:])
         cell_score = total[cell_start[1:]] - total[cell_start[:-1]]
         plain = (cell_score <= 1) & (cell_start[1:] > cell_start[:-1])
         if validity is not None and chunk.null_count:

@@ -648,3 +648,11 @@ def test_a_plain_file_strips_c1_control_characters_from_ids(tmp_path):
 
     assert result.errors == []
     assert result.history["customer_id"].tolist() == ["K1", "K2", "Kö3"]
+
+
+def test_lengths_count_characters_not_bytes(tmp_path):
+    # 64 characters fit a customer number (128 bytes of UTF-8), 65 do not.
+    text = f"customer,period,revenue\n{'ü' * 64},2024-01,1\n{'ü' * 65},2024-01,2\n"
+    result = read_text(tmp_path, text)
+
+    assert [(e.row, e.column, e.code) for e in result.errors] == [(3, "customer", "too_long")]
