@@ -888,8 +888,15 @@ def _check_duplicates(
     if product is not None:
         # A customer's business in one product counts as a customer of its own here.
         product_codes, products = pd.factorize(product, use_na_sentinel=False)
-        customer_codes = customer_codes.astype(np.int64) * len(products) + product_codes
-        customer_codes, customers = pd.factorize(customer_codes)
+        pairs = customer_codes.astype(np.int64) * len(products) + product_codes
+        if len(customers) * len(products) <= max(2 * len(pairs), 1 << 20):
+            # Few enough possible pairs to number those present by counting, not hashing.
+            present = np.bincount(pairs, minlength=len(customers) * len(products)) > 0
+            customer_codes = (np.cumsum(present) - 1)[pairs]
+            customers = np.flatnonzero(present)
+        else:
+            customer_codes, customers = pd.factorize(pairs)
+        del pairs
     months = period.to_numpy().view(np.int64)
     period_codes, periods = pd.factorize(months if everything else months[usable])
     if not everything:
