@@ -269,35 +269,73 @@ def probability_alive(params: BGNBD, x: np.ndarray, t_x: np.ndarray, T: np.ndarr
 
 def bgbb_log_likelihood(params: BGBB, x: np.ndarray, t_x: np.ndarray, n: np.ndarray) -> np.ndarray:
     """Log-likelihood per customer (Fader, Hardie, Shang 2010, eq. 5)."""
-    al, be, ga, de = params.alpha, params.beta, params.gamma, params.delta
-    x = np.asarray(x, dtype=float)
-    t_x = np.asarray(t_x, dtype=float)
-    n = np.asarray(n, dtype=float)
-    beta_ab, beta_gd = special.betaln(al, be), special.betaln(ga, de)
-    alive = special.betaln(al + x, be + n - x) - beta_ab + special.betaln(ga, de + n) - beta_gd
-    # Died before one of the periods t_x + 1 .. n (i counts them); one column per i.
-    # Consecutive terms differ by the factor B(a, b+1) / B(a, b) = b / (a + b) in each
-    # beta function, so the columns are a cumulative sum of logs (cheaper than betaln).
-    # The terms of the sum fall from the first on: term i+1 / term i is
-    # (b1 / (alpha + x + b1)) * (d1 / (gamma + 1 + d1)) with b1 = beta + t_x - x + i and
-    # d1 = delta + t_x + i (each beta function's step B(a, b+1) / B(a, b) = b / (a + b)).
-    # So the sum is term 0 times 1 + the cumulative products of these ratios (all below
-    # 1: no overflow), one column per further term, cheaper than a betaln per term.
-    died_0 = (
-        special.betaln(al + x, be + t_x - x) - beta_ab + special.betaln(ga + 1, de + t_x) - beta_gd
-    )
-    terms = n - t_x  # how many periods the customer may have died before
-    width = int(np.max(terms)) if x.size else 0
-    rest = np.zeros_like(x)
-    if width > 1:
-        i = np.arange(width - 1, dtype=float)[None, :]
-        b1 = (be + t_x - x)[:, None] + i
-        d1 = (de + t_x)[:, None] + i
-        ratios = np.cumprod((b1 * d1) / ((al + x[:, None] + b1) * (ga + 1 + d1)), axis=1)
-        ratios[i + 1 >= terms[:, None]] = 0.0
-        rest = ratios.sum(axis=1)
-    died = np.where(terms > 0, died_0 + np.log1p(rest), -np.inf)
-    return np.logaddexp(alive, died)
+    return _BGBBData(x, t_x, n).log_likelihood(params)
+
+
+class _BGBBData:
+    """Customers' (x, t_x, n) prepared for many evaluations of the BG/BB log-likelihood,
+    as a fit makes: each beta function of the data is evaluated once per distinct value
+    it takes (the data are whole periods: 60 months give a few dozen n), and the sum
+    over the periods one may have died before only for the customers with more than one.
+    Element by element the same arithmetic as on every customer, so the same numbers."""
+
+    def __init__(self, x: np.ndarray, t_x: np.ndarray, n: np.ndarray) -> None:
+        x, t_x, n = np.broadcast_arrays(*(np.asarray(c, dtype=float) for c in (x, t_x, n)))
+        self.shape = x.shape
+        x, t_x, n = x.ravel(), t_x.ravel(), n.ravel()
+        self.x, self.t_x, self.n = x, t_x, n
+        self.n_values, self.n_which = _distinct_rows(n)
+        self.t_values, self.t_which = _distinct_rows(t_x)
+        self.alive_values, self.alive_which = _distinct_rows(x, n)
+        self.died_values, self.died_which = _distinct_rows(x, t_x)
+        self.terms = n - t_x  # how many periods the customer may have died before
+        self.width = int(np.max(self.terms)) if x.size else 0
+        if self.width > 1:
+            self.long = np.flatnonzero(self.terms > 1)
+            i = np.arange(self.width - 1, dtype=float)[None, :]
+            self.i = i
+            self.beyond = i + 1 >= self.terms[self.long][:, None]
+
+    def log_likelihood(self, params: BGBB) -> np.ndarray:
+        al, be, ga, de = params.alpha, params.beta, params.gamma, params.delta
+        beta_ab, beta_gd = special.betaln(al, be), special.betaln(ga, de)
+        (x_n, n), (x_t, t) = self.alive_values, self.died_values
+        alive = (
+            special.betaln(al + x_n, be + n - x_n)[self.alive_which]
+            - beta_ab
+            + special.betaln(ga, de + self.n_values[0])[self.n_which]
+            - beta_gd
+        )
+        died_0 = (
+            special.betaln(al + x_t, be + t - x_t)[self.died_which]
+            - beta_ab
+            + special.betaln(ga + 1, de + self.t_values[0])[self.t_which]
+            - beta_gd
+        )
+        # Died before one of the periods t_x + 1 .. n (i counts them); one column per i.
+        # The terms of the sum fall from the first on: term i+1 / term i is
+        # (b1 / (alpha + x + b1)) * (d1 / (gamma + 1 + d1)) with b1 = beta + t_x - x + i
+        # and d1 = delta + t_x + i (each beta function's step B(a, b+1) / B(a, b) =
+        # b / (a + b)). So the sum is term 0 times 1 + the cumulative products of these
+        # ratios (all below 1: no overflow), one column per further term, cheaper than a
+        # betaln per term.
+        rest = np.zeros_like(self.x)
+        if self.width > 1:
+            x, t_x, i = self.x[self.long], self.t_x[self.long], self.i
+            b1 = (be + t_x - x)[:, None] + i
+            d1 = (de + t_x)[:, None] + i
+            ratios = np.cumprod((b1 * d1) / ((al + x[:, None] + b1) * (ga + 1 + d1)), axis=1)
+            ratios[self.beyond] = 0.0
+            rest[self.long] = ratios.sum(axis=1)
+        died = np.where(self.terms > 0, died_0 + np.log1p(rest), -np.inf)
+        return np.logaddexp(alive, died).reshape(self.shape)
+
+
+def _distinct_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """The distinct rows of the columns (as columns) and each row's index among them."""
+    stacked = np.column_stack(columns) if columns[0].size else np.zeros((0, len(columns)))
+    unique, which = np.unique(stacked, axis=0, return_inverse=True)
+    return [unique[:, k] for k in range(len(columns))], which.reshape(-1)
 
 
 def fit_bgbb(
@@ -321,8 +359,10 @@ def fit_bgbb(
 
     total_weight = max(float(weights.sum()), 1.0)
 
+    data = _BGBBData(x, t_x, n)
+
     def negative(log_params: np.ndarray) -> float:
-        ll = bgbb_log_likelihood(BGBB(*np.exp(log_params)), x, t_x, n)
+        ll = data.log_likelihood(BGBB(*np.exp(log_params)))
         mean = float(np.dot(weights, ll)) / total_weight
         return -mean if np.isfinite(mean) else 1e300
 

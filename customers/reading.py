@@ -61,9 +61,11 @@ from lib.tables import (
     Table,
     Text,
     column_letter,
+    holds_bytes,
     messages_register,
     normalise,
     read_table,
+    release_freed_memory,
 )
 from lib.text import CONTROL_PATTERN, strip_control
 
@@ -329,7 +331,10 @@ def read_history(
     table = read_table(source, filename=filename, log=log, limits=limits)
     if table is None:
         return _result(log, max_errors)
-    return _read_table(table, Path(filename).name, log, max_errors)
+    result = _read_table(table, Path(filename).name, log, max_errors)
+    del table
+    release_freed_memory()
+    return result
 
 
 # --- from the table to the history ----------------------------------------------------------
@@ -406,7 +411,7 @@ def _read_table(table: Table, name: str, log: ErrorLog, max_errors: int) -> Read
     if kind == "period":
         history = pd.DataFrame(
             {
-                "customer_id": customer_id.astype("str"),
+                "customer_id": _own_copy(customer_id),
                 "customer_name": names.astype("str"),
                 "period": when,
                 "revenue": value,
@@ -418,7 +423,7 @@ def _read_table(table: Table, name: str, log: ErrorLog, max_errors: int) -> Read
     else:
         transactions = pd.DataFrame(
             {
-                "customer_id": customer_id.astype("str"),
+                "customer_id": _own_copy(customer_id),
                 "date": when,
                 "amount": value,
                 "margin": margin,
@@ -439,12 +444,26 @@ def _read_table(table: Table, name: str, log: ErrorLog, max_errors: int) -> Read
     )
 
 
+def _own_copy(text: pd.Series) -> pd.Series:
+    """The text as str in one block of memory of its own: cells straight from the CSV
+    parser lie in its blocks among those of the other columns, which would stay
+    allocated as long as these cells do (some 300 MB for 6 million rows)."""
+    try:
+        cells = pa.chunked_array(pa.array(text.array, type=pa.large_string()))
+    except (pa.ArrowException, TypeError, ValueError):
+        return text.astype("str")
+    # A file of one parser block (below 1 MB) keeps its one array: nothing to free.
+    return pd.Series(pd.array(cells.combine_chunks(), dtype="str"), index=text.index)
+
+
 def _clean_text(text: pd.Series | None, *, collapse: bool = False) -> pd.Series | None:
     """Cells without control characters (a vertical tab pasted from Office would break
     every export later); ``collapse`` also turns line breaks and runs of spaces into one
     space, as a name is shown on one line. Only the few cells that hold any are touched."""
     if text is None:
         return None
+    if not holds_bytes(text, _BREAK_BYTES if collapse else _CONTROL_BYTES):
+        return text
     odd = text.str.contains(_CONTROL_OR_BREAK if collapse else _CONTROL, regex=True).to_numpy()
     if not odd.any():
         return text
@@ -460,17 +479,31 @@ def _clean_few(text: pd.Series) -> pd.Series:
     spaces runs in Python, a second per million cells)."""
     codes, distinct = pd.factorize(text, use_na_sentinel=False)
     cleaned = _clean_text(pd.Series(distinct, dtype="str"), collapse=True)
-    return pd.Series(cleaned.to_numpy()[codes], index=text.index, dtype="str")
+    try:
+        # Taken by pyarrow: no Python object per cell (a second for 6 million).
+        values = pa.array(cleaned.array, type=pa.large_string()).take(pa.array(codes))
+    except (pa.ArrowException, TypeError, ValueError):
+        values = cleaned.to_numpy()[codes]
+    return pd.Series(pd.array(values, dtype="str"), index=text.index)
 
 
 _CONTROL = CONTROL_PATTERN
 _CONTROL_OR_BREAK = r"[\x00-\x1f\x7f-\x9f]|\s\s"
+# The bytes of the UTF-8 of any text these patterns find: C0 controls and DEL as they
+# are, U+0080-U+009F after the lead byte C2; with breaks also the space and the lead
+# bytes of the other white space (C2, E1, E2, E3). Columns without them need no pattern.
+_CONTROL_BYTES = np.zeros(256, dtype=bool)
+_CONTROL_BYTES[[*range(0x20), 0x7F, 0xC2]] = True
+_BREAK_BYTES = _CONTROL_BYTES.copy()
+_BREAK_BYTES[[0x20, 0xE1, 0xE2, 0xE3]] = True
 
 
 def _check_length(
     text: pd.Series, limit: int, position: int, table: Table, log: ErrorLog, header: list[str]
 ) -> None:
     """Values longer than their database column are errors, never cut silently."""
+    if _max_bytes(text) <= limit:
+        return  # no more characters than bytes in UTF-8: none too long
     lengths = text.str.len().to_numpy()
     log.add_cells(
         lengths > limit,
@@ -480,6 +513,16 @@ def _check_length(
         "too_long",
         lambda i: {"length": int(lengths[i]), "max": limit},
     )
+
+
+def _max_bytes(text: pd.Series) -> float:
+    """The length of the longest cell's UTF-8 in bytes; infinity when not known."""
+    try:
+        column = pa.chunked_array(pa.array(text.array))
+        longest = pc.max(pc.binary_length(column)).as_py() if len(column) else 0
+    except (pa.ArrowException, TypeError, ValueError):
+        return np.inf
+    return np.inf if longest is None else longest
 
 
 def _check_month_totals(
@@ -663,24 +706,27 @@ def _parse_numbers(
         own[position] = text
 
     decimal = table.default_decimal
-    candidates, valid = _number_candidates(own, decimal)
+    candidates, valid, plain = _number_candidates(own, decimal)
     if any(not mask.all() for mask in valid.values()):
         # Some cells fail: take the other convention if it explains more of them.
         other = "." if decimal == "," else ","
-        other_candidates, other_valid = _number_candidates(own, other)
+        other_candidates, other_valid, other_plain = _number_candidates(own, other)
         if sum(int(m.sum()) for m in other_valid.values()) > sum(
             int(m.sum()) for m in valid.values()
         ):
-            decimal, candidates, valid = other, other_candidates, other_valid
+            decimal, candidates, valid, plain = other, other_candidates, other_valid, other_plain
 
     result: dict[int, pd.Series] = {}
     for position, text in candidates.items():
         usable = valid[position] & (text != "").to_numpy()
         clean = text if usable.all() else text.where(usable)
+        # Plain numbers hold no thousands separators: look for them in the other cells.
+        grouped = usable & ~plain[position]
+        thousands = "." if decimal == "," else ","
+        if grouped.any() and clean[grouped].str.contains(thousands, regex=False).any():
+            clean = clean.str.replace(thousands, "", regex=False)
         if decimal == ",":
-            clean = clean.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-        elif clean.str.contains(",", regex=False).any():
-            clean = clean.str.replace(",", "", regex=False)
+            clean = clean.str.replace(",", ".", regex=False)
         numbers = _to_float(clean)
         if table.numbers is not None:
             numbers = numbers.fillna(table.numbers[position])
@@ -698,7 +744,7 @@ def _parse_numbers(
         )
         # numeric(16, 2) in the database: larger amounts (1e308, or 1e400, which is
         # infinity) would fail the whole load with the database's own words.
-        too_large = (numbers.abs() >= AMOUNT_LIMIT - 0.005).to_numpy()  # rounded to cents
+        too_large = np.abs(numbers.to_numpy()) >= AMOUNT_LIMIT - 0.005  # rounded to cents
         log.add_cells(
             too_large,
             table.rownum,
@@ -739,16 +785,26 @@ def _to_float(clean: pd.Series) -> pd.Series:
 
 def _number_candidates(
     texts: dict[int, pd.Series], decimal: str
-) -> tuple[dict[int, pd.Series], dict[int, np.ndarray]]:
-    """Per column: the text ready for parsing, and which cells are valid numbers (or
-    empty) under ``decimal``. Currency signs, inner spaces and trailing minus signs are
-    tidied only in the cells that fail at first (the rare case, so usually one regex pass).
+) -> tuple[dict[int, pd.Series], dict[int, np.ndarray], dict[int, np.ndarray]]:
+    """Per column: the text ready for parsing, which cells are valid numbers (or
+    empty) under ``decimal``, and which of them are plain (``_plain_numbers``). Currency
+    signs, inner spaces and trailing minus signs are tidied only in the cells that fail
+    at first (the rare case, so usually one regex pass over a few cells).
     """
     pattern = _NUMBER_PATTERNS[decimal]
     candidates: dict[int, pd.Series] = {}
     valid: dict[int, np.ndarray] = {}
+    plain: dict[int, np.ndarray] = {}
     for position, text in texts.items():
-        mask = (text.str.fullmatch(pattern) | (text == "")).to_numpy()
+        # The pattern only for the cells that are not plain numbers (which it takes).
+        plain[position] = _plain_numbers(text, decimal)
+        mask = plain[position].copy()
+        rest = ~mask
+        if rest.all():
+            mask = (text.str.fullmatch(pattern) | (text == "")).to_numpy()
+        elif rest.any():
+            other = text[rest]
+            mask[rest] = (other.str.fullmatch(pattern) | (other == "")).to_numpy()
         odd = ~mask
         if odd.any():
             fixed = (
@@ -762,7 +818,55 @@ def _number_candidates(
             mask[odd] = fixed.str.fullmatch(pattern).to_numpy()
         candidates[position] = text
         valid[position] = mask
-    return candidates, valid
+    return candidates, valid, plain
+
+
+def _plain_numbers(text: pd.Series, decimal: str) -> np.ndarray:
+    """Which cells are plain numbers, ``[+-]?\\d+(?:<decimal>\\d+)?`` (digits 0-9): the
+    common case, which ``_NUMBER_PATTERNS[decimal]`` takes too, found from the bytes of
+    the text in a few passes of numpy rather than by a regular expression per cell."""
+    separator = ord(decimal)
+    try:
+        chunks = pa.chunked_array(pa.array(text.array, type=pa.large_string())).chunks
+    except (pa.ArrowException, TypeError, ValueError):
+        return np.zeros(len(text), dtype=bool)
+    parts = []
+    for chunk in chunks:
+        validity, offsets, data = chunk.buffers()
+        n = len(chunk)
+        bounds = np.frombuffer(offsets, dtype=np.int64)[chunk.offset : chunk.offset + n + 1]
+        begin, end = int(bounds[0]), int(bounds[-1])
+        if data is None or end == begin:
+            parts.append(np.zeros(n, dtype=bool))
+            continue
+        cell_start = bounds - begin
+        byte = np.frombuffer(data, dtype=np.uint8)[begin:end]
+        size = len(byte)
+        digit = (byte - np.uint8(48)) < 10  # wraps below "0": one comparison
+        starts = np.zeros(size + 1, dtype=bool)
+        starts[cell_start] = True
+        # A digit of the same cell right after / right before each byte.
+        digit_after = np.zeros(size, dtype=bool)
+        digit_after[:-1] = digit[1:]
+        digit_after &= ~starts[1:]
+        digit_before = np.zeros(size, dtype=bool)
+        digit_before[1:] = digit[:-1]
+        digit_before &= ~starts[:-1]
+        is_separator = byte == separator
+        sign = ((byte == 43) | (byte == 45)) & starts[:-1] & digit_after  # + or - first
+        fine = digit | sign | (is_separator & digit_before & digit_after)
+        # Per cell: 2 for each byte that does not fit, 1 for each separator; a plain
+        # number scores 0 or 1.
+        score = is_separator.view(np.int8) + 2 * (~fine).view(np.int8)
+        wide = np.int32 if 3 * size < 2**31 else np.int64
+        total = np.zeros(size + 1, dtype=wide)
+        np.cumsum(score, dtype=wide, out=total[1:])
+        cell_score = total[cell_start[1:]] - total[cell_start[:-1]]
+        plain = (cell_score <= 1) & (cell_start[1:] > cell_start[:-1])
+        if validity is not None and chunk.null_count:
+            plain &= chunk.is_valid().to_numpy(zero_copy_only=False)
+        parts.append(plain)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
 
 
 def _check_duplicates(
@@ -784,8 +888,15 @@ def _check_duplicates(
     if product is not None:
         # A customer's business in one product counts as a customer of its own here.
         product_codes, products = pd.factorize(product, use_na_sentinel=False)
-        customer_codes = customer_codes.astype(np.int64) * len(products) + product_codes
-        customer_codes, customers = pd.factorize(customer_codes)
+        pairs = customer_codes.astype(np.int64) * len(products) + product_codes
+        if len(customers) * len(products) <= max(2 * len(pairs), 1 << 20):
+            # Few enough possible pairs to number those present by counting, not hashing.
+            present = np.bincount(pairs, minlength=len(customers) * len(products)) > 0
+            customer_codes = (np.cumsum(present) - 1)[pairs]
+            customers = np.flatnonzero(present)
+        else:
+            customer_codes, customers = pd.factorize(pairs)
+        del pairs
     months = period.to_numpy().view(np.int64)
     period_codes, periods = pd.factorize(months if everything else months[usable])
     if not everything:

@@ -6,6 +6,7 @@ Rows are numbered as Excel shows them: the header is row 1, the first data row r
 import datetime as dt
 import io
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -613,3 +614,45 @@ def test_it_reports_a_bad_month_in_every_row_that_has_it(tmp_path):
     result = read_text(tmp_path, text)
 
     assert [(e.row, e.column) for e in result.errors] == [(2, "period"), (4, "period")]
+
+
+@pytest.mark.parametrize("decimal", [".", ","])
+def test_plain_numbers_are_exactly_the_simple_cells_the_pattern_takes(decimal):
+    # The numbers of most files are found without the pattern: what is found as plain
+    # must be a number to the pattern, and all simple numbers must be found.
+    from customers.reading import _NUMBER_PATTERNS, _plain_numbers
+
+    rng = np.random.default_rng(5)
+    alphabet = [*"0123456789", ".", ",", "+", "-", "e", " ", "x", "ä", "\u00a0"]
+    cells = ["".join(rng.choice(alphabet, size=rng.integers(0, 7))) for _ in range(20_000)]
+    cells += ["1", "-1", "+1", "1.5", "1,5", "1.", ".5", "-", "1.2.3", "1,,2", "007", ""]
+    text = pd.Series(["header", *cells], dtype="str").iloc[1:]  # a slice, as after a header
+    simple = re.compile(rf"[+-]?[0-9]+(?:{re.escape(decimal)}[0-9]+)?")
+    pattern = re.compile(_NUMBER_PATTERNS[decimal])
+
+    plain = _plain_numbers(text, decimal)
+
+    assert plain.tolist() == [bool(simple.fullmatch(cell)) for cell in cells]
+    assert all(
+        pattern.fullmatch(cell) for cell, is_plain in zip(cells, plain, strict=True) if is_plain
+    )
+    assert plain.sum() > 1000
+    assert _plain_numbers(text.astype(object), decimal).tolist() == plain.tolist()
+
+
+def test_a_plain_file_strips_c1_control_characters_from_ids(tmp_path):
+    # Ids are only matched against the control characters when their bytes may hold one;
+    # U+0080-U+009F hide behind the lead byte C2 of their UTF-8.
+    text = "customer,period,revenue\nK\u009b1,2024-01,1\nK\x012,2024-01,2\nKö3,2024-01,3\n"
+    result = read_text(tmp_path, text)
+
+    assert result.errors == []
+    assert result.history["customer_id"].tolist() == ["K1", "K2", "Kö3"]
+
+
+def test_lengths_count_characters_not_bytes(tmp_path):
+    # 64 characters fit a customer number (128 bytes of UTF-8), 65 do not.
+    text = f"customer,period,revenue\n{'ü' * 64},2024-01,1\n{'ü' * 65},2024-01,2\n"
+    result = read_text(tmp_path, text)
+
+    assert [(e.row, e.column, e.code) for e in result.errors] == [(3, "customer", "too_long")]

@@ -4,7 +4,10 @@ their files."""
 
 import io
 
+import numpy as np
 import openpyxl
+import pandas as pd
+import pyarrow as pa
 import pytest
 from django.utils import translation
 
@@ -98,3 +101,37 @@ def test_headings_compare_alike_and_columns_have_excel_letters():
     assert normalise("Kunden-Nr.") == normalise("kunden nr") == "kunden nr"
     assert normalise("\ufeffErlös (EUR)") == normalise("erloes") == "erloes"
     assert [column_letter(p) for p in (0, 25, 26, 701, 702)] == ["A", "Z", "AA", "ZZ", "AAA"]
+
+
+@pytest.mark.parametrize("space", [" ", "\t", "\u00a0", "\u2003", "\u3000", "\u1680", "\x1f"])
+def test_a_plain_csv_strips_every_kind_of_white_space(space):
+    # Plain files (pyarrow's path) strip only the blocks whose bytes may hold white
+    # space; quoted ones (the pandas path) strip every cell: both alike.
+    text = f"id,name\nA1,{space}Müller{space}\n{space}B2,Meier\n"
+    plain, errors = read(text.encode(), "plain.csv")
+    quoted, _ = read(text.replace("Meier", '"Meier"').encode(), "quoted.csv")
+
+    assert errors == []
+    assert plain.cells.values.tolist() == [["A1", "Müller"], ["B2", "Meier"]]
+    assert quoted.cells.values.tolist() == plain.cells.values.tolist()
+
+
+def test_only_the_blocks_with_white_space_are_stripped():
+    column = pa.chunked_array([["a", "b"], [" c", "d "], ["e", "f"]], type=pa.large_string())
+    stripped = tables._stripped(column)
+
+    assert stripped.to_pylist() == ["a", "b", "c", "d", "e", "f"]
+    assert [tables._may_have_space(chunk) for chunk in column.chunks] == [False, True, False]
+    # A slice looks only at its own cells.
+    cells = pa.array(["x", " y", "z"], type=pa.large_string())
+    assert [tables._may_have_space(cells.slice(i, 1)) for i in range(3)] == [False, True, False]
+
+
+def test_holds_bytes_looks_at_the_utf8_of_every_cell():
+    wanted = np.zeros(256, dtype=bool)
+    wanted[0xC2] = True  # the lead byte of U+0080-U+00BF
+    cells = pd.Series(["abc", "Müller", "x\u00a0y"], dtype="str")
+
+    assert tables.holds_bytes(cells, wanted)
+    assert not tables.holds_bytes(cells.iloc[:2], wanted)
+    assert tables.holds_bytes(pd.Series([1, "a"], dtype=object), wanted)  # not text: maybe
