@@ -15,6 +15,8 @@ import os
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
@@ -34,7 +36,19 @@ schema.app = application
 
 
 @pytest.fixture
-def fuzz_token(db, chain, owner, settings) -> str:
+def keep_connection():
+    """The calls go through the WSGI handler, which closes the database connection at the
+    end of each request (as Django's test client prevents): that would end the test's
+    transaction on PostgreSQL."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def fuzz_token(db, keep_connection, chain, owner, settings) -> str:
     """The token of a user with data: a chain with members, contacts, an influence, an
     answer and an action; customers assessed in two runs."""
     settings.ALLOWED_HOSTS = ["localhost", "testserver"]
