@@ -10,6 +10,8 @@ test. Target (README, "API limits"): at most 100 ms median on PostgreSQL, and a 
 queries that does not grow with the rows.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/chainmap .venv/bin/python bench/api_lists.py
+
+BENCH_KEEP=1 keeps the database (test_<name>) and reuses its rows in the next run.
 """
 
 import os
@@ -31,6 +33,8 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "30"))
+# BENCH_KEEP=1: keep the test database and its rows for the next run (built once).
+KEEP = os.environ.get("BENCH_KEEP") == "1"
 TEAMS, CHAINS_PER_TEAM, MEMBERS, CUSTOMERS = 10, 100, 3, 100_000
 PAGE_SIZE = 50
 
@@ -106,12 +110,18 @@ def measure(client: Client, url: str, headers: dict) -> tuple[float, float, int,
 
 
 def main() -> None:
+    from django.contrib.auth.models import User
+
     from api.services import token_create
 
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=KEEP)
     try:
         start = time.perf_counter()
-        manager, member = build()
+        if User.objects.filter(username="bench-manager").exists():
+            manager = User.objects.get(username="bench-manager")
+            member = User.objects.get(username="bench-sales-0")
+        else:
+            manager, member = build()
         print(f"database: {connection.vendor}, rounds: {ROUNDS}, ", end="")
         print(f"built in {time.perf_counter() - start:.0f} s")
         client = Client(HTTP_HOST="localhost")
@@ -128,7 +138,8 @@ def main() -> None:
                     label = f"{who}: {url}"
                     print(f"{label:<52}{rows:>8}{median:>10.1f}{p95:>9.1f}{queries:>9}")
     finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+        if not KEEP:
+            connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 if __name__ == "__main__":
