@@ -82,6 +82,8 @@ api = ChainmapAPI(
     docs_decorator=_docs_access,
     # Request rates per token, user or address (api/limits.py, settings API_RATE_*).
     throttle=limits.THROTTLES,
+    # Query and JSON body: control characters and invalid text are a 400.
+    parser=limits.StrictParser(),
 )
 limits.install(api)
 

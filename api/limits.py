@@ -12,6 +12,7 @@ The settings are read at each request, so tests can change them with override_se
 """
 
 import math
+import re
 import threading
 from typing import Annotated
 
@@ -20,7 +21,8 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI
-from ninja.errors import AuthenticationError, Throttled
+from ninja.errors import AuthenticationError, HttpError, Throttled
+from ninja.parser import Parser
 from ninja.throttling import BaseThrottle, SimpleRateThrottle
 
 from config.middleware import client_ip
@@ -152,6 +154,40 @@ def body_too_big(request: HttpRequest) -> JsonResponse:
         {"detail": _("The request body is too large: at most %(limit)d bytes.") % {"limit": limit}},
         status=413,
     )
+
+
+# Control characters other than tab and line breaks, and lone UTF-16 surrogates (which JSON
+# can write as \ud800): no text needs them, and PostgreSQL refuses NUL and the surrogates
+# (an error 500 where the text reached a query).
+_UNREADABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
+def _readable(value: object) -> bool:
+    if isinstance(value, str):
+        return _UNREADABLE.search(value) is None
+    if isinstance(value, dict):
+        return all(_readable(k) and _readable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_readable(v) for v in value)
+    return True
+
+
+class StrictParser(Parser):
+    """ninja's parser of query parameters and JSON bodies, refusing (400) text with
+    control characters or lone surrogates in any key or value."""
+
+    def _check(self, data):
+        if not _readable(data):
+            raise HttpError(400, _("The request contains control characters or invalid text."))
+        return data
+
+    def parse_body(self, request: HttpRequest):
+        # A body that is not JSON, or not readable text, is a 400 (ninja: "Cannot parse
+        # request body"), whatever its content type.
+        return self._check(super().parse_body(request))
+
+    def parse_querydict(self, data, list_fields, request: HttpRequest):
+        return self._check(super().parse_querydict(data, list_fields, request))
 
 
 class ApiRequestLimitsMiddleware:

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 import pytest
 from django.core.cache import cache
 from django.test import override_settings
+from ninja.errors import HttpError
 
 from api import limits
 from api.services import token_create
@@ -144,3 +145,32 @@ def test_a_huge_page_size_is_cut_to_the_largest(client, owner):
     )
     assert response.status_code == 200
     assert response.json()["count"] == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"name": "Anna\\u0000"}',
+        '{"name": "\\ud800"}',
+        '{"bad\\u0007key": 1}',
+        '[{"deep": ["\\u001b[31m"]}]',
+        "{not json",
+        "\xff\xfe",
+    ],
+)
+def test_the_parser_refuses_unreadable_bodies(rf, body):
+    request = rf.post("/api/v1/x", body, content_type="text/plain")
+    with pytest.raises((HttpError, ValueError)):
+        limits.StrictParser().parse_body(request)
+
+
+def test_the_parser_keeps_ordinary_text(rf):
+    request = rf.post("/api/v1/x", '{"name": "Zoë\\tWeber\\n", "n": 1}', content_type="x")
+    assert limits.StrictParser().parse_body(request) == {"name": "Zoë\tWeber\n", "n": 1}
+
+
+@pytest.mark.django_db
+def test_a_control_character_in_the_query_is_a_json_400(client, owner):
+    response = client.get("/api/v1/customers?value_type=growth%07", headers=_bearer(owner))
+    assert response.status_code == 400
+    assert "control characters" in response.json()["detail"]
