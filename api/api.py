@@ -6,7 +6,6 @@ they see in the app: another team's chain or customer is 404 in both.
 """
 
 import json
-from datetime import datetime
 from functools import wraps
 from typing import Any
 
@@ -121,7 +120,7 @@ class ChainFilters(Schema):
     team: limits.DbId | None = None
     status: Chain.Status | None = None
     scope_kind: Chain.ScopeKind | None = None
-    updated_since: datetime | None = None
+    updated_since: limits.UtcDatetime | None = None
 
 
 @api.get("/chains", response=list[schemas.ChainOut], tags=["chains"])

@@ -14,16 +14,19 @@ The settings are read at each request, so tests can change them with override_se
 import math
 import re
 import threading
+from datetime import UTC, datetime
 from typing import Annotated
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.parser import Parser
 from ninja.throttling import BaseThrottle, SimpleRateThrottle
+from pydantic import AfterValidator
 
 from config.middleware import client_ip
 
@@ -34,6 +37,21 @@ API_PREFIX = "/api/v1/"
 # An id in a filter: positive and within the database's 64-bit integers (a larger number
 # would make the query fail instead of finding nothing).
 DbId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+def _in_utc(value: datetime) -> datetime:
+    """The moment in UTC (naive: in TIME_ZONE). PostgreSQL refuses offsets beyond 15:59,
+    and a moment near year 1 or 9999 may not exist in UTC: both are a 422, not a 500."""
+    try:
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value)
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError) as error:
+        raise ValueError("date-time out of range") from error
+
+
+# A date-time in a filter, as the database can compare it.
+UtcDatetime = Annotated[datetime, AfterValidator(_in_utc)]
 
 
 def caller_key(request: HttpRequest) -> str:

@@ -1,6 +1,7 @@
 """API limits (api/limits.py): request rates per token, user and address (429 with
 Retry-After), the body size (413), and malformed requests answered with a JSON 4xx."""
 
+import datetime
 from types import SimpleNamespace
 
 import pytest
@@ -119,6 +120,8 @@ def test_a_body_within_the_limit_passes(client, owner):
         "/api/v1/chains?status=%e2%80%ae%00",
         "/api/v1/chains?updated_since=%01%02",
         "/api/v1/chains?updated_since=99999-99-99",
+        "/api/v1/chains?updated_since=0001-01-01T00:00:00%2B05:00",
+        "/api/v1/chains?updated_since=9999-12-31T23:59:59-05:00",
         "/api/v1/customers?value_type=%ff",
         "/api/v1/customers?page=2000001",
     ],
@@ -174,3 +177,17 @@ def test_a_control_character_in_the_query_is_a_json_400(client, owner):
     response = client.get("/api/v1/customers?value_type=growth%07", headers=_bearer(owner))
     assert response.status_code == 400
     assert "control characters" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_updated_since_compares_in_utc(client, chain, owner):
+    chain.refresh_from_db()
+    moment = chain.updated_at.astimezone(datetime.timezone(datetime.timedelta(hours=-14)))
+    url = "/api/v1/chains?updated_since=" + moment.isoformat().replace("+", "%2B")
+    assert client.get(url, headers=_bearer(owner)).json()["count"] == 1
+
+
+@pytest.mark.django_db
+def test_an_offset_postgresql_would_refuse_is_compared_in_utc(client, chain, owner):
+    url = "/api/v1/chains?updated_since=0517-11-26T06:32:17.3744-18:41"
+    assert client.get(url, headers=_bearer(owner)).json()["count"] == 1
