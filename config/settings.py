@@ -78,7 +78,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
-    # API requests: a too large body is refused (413) before anything reads it.
+    # API requests: a too large body is refused (413) before anything reads it, and an
+    # address no endpoint has gets a JSON 404.
     "api.limits.ApiRequestLimitsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
