@@ -6,7 +6,6 @@ they see in the app: another team's chain or customer is 404 in both.
 """
 
 import json
-from datetime import datetime
 from functools import wraps
 from typing import Any
 
@@ -18,7 +17,7 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import translation
 from ninja import NinjaAPI, Query, Schema
 from ninja.openapi.docs import Swagger
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from chain.models import Chain
 from chain.selectors import ChainBoard, chain_get_for_user, chain_list_for_user
@@ -32,8 +31,9 @@ from customers.selectors import (
 )
 from lib.value_types import ValueType
 
-from . import schemas, writes
+from . import limits, schemas, writes
 from .auth import session_auth, token_auth
+from .pagination import PageNumberPagination
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -79,8 +79,13 @@ api = ChainmapAPI(
     # script file: works under the Content-Security-Policy, no CDN.
     docs=Swagger(settings={"validatorUrl": None}),
     docs_decorator=_docs_access,
+    # Request rates per token, user or address (api/limits.py, settings API_RATE_*).
+    throttle=limits.THROTTLES,
+    # Query and JSON body: control characters and invalid text are a 400.
+    parser=limits.StrictParser(),
 )
 writes.install(api)  # the writes (api/writes.py)
+limits.install(api)
 
 
 class CustomerPagination(PageNumberPagination):
@@ -113,10 +118,10 @@ def _latest_assessments(customer_ids: list[int]) -> dict[int, Assessment]:
 
 
 class ChainFilters(Schema):
-    team: int | None = None
+    team: limits.DbId | None = None
     status: Chain.Status | None = None
     scope_kind: Chain.ScopeKind | None = None
-    updated_since: datetime | None = None
+    updated_since: limits.UtcDatetime | None = None
 
 
 @api.get("/chains", response=list[schemas.ChainOut], tags=["chains"])

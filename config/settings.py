@@ -79,6 +79,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # API requests: a too large body is refused (413) before anything reads it, and an
+    # address no endpoint has gets a JSON 404.
+    "api.limits.ApiRequestLimitsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -181,6 +184,15 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # No start-up banner on every manage.py command; failures and lockouts are still logged.
 AXES_VERBOSE = False
+
+# API limits (api/limits.py): requests per caller as "<count>/<period>" (s, min, hour, day;
+# empty for none), per token, per user for session calls; API_RATE_ANON counts the calls
+# that fail authentication per client address. They count in Django's cache (CACHES; the
+# default in-memory cache counts per process). API_MAX_BODY_SIZE in bytes.
+API_RATE_READ = env_str("API_RATE_READ", "120/min")
+API_RATE_WRITE = env_str("API_RATE_WRITE", "30/min")
+API_RATE_ANON = env_str("API_RATE_ANON", "30/min")
+API_MAX_BODY_SIZE = int(env_str("API_MAX_BODY_SIZE", str(1024 * 1024)))
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "chain:list"
