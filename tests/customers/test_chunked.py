@@ -128,3 +128,21 @@ def test_a_transaction_file_goes_the_one_process_way(tmp_path):
         chunked.analyse_file_chunked(
             path, tmp_path / "o.csv", as_of=None, horizon=12, thresholds=analysis.Thresholds()
         )
+
+
+def test_the_command_analyses_a_large_csv_in_chunks(tmp_path, monkeypatch):
+    from django.core.management import CommandError, call_command
+
+    source = _portfolio_file(tmp_path / "values.csv", n_customers=600)
+    call_command("analyze_customers", str(source), "--output", str(tmp_path / "one.csv"))
+    monkeypatch.setattr(chunked, "BLOCK_BYTES", 20_000)  # "large": more than one block
+    out = tmp_path / "chunked.csv"
+    call_command("analyze_customers", str(source), "--output", str(out), "--chunk-customers", "200")
+    one, parts = _read(tmp_path / "one.csv"), _read(out)
+    pd.testing.assert_frame_equal(parts[TEXTS + FLAGS], one[TEXTS + FLAGS])
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text(source.read_text().replace("\n", "\nK9,2024-13,1,1\n", 1))
+    with pytest.raises(CommandError) as error:
+        call_command("analyze_customers", str(bad), "--output", str(tmp_path / "o.csv"))
+    assert "row 2, column period" in str(error.value)
