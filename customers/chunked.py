@@ -104,19 +104,26 @@ def analyse_file_chunked(
         ids = np.unique(np.concatenate(blocks.ids)) if blocks.ids else np.zeros(0, object)
         bounds = ids[::chunk_customers][1:]
         chunk_files = _split(blocks.files, bounds, work)
+        as_of = pd.Timestamp(as_of) if as_of is not None else blocks.last_period
         log_errors, log_count = list(blocks.errors), blocks.error_count
-        for files in chunk_files:
-            errors, count = _duplicates(files, blocks.period_position, blocks.header, max_errors)
+        histories, first_period = [], None
+        for number, files in enumerate(chunk_files):
+            errors, count, target, first = _chunk(
+                files, number, work, blocks, as_of, max_errors, keep=not log_count
+            )
             log_errors += errors
             log_count += count
+            histories.append(target)
+            if first is not None:
+                first_period = first if first_period is None else min(first_period, first)
         if log_count:
             return ChunkedResult(
                 errors=_first(log_errors, blocks.header)[:max_errors], error_count=log_count
             )
-        as_of = pd.Timestamp(as_of) if as_of is not None else blocks.last_period
-        first_period = _first_period(chunk_files, as_of)
+        if first_period is None:  # no row up to as_of
+            first_period = as_of
         options = {"as_of": as_of, "horizon": horizon, "thresholds": thresholds}
-        chunks = [lambda files=files: _history(files, as_of) for files in chunk_files]
+        chunks = [lambda target=target: _history(target) for target in histories]
 
         customers = 0
         with Path(output).open("wb") as sink:
@@ -329,13 +336,27 @@ def _split(files: list[Path], bounds: np.ndarray, work: Path) -> list[list[Path]
     return [files for files in chunk_files if files]
 
 
-def _duplicates(
-    files: list[Path], position: int, header: list[str], max_errors: int
-) -> tuple[list[RowError], int]:
-    """A customer twice in one month, over all rows of a chunk's customers."""
+def _chunk(
+    files: list[Path],
+    number: int,
+    work: Path,
+    blocks: _Blocks,
+    as_of: pd.Timestamp,
+    max_errors: int,
+    *,
+    keep: bool,
+) -> tuple[list[RowError], int, Path, pd.Timestamp | None]:
+    """A chunk's rows from its pieces: the check for a customer twice in one month (over
+    all rows of its customers) and, with `keep` (no errors so far), one file of its
+    history up to `as_of` in the file's row order, the customer ids categorical with the
+    sorted ids as categories (analysis._pivot's quick way, the same order); the errors,
+    their count, the file and the chunk's earliest month."""
     frame = pd.concat([feather.read_table(f).to_pandas() for f in files], ignore_index=True)
+    for path in files:
+        path.unlink()
+    target = work / f"chunk-{number:05d}.feather"
     if frame.empty:
-        return [], 0
+        return [], 0, target, None
     frame = frame.sort_values(_ROW, kind="stable", ignore_index=True)
     log = ErrorLog()
 
@@ -343,15 +364,30 @@ def _duplicates(
     class _Rows:
         rownum: np.ndarray
 
+    ids = frame[analysis.CUSTOMER_ID].astype("str")
     reading._check_duplicates(
-        frame[analysis.CUSTOMER_ID].astype("str"),
+        ids,
         frame[analysis.PERIOD],
-        position,
+        blocks.period_position,
         _Rows(frame[_ROW].to_numpy()),
         log,
-        header,
+        blocks.header,
     )
-    return log.finish(max_errors), log.count
+    if log.count or not keep:
+        return log.finish(max_errors), log.count, target, None
+    frame = frame[frame[analysis.PERIOD] <= as_of]
+    ids = ids[frame.index]
+    codes, categories = pd.factorize(ids.to_numpy(), sort=True)
+    frame = frame.drop(columns=[_ROW]).assign(
+        **{
+            analysis.CUSTOMER_ID: pd.Categorical.from_codes(
+                codes, categories=pd.Index(categories, dtype="str")
+            )
+        }
+    )
+    feather.write_feather(pa.Table.from_pandas(frame, preserve_index=False), target)
+    first = frame[analysis.PERIOD].min() if len(frame) else None
+    return [], 0, target, first
 
 
 def _first(errors: list[RowError], header: list[str]) -> list[RowError]:
@@ -366,27 +402,11 @@ def _first(errors: list[RowError], header: list[str]) -> list[RowError]:
 # --- passes 1 to 3 ---------------------------------------------------------------------
 
 
-def _history(files: list[Path], as_of: pd.Timestamp) -> pd.DataFrame:
-    """A chunk's history in the file's row order, up to `as_of`."""
-    frame = pd.concat([feather.read_table(f).to_pandas() for f in files], ignore_index=True)
-    frame = frame.sort_values(_ROW, kind="stable", ignore_index=True)
-    frame = frame[frame[analysis.PERIOD] <= as_of]
-    frame[analysis.CUSTOMER_ID] = frame[analysis.CUSTOMER_ID].astype("str")
-    return frame.drop(columns=[_ROW])
-
-
-def _first_period(chunk_files: list[list[Path]], as_of: pd.Timestamp) -> pd.Timestamp:
-    """The earliest month up to `as_of` over all chunks."""
-    first = None
-    for files in chunk_files:
-        for path in files:
-            periods = feather.read_table(path, columns=[analysis.PERIOD]).column(0)
-            periods = periods.to_pandas()
-            periods = periods[periods <= as_of]
-            if len(periods):
-                low = periods.min()
-                first = low if first is None else min(first, low)
-    return first if first is not None else as_of
+def _history(target: Path) -> pd.DataFrame:
+    """A chunk's history (see `_chunk`)."""
+    if not target.exists():
+        return pd.DataFrame({c: [] for c in analysis.HISTORY_COLUMNS})
+    return feather.read_table(target).to_pandas()
 
 
 def _parts(history: pd.DataFrame, portfolio: analysis.Portfolio, options: dict) -> dict:
