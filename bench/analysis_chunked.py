@@ -15,6 +15,12 @@ Peak memory is the child's high-water mark of resident memory (VmHWM in
 /proc/self/status, read at its end; Python and libraries included).
 
     .venv/bin/python bench/analysis_chunked.py [--customers 1000000] [--chunk-customers 100000]
+
+Measured on the 2-core machine (1,000,000 customers, 60,000,000 rows, 2,018 MiB):
+pandas.read_csv alone 16.8 s with a peak of 6,160 MiB; the chunked analysis (10 chunks)
+194.5 s with a peak of 1,752 MiB. On 100,000 hard-case customers (rows shuffled, a tenth
+without margins, 7,587 forecast by the repeat-buying models) the chunked result CSV (10
+chunks) was byte for byte the one-process result.
 """
 
 import argparse
