@@ -34,8 +34,8 @@ removed at the end.
 What goes the one-process way (`Unsupported`): XLSX files (at most 1,048,576 rows
 anyway), transaction files (a month's sum and the BG/NBD fit need all purchases of a
 customer), files with a product column, and CSV files the blocks cannot be cut from
-exactly: UTF-16, quote characters (a quoted line break would move the row numbers),
-line ends other than LF and CR LF.
+exactly: UTF-16, a line with an odd number of quote characters (a quoted line break
+would move the row numbers), line ends other than LF and CR LF.
 
 Reading per block instead of per file differs in one point: the decimal convention
 (decimal comma or point), which the one-process reading decides once for the file, is
@@ -235,7 +235,13 @@ def _check_plain(data: bytes) -> None:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data:
         raise Unsupported("UTF-16 or binary")
     if b'"' in data:
-        raise Unsupported("quote characters")
+        # Quoted fields are fine on one line ("Huber, Fliesen"); a line with an odd number
+        # of quotes may continue a quoted field on the next line, which would move the
+        # row numbers of the blocks after it.
+        codes = np.frombuffer(data, dtype=np.uint8)
+        inside = np.logical_xor.accumulate(codes == ord('"'))
+        if inside[codes == ord("\n")].any() or inside[-1]:
+            raise Unsupported("a quoted line break")
     if data.count(b"\r") != data.count(b"\r\n"):
         raise Unsupported("line ends other than LF and CR LF")
 

@@ -146,3 +146,23 @@ def test_the_command_analyses_a_large_csv_in_chunks(tmp_path, monkeypatch):
     with pytest.raises(CommandError) as error:
         call_command("analyze_customers", str(bad), "--output", str(tmp_path / "o.csv"))
     assert "row 2, column period" in str(error.value)
+
+
+def test_quoted_names_are_read_in_chunks_but_a_quoted_line_break_is_not(tmp_path):
+    source = _portfolio_file(tmp_path / "values.csv", n_customers=400)
+    frame = pd.read_csv(source, dtype=str, keep_default_na=False)
+    frame.insert(1, "customer_name", '"Huber, ' + frame["customer_id"] + '"')
+    quoted = tmp_path / "quoted.csv"
+    quoted.write_text("\n".join([",".join(frame.columns), *frame.agg(",".join, axis=1)]) + "\n")
+    options = {"as_of": AS_OF, "horizon": 12, "thresholds": analysis.Thresholds()}
+    _one_process(quoted, tmp_path / "one.csv")
+    done = chunked.analyse_file_chunked(
+        quoted, tmp_path / "chunked.csv", **options, chunk_customers=150, block_bytes=20_000
+    )
+    assert done.chunks == 3
+    assert (tmp_path / "chunked.csv").read_bytes() == (tmp_path / "one.csv").read_bytes()
+
+    broken = tmp_path / "broken.csv"
+    broken.write_text(quoted.read_text().replace('"Huber, C0000005"', '"Huber,\nC0000005"'))
+    with pytest.raises(chunked.Unsupported):
+        chunked.analyse_file_chunked(broken, tmp_path / "o.csv", **options)
