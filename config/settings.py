@@ -281,6 +281,9 @@ CUSTOMER_ANALYSIS = {
     # Each run backtests its forecast (docs/method.md) when the portfolio has at most this
     # many customers; above, the portfolio page offers to run it in the background.
     "backtest_max_customers": int(env_str("BACKTEST_MAX_CUSTOMERS", "50000")),
+    # analyze_customers reads a CSV file larger than 64 MB in chunks of this many customers
+    # (customers/chunked.py): the peak memory follows the chunk, not the file.
+    "chunk_customers": int(env_str("ANALYSIS_CHUNK_CUSTOMERS", "100000")),
 }
 # Administrators change the thresholds on the page customers:thresholds (stored in the
 # database, overlaid on the ones above). Its preview analyses at most this many customers

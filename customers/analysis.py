@@ -539,6 +539,43 @@ def _pivot(history: pd.DataFrame, as_of: pd.Timestamp) -> _Matrix:
     )
 
 
+@dataclass(frozen=True)
+class Portfolio:
+    """The portfolio-wide figures of `analyse()`, given when it analyses a part of the
+    customers (customers/chunked.py: the chunks of a file too large for one process).
+
+    With a portfolio, `analyse()` takes these instead of computing them over the customers
+    it gets, lays its matrix out from `first_period` (so every customer's row is the one
+    the whole portfolio's matrix has), and puts in `result.attrs["portfolio_parts"]` what
+    its customers contribute to them (at the end of `analyse()`). Transactions are not
+    supported with a portfolio.
+    """
+
+    first_period: pd.Timestamp  # the earliest month of the whole history up to as_of
+    margin_reference: float = np.nan  # median current rate, customers with margins
+    revenue_reference: float = np.nan  # median current revenue rate, every customer
+    margin_ratios: np.ndarray = dataclasses.field(  # sorted rounded ratios of the ranked
+        default_factory=lambda: np.zeros(0)
+    )
+    pearl_ceiling: float = -np.inf  # the quantile of the steady customers with margins
+    # The monthly repeat-buying models (BG/BB, Gamma-Gamma), None: no such forecast.
+    repeat_buying: tuple[Any, Any] | None = None
+
+
+def _widen(m: _Matrix, as_of: pd.Timestamp, first_period: pd.Timestamp) -> _Matrix:
+    """The matrix with leading empty periods from `first_period` on."""
+    as_of_month = np.datetime64(pd.Timestamp(as_of), "M").astype(np.int64)
+    first_month = np.datetime64(pd.Timestamp(first_period), "M").astype(np.int64)
+    extra = int(as_of_month - first_month) + 1 - m.value.shape[1]
+    if extra <= 0 or len(m.ids) == 0:
+        return m
+    value = np.zeros((m.value.shape[0], m.value.shape[1] + extra))
+    value[:, extra:] = m.value
+    business = np.zeros(value.shape, dtype=bool)
+    business[:, extra:] = m.business
+    return dataclasses.replace(m, value=value, business=business)
+
+
 def _prefix(x: np.ndarray) -> np.ndarray:
     """Prefix sums with a leading 0 column: sum over [a, b) is P[b] - P[a]."""
     out = np.zeros((x.shape[0], x.shape[1] + 1))
@@ -626,18 +663,24 @@ def analyse(
     horizon: int = 12,
     thresholds: Thresholds = Thresholds(),  # noqa: B008 - frozen, so a safe default
     transactions: pd.DataFrame | None = None,
+    portfolio: Portfolio | None = None,
 ) -> pd.DataFrame:
     """Value type, current and future value and the explaining figures per customer.
 
     See the module docstring for the input columns, the rules and the output columns.
     `transactions` (`TRANSACTION_COLUMNS`), when the history was summed from them, gives
     the irregular customers the repeat-buying forecast from the purchase days (BG/NBD x
-    Gamma-Gamma) instead of the months.
+    Gamma-Gamma) instead of the months. `portfolio` gives the portfolio-wide figures when
+    `history` holds a part of the customers (see `Portfolio`).
     """
     if horizon < 1:
         raise ValueError("horizon must be at least 1 period")
+    if portfolio is not None and transactions is not None:
+        raise ValueError("a portfolio part is analysed without transactions")
     th = thresholds
     m = _pivot(history, as_of)
+    if portfolio is not None:
+        m = _widen(m, as_of, portfolio.first_period)
     x = m.value
     n_customers, width = x.shape
     rows = np.arange(n_customers)
@@ -727,8 +770,13 @@ def analyse(
     window = np.clip(np.minimum(periods, CURRENT_PERIODS), 1, None)
     current_rate = current_value / window
     full = periods >= CURRENT_PERIODS
-    margin_reference = _median(current_rate[full & by_margin])
-    revenue_reference = _median(m.recent_revenue[full] / CURRENT_PERIODS)
+    margin_rates = current_rate[full & by_margin]
+    revenue_rates = m.recent_revenue[full] / CURRENT_PERIODS
+    if portfolio is None:
+        margin_reference, revenue_reference = _median(margin_rates), _median(revenue_rates)
+    else:
+        margin_reference = portfolio.margin_reference
+        revenue_reference = portfolio.revenue_reference
     reference = np.where(by_margin, margin_reference, revenue_reference)
     with np.errstate(divide="ignore", invalid="ignore"):
         relative_value = np.where(reference > 0, current_rate / reference, np.nan)
@@ -745,9 +793,10 @@ def analyse(
     # earlier periods to the current window (percentage points as a fraction).
     ranked = by_margin & (periods >= th.min_periods)
     margin_ratio_rank = np.full(n_customers, np.nan)
-    if ranked.any():
-        # Ratios within a hundredth of a percentage point are equal (rounding noise).
-        ratios = np.sort(np.round(m.margin_ratio[ranked], 4))
+    # Ratios within a hundredth of a percentage point are equal (rounding noise).
+    ranked_ratios = np.round(m.margin_ratio[ranked], 4)
+    ratios = np.sort(ranked_ratios) if portfolio is None else portfolio.margin_ratios
+    if len(ratios):
         own = np.round(m.margin_ratio[by_margin], 4)
         margin_ratio_rank[by_margin] = np.searchsorted(ratios, own, side="left") / len(ratios)
     margin_ratio_change = m.recent_margin_ratio - m.earlier_margin_ratio
@@ -848,7 +897,14 @@ def analyse(
         repeat_path = _repeat_buying_daily(
             transactions, m.ids, irregular, m.value_ratio, as_of=as_of, horizon=horizon, th=th
         )
-    if repeat_path is None:
+    fit_rows = None
+    if portfolio is not None:
+        fit_rows = _repeat_buying_rows(x, m.business & valid, first, irregular)
+        if portfolio.repeat_buying is not None:
+            repeat_path = _repeat_buying(
+                x, m.business & valid, first, irregular, horizon, th, portfolio.repeat_buying
+            )
+    elif repeat_path is None:
         repeat_path = _repeat_buying(x, m.business & valid, first, irregular, horizon, th)
     if repeat_path is not None:
         usable = irregular & np.isfinite(repeat_path).all(axis=1)
@@ -890,11 +946,12 @@ def analyse(
     model_future_value = np.where(corrected, model_future, np.nan)
 
     steady_margin = is_kind[STEADY] & by_margin
-    pearl_ceiling = (
-        np.quantile(current_value[steady_margin], th.pearl_max_value_quantile)
-        if steady_margin.any()
-        else -np.inf
-    )
+    if portfolio is not None:
+        pearl_ceiling = portfolio.pearl_ceiling
+    elif steady_margin.any():
+        pearl_ceiling = np.quantile(current_value[steady_margin], th.pearl_max_value_quantile)
+    else:
+        pearl_ceiling = -np.inf
     better_than_it_looks = (margin_ratio_rank >= th.pearl_min_ratio_rank) | (
         margin_ratio_change >= th.pearl_min_ratio_rise
     )
@@ -946,6 +1003,15 @@ def analyse(
         },
         index=m.ids,
     )
+    if fit_rows is not None:
+        # What these customers contribute to the portfolio-wide figures (customers/chunked.py).
+        result.attrs["portfolio_parts"] = {
+            "margin_rates": margin_rates,
+            "revenue_rates": revenue_rates,
+            "ranked_ratios": ranked_ratios,
+            "steady_margin_values": current_value[steady_margin],
+            **{name: values[fit_rows[0]] for name, values in fit_rows[1].items()},
+        }
     return result
 
 
@@ -1027,6 +1093,48 @@ def _quadratic(x: np.ndarray, first: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return end_slope, np.clip(curvature_t, -_MAX_T, _MAX_T)
 
 
+def _repeat_buying_rows(
+    x: np.ndarray, active: np.ndarray, first: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The customers of `rows` the monthly models are fitted on and forecast for (a mask),
+    and per customer the figures they take (`repeat`, `t_x`, `n`, `count`, `value`)."""
+    width = x.shape[1]
+    count = active.sum(axis=1)
+    value_per_period = np.where(count > 0, x.sum(axis=1) / np.maximum(count, 1), 0.0)
+    fit_rows = rows & (count > 0) & (value_per_period > 0)
+    last = width - 1 - np.argmax(active[:, ::-1], axis=1)
+    figures = {
+        "repeat": (count - 1).astype(np.float64),
+        "t_x": (last - first).astype(np.float64),
+        "n": (width - 1 - first).astype(np.float64),
+        "count": count,
+        "value": value_per_period,
+    }
+    return fit_rows, figures
+
+
+def _repeat_buying_fit(figures: Mapping[str, np.ndarray], th: Thresholds) -> tuple | None:
+    """The monthly models (BG/BB, Gamma-Gamma) fitted on the customers in `figures`
+    (`_repeat_buying_rows`' figures of the fit rows, in the customers' order), or None
+    when there are too few of them or a fit fails."""
+    if len(figures["repeat"]) < th.repeat_buying_min_customers:
+        return None
+    # The population parameters need no more than a few thousand customers; an evenly
+    # spaced sample of them keeps a large portfolio's fit fast (it costs per distinct
+    # history, and project customers make many).
+    sample = np.arange(len(figures["repeat"]))
+    if len(sample) > th.repeat_buying_max_fit_customers:
+        pick = np.linspace(0, len(sample) - 1, th.repeat_buying_max_fit_customers)
+        sample = sample[np.round(pick).astype(np.int64)]
+    f = {name: values[sample] for name, values in figures.items()}
+    try:
+        periods_model = bgnbd.fit_bgbb(f["repeat"], f["t_x"], f["n"])
+        spend_model = bgnbd.fit_gamma_gamma(f["count"], f["value"])
+    except (ValueError, FloatingPointError, np.linalg.LinAlgError):
+        return None
+    return periods_model, spend_model
+
+
 def _repeat_buying(
     x: np.ndarray,
     active: np.ndarray,
@@ -1034,35 +1142,24 @@ def _repeat_buying(
     rows: np.ndarray,
     horizon: int,
     th: Thresholds,
+    models: tuple | None = None,
 ) -> np.ndarray | None:
     """Forecast per future period from the repeat-buying models, for `rows` (else NaN).
 
     BG/BB (which periods have business) x Gamma-Gamma (value per period with business),
-    both fitted on the customers in `rows`; see customers/bgnbd.py. None when there are
-    too few such customers to fit the population parameters.
+    both fitted on the customers in `rows` unless `models` are given; see
+    customers/bgnbd.py. None when there are too few such customers to fit the population
+    parameters.
     """
-    n_customers, width = x.shape
-    count = active.sum(axis=1)
-    value_per_period = np.where(count > 0, x.sum(axis=1) / np.maximum(count, 1), 0.0)
-    fit_rows = rows & (count > 0) & (value_per_period > 0)
-    if fit_rows.sum() < th.repeat_buying_min_customers:
-        return None
-    last = width - 1 - np.argmax(active[:, ::-1], axis=1)
-    repeat = (count - 1).astype(np.float64)
-    t_x = (last - first).astype(np.float64)
-    n = (width - 1 - first).astype(np.float64)
-    # The population parameters need no more than a few thousand customers; an evenly
-    # spaced sample of them keeps a large portfolio's fit fast (it costs per distinct
-    # history, and project customers make many).
-    sample = np.flatnonzero(fit_rows)
-    if len(sample) > th.repeat_buying_max_fit_customers:
-        pick = np.linspace(0, len(sample) - 1, th.repeat_buying_max_fit_customers)
-        sample = sample[np.round(pick).astype(np.int64)]
-    try:
-        periods_model = bgnbd.fit_bgbb(repeat[sample], t_x[sample], n[sample])
-        spend_model = bgnbd.fit_gamma_gamma(count[sample], value_per_period[sample])
-    except (ValueError, FloatingPointError, np.linalg.LinAlgError):
-        return None
+    n_customers = x.shape[0]
+    fit_rows, figures = _repeat_buying_rows(x, active, first, rows)
+    if models is None:
+        models = _repeat_buying_fit({k: v[fit_rows] for k, v in figures.items()}, th)
+        if models is None:
+            return None
+    periods_model, spend_model = models
+    count, value_per_period = figures["count"], figures["value"]
+    repeat, t_x, n = figures["repeat"], figures["t_x"], figures["n"]
     # Every period with business tells about the customer's value level, the first too
     # (unlike CDNOW's first purchases, a B2B customer's first month is an ordinary one).
     spend = bgnbd.expected_spend(spend_model, count[fit_rows], value_per_period[fit_rows])

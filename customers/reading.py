@@ -340,7 +340,11 @@ def read_history(
 # --- from the table to the history ----------------------------------------------------------
 
 
-def _read_table(table: Table, name: str, log: ErrorLog, max_errors: int) -> ReadResult:
+def _read_table(
+    table: Table, name: str, log: ErrorLog, max_errors: int, *, duplicates: bool = True
+) -> ReadResult:
+    """The history of a table; ``duplicates=False`` leaves out the check for a customer
+    twice in a month (customers/chunked.py checks it over the whole file)."""
     kind, columns = _map_columns(table, log)
     rows = len(table.cells)
     if rows == 0:
@@ -390,7 +394,7 @@ def _read_table(table: Table, name: str, log: ErrorLog, max_errors: int) -> Read
         header,
     )
 
-    if kind == "period" and customer_id is not None and when is not None:
+    if duplicates and kind == "period" and customer_id is not None and when is not None:
         _check_duplicates(customer_id, when, columns[when_field], table, log, header, product)
 
     if log.count:

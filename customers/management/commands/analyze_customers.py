@@ -8,6 +8,12 @@ A file with a product column gets a `product` column in the output: the rows ove
 products first (product empty, as for a file without products), then one row per
 customer and product (see customers/products.py).
 
+A CSV file larger than one block of the chunked reading (customers/chunked.py, 64 MB) is
+read and analysed in chunks of --chunk-customers customers (CUSTOMER_ANALYSIS
+["chunk_customers"] by default), so that the peak memory depends on the chunk, not the
+file; the result is the same. Transaction files, files with products and CSV files the
+chunked reading does not take (see customers/chunked.py) go the one-process way.
+
 The thresholds are those of the settings (CUSTOMER_ANALYSIS["thresholds"]): the command
 needs no database. With --stored-thresholds it reads the administrators' changes from the
 database as well, as the app's analysis does (docs/operations.md, "Analysis thresholds").
@@ -19,7 +25,7 @@ import pandas as pd
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from customers import analysis, products
+from customers import analysis, chunked, products
 from customers.reading import read_history
 from customers.writing import result_csv_write
 
@@ -35,6 +41,13 @@ class Command(BaseCommand):
         parser.add_argument("--horizon", type=int, default=None)
         parser.add_argument("--as-of", dest="as_of", default=None, help="YYYY-MM")
         parser.add_argument(
+            "--chunk-customers",
+            dest="chunk_customers",
+            type=int,
+            default=None,
+            help="customers per chunk when a large CSV file is analysed in chunks",
+        )
+        parser.add_argument(
             "--stored-thresholds",
             action="store_true",
             help="use the thresholds in force in the app (the settings' overlaid with the "
@@ -42,26 +55,24 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args, input: Path, output: Path, horizon, as_of, stored_thresholds, **options
+        self,
+        *args,
+        input: Path,
+        output: Path,
+        horizon,
+        as_of,
+        stored_thresholds,
+        chunk_customers,
+        **options,
     ):
         if not input.exists():
             raise CommandError(f"{input}: no such file")
-        result = read_history(input, filename=input.name)
-        if result.errors:
-            lines = [f"{input.name}: {result.error_count} error(s), nothing analysed"]
-            lines += [
-                f"  row {e.row or '-'}, column {e.column or '-'}: {e.message}"
-                for e in result.errors
-            ]
-            raise CommandError("\n".join(lines))
-        history = result.history
+        as_of_ts = None
         if as_of:
             try:
                 as_of_ts = pd.Timestamp(pd.Period(as_of, freq="M").start_time)
             except ValueError as error:
                 raise CommandError(f"--as-of {as_of}: expected YYYY-MM") from error
-        else:
-            as_of_ts = history["period"].max()
         config = settings.CUSTOMER_ANALYSIS
         if stored_thresholds:
             from customers.thresholds import thresholds_in_force
@@ -69,6 +80,33 @@ class Command(BaseCommand):
             thresholds = thresholds_in_force()[0]
         else:
             thresholds = analysis.Thresholds.from_mapping(config["thresholds"])
+        if input.suffix.lower() in (".csv", ".txt") and input.stat().st_size > chunked.BLOCK_BYTES:
+            try:
+                done = chunked.analyse_file_chunked(
+                    input,
+                    output,
+                    as_of=as_of_ts,
+                    horizon=horizon or config["horizon"],
+                    thresholds=thresholds,
+                    chunk_customers=chunk_customers or config["chunk_customers"],
+                    block_bytes=chunked.BLOCK_BYTES,
+                )
+            except chunked.Unsupported:
+                pass  # the one-process way below
+            else:
+                if done.errors:
+                    self._refuse(input, done.errors, done.error_count)
+                self.stdout.write(
+                    f"{done.customers} customers analysed as of {done.as_of:%Y-%m} "
+                    f"in {done.chunks} chunk(s), written to {output}"
+                )
+                return
+        result = read_history(input, filename=input.name)
+        if result.errors:
+            self._refuse(input, result.errors, result.error_count)
+        history = result.history
+        if as_of_ts is None:
+            as_of_ts = history["period"].max()
         options = {
             "as_of": as_of_ts,
             "horizon": horizon or config["horizon"],
@@ -86,3 +124,8 @@ class Command(BaseCommand):
         if per_product is not None:
             line += f", {len(per_product)} customer-product histories"
         self.stdout.write(f"{line}, written to {output}")
+
+    def _refuse(self, input: Path, errors, error_count: int) -> None:
+        lines = [f"{input.name}: {error_count} error(s), nothing analysed"]
+        lines += [f"  row {e.row or '-'}, column {e.column or '-'}: {e.message}" for e in errors]
+        raise CommandError("\n".join(lines))
