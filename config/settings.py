@@ -194,6 +194,19 @@ API_RATE_WRITE = env_str("API_RATE_WRITE", "30/min")
 API_RATE_ANON = env_str("API_RATE_ANON", "30/min")
 API_MAX_BODY_SIZE = int(env_str("API_MAX_BODY_SIZE", str(1024 * 1024)))
 
+# Django's cache: in each process's memory by default. REDIS_URL (redis://host:6379/1)
+# shares it between the gunicorn processes and the machines, so that the API's rates
+# count per token whichever process answers (docs/operations.md).
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "chainmap",
+        }
+    }
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "chain:list"
 LOGOUT_REDIRECT_URL = "login"

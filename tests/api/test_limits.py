@@ -191,3 +191,42 @@ def test_updated_since_compares_in_utc(client, chain, owner):
 def test_an_offset_postgresql_would_refuse_is_compared_in_utc(client, chain, owner):
     url = "/api/v1/chains?updated_since=0517-11-26T06:32:17.3744-18:41"
     assert client.get(url, headers=_bearer(owner)).json()["count"] == 1
+
+
+def _redis_cache(location: str) -> dict:
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": location,
+            "KEY_PREFIX": "chainmap-test",
+        }
+    }
+
+
+@pytest.mark.django_db
+def test_with_redis_the_rate_counts_across_processes(client, owner):
+    """Two gunicorn processes share the window when REDIS_URL names a Redis: a second
+    Django process (here: the same requests after the cache connection is dropped and
+    made anew) sees what the first counted."""
+    import redis
+    from django.core.cache import caches
+
+    location = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(location, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    headers = _bearer(owner)
+    with override_settings(CACHES=_redis_cache(location), API_RATE_READ="2/min"):
+        cache.clear()
+        try:
+            assert client.get("/api/v1/chains", headers=headers).status_code == 200
+            # Another process: no connection, no memory of its own.
+            caches.close_all()
+            del caches["default"]
+            assert client.get("/api/v1/chains", headers=headers).status_code == 200
+            caches.close_all()
+            del caches["default"]
+            assert client.get("/api/v1/chains", headers=headers).status_code == 429
+        finally:
+            cache.clear()
