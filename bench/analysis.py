@@ -12,7 +12,9 @@ and 2 GB peak memory from the file on disk to the result CSV, on the 2-core mach
    of each step, the total, and the child's peak resident memory
    (VmHWM at its end: the high-water mark of the whole process, Python and libraries
    included; see `peak_mib` for why not ru_maxrss).
-3. On 20,000 synthetic customers each of the clear cases (60 months) and the hard cases
+3. In another fresh child: `pandas.read_csv` of the same file alone, the floor of any
+   analysis of it, and the ratio (issue 13: at most 3x at 100,000 customers).
+4. On 20,000 synthetic customers each of the clear cases (60 months) and the hard cases
    (18-36 months, more noise and gaps, start-up phases, budget months, project
    customers, burrs by money, thin-margin key accounts; customers.synthetic `hard`):
    the confusion matrix (true type x assigned type), the accuracy, the flags
@@ -20,7 +22,7 @@ and 2 GB peak memory from the file on disk to the result CSV, on the 2-core mach
    against the naive forecast "the next 12 periods repeat the last 12" (future value =
    current value). Targets of issue 11: at least 99 % right on the clear cases, 95 % on
    the hard ones, and an error of at most 0.40x the naive one on the hard ones.
-4. If the CDNOW data is installed (`pip install --no-deps Lifetimes==0.11.3`, see
+5. If the CDNOW data is installed (`pip install --no-deps Lifetimes==0.11.3`, see
    tests/customers/test_bgnbd_reference.py): the holdout figures of the BG/NBD x
    Gamma-Gamma reference, of `analyse()` with the transactions and of `analyse()` on
    the monthly values alone (RMSE, MAE, share of the actual spend in the predicted top
@@ -47,6 +49,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 # the spawned child, which imports this module again).
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings_test")
 django.setup()
+
+# bench/ is on the path when this runs as a script (and in its spawned children).
+from analysis_chunked import read_alone  # noqa: E402
 
 from customers import analysis, bgnbd, synthetic  # noqa: E402
 from customers.writing import result_csv_write  # noqa: E402
@@ -244,6 +249,15 @@ def main() -> None:
     print(f"analyse():                  {figures['analyse']:6.2f} s")
     print(f"write the result CSV:       {figures['write']:6.2f} s")
     print(f"total, file to file:        {figures['total']:6.2f} s  (target <= 10 s)")
+    # The floor of any analysis of the file: pandas.read_csv alone, in a child of its own.
+    child = context.Process(target=read_alone, args=(path, queue))
+    child.start()
+    alone = queue.get()
+    child.join()
+    print(
+        f"pandas.read_csv alone:      {alone['seconds']:6.2f} s  (the analysis takes "
+        f"{figures['total'] / alone['seconds']:.1f}x that; target <= 3x)"
+    )
     print(f"peak memory (child VmHWM):   {figures['peak_mib']:,.0f} MiB  (target <= 2048 MiB)")
     print(f"forecast methods: {figures['methods']}")
     if not args.keep:
