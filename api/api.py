@@ -31,7 +31,7 @@ from customers.selectors import (
 )
 from lib.value_types import ValueType
 
-from . import limits, schemas, writes
+from . import limits, resources, schemas, writes
 from .auth import session_auth, token_auth
 from .pagination import PageNumberPagination
 
@@ -85,6 +85,7 @@ api = ChainmapAPI(
     parser=limits.StrictParser(),
 )
 writes.install(api)  # the writes (api/writes.py)
+resources.install(api)  # catalogs, value records, imports, runs (api/resources.py)
 limits.install(api)
 
 

@@ -13,10 +13,12 @@ from chain.models import (
     Contact,
     Influence,
     Stage,
+    SuccessFactor,
     Team,
     WorksheetAnswer,
 )
-from customers.models import Customer
+from customers.models import AnalysisRun, Customer, ValueRecord
+from customers.selectors import customers_all_visible
 
 
 class TeamOut(ModelSchema):
@@ -205,3 +207,91 @@ class CustomerDetailOut(CustomerOut):
 
 class ErrorOut(Schema):
     detail: str
+
+
+# The catalogs, value records, imports and analysis runs (api/resources.py) -------------
+
+
+class CatalogActorOut(ActorOut):
+    class Meta:
+        model = Actor
+        fields = ["id", "name", "size", "is_own_company", "notes", "version"]
+
+
+class SuccessFactorOut(ModelSchema):
+    class Meta:
+        model = SuccessFactor
+        fields = ["id", "name"]
+
+
+class ValueRecordOut(ModelSchema):
+    customer_id: int
+    customer_number: str
+    revenue: float
+    margin: float | None
+
+    class Meta:
+        model = ValueRecord
+        fields = ["id", "period", "product", "segment"]
+
+    @staticmethod
+    def resolve_customer_number(record: ValueRecord) -> str:
+        return record.customer.number
+
+
+class ImportBatchOut(Schema):
+    id: int
+    file_name: str
+    status: str
+    progress: int
+    rows: int
+    customers: int
+    periods: int
+    first_period: date | None
+    last_period: date | None
+    error_count: int
+    created_at: datetime
+
+
+def _sees_every_customer(context: dict) -> bool:
+    return customers_all_visible(context["request"].user)
+
+
+class AnalysisRunOut(Schema):
+    """An analysis run. `customers` (how many it analysed: every team's) only for who
+    sees every customer, as on the customers page."""
+
+    id: int
+    created_at: datetime
+    as_of: date
+    horizon: int
+    customers: int | None
+    threshold_version: int | None
+
+    @staticmethod
+    def resolve_threshold_version(run: AnalysisRun) -> int | None:
+        """The administrators' thresholds version the run used; None: the defaults."""
+        return run.threshold_settings_id
+
+    @staticmethod
+    def resolve_customers(run: AnalysisRun, context: dict) -> int | None:
+        return run.customers if _sees_every_customer(context) else None
+
+
+class ValueTypeCount(Schema):
+    value_type: str
+    count: int
+
+
+class AnalysisRunDetailOut(AnalysisRunOut):
+    """With the thresholds it used, its backtest figures (for who sees every customer, as
+    on the portfolio page) and how many of the customers the user may see it found of
+    each value type."""
+
+    thresholds: dict[str, Any]
+    backtest: dict[str, Any] | None
+    value_type_counts: list[ValueTypeCount]
+
+    @staticmethod
+    def resolve_backtest(run: AnalysisRun, context: dict) -> dict[str, Any] | None:
+        return run.backtest if _sees_every_customer(context) else None

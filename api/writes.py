@@ -1,4 +1,5 @@
-"""The API's writes: contacts, chain members, worksheet answers, actions, value imports.
+"""The API's writes: contacts, chain members, worksheet answers, actions, value imports
+(and the reads of the imports, on the same routes).
 
 Each endpoint does what the page does: the same selector with `edit=True` (another team's
 object is 404, a chain the user may only read is 403), the same form (its rules and
@@ -20,8 +21,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import File, NinjaAPI, Router, Schema, Status
+from ninja import File, NinjaAPI, Query, Router, Schema, Status
 from ninja.files import UploadedFile
+from ninja.pagination import paginate
 
 from chain import actions as act
 from chain import services
@@ -49,6 +51,8 @@ from lib.text import strip_control
 
 from . import schemas
 from . import schemas_write as sw
+from .pagination import PageNumberPagination
+from .resources import MAX_PAGE_SIZE, PAGE_SIZE
 
 router = Router(tags=["writes"])
 
@@ -406,7 +410,7 @@ def action_close(request: HttpRequest, action_id: int, body: sw.ActionCloseIn):
 # Value imports --------------------------------------------------------------------------
 
 
-def _import_permission(request: HttpRequest) -> None:
+def import_permission(request: HttpRequest) -> None:
     if not request.user.has_perm("customers.import_values"):
         raise PermissionDenied(_("You may not import customer data."))
 
@@ -445,7 +449,7 @@ def _import_out(request: HttpRequest, batch: ImportBatch) -> dict:
     "failed. Needs the permission to import customer data.",
 )
 def import_create(request: HttpRequest, response: HttpResponse, file: File[UploadedFile]):
-    _import_permission(request)
+    import_permission(request)
     form = customer_forms.UploadForm({}, {"file": file})
     if not form.is_valid():
         refusal = _invalid(form.errors)
@@ -468,8 +472,33 @@ def import_create(request: HttpRequest, response: HttpResponse, file: File[Uploa
     summary="An import's status, progress, counts and errors",
 )
 def import_detail(request: HttpRequest, batch_id: int):
-    _import_permission(request)
+    import_permission(request)
     batch = get_object_or_404(ImportBatch, pk=batch_id)
     # As the page: a job whose worker is gone ends here instead of waiting for ever.
     batch = customer_services.import_batch_recover_if_abandoned(batch)
     return _import_out(request, batch)
+
+
+# Value imports: the list ----------------------------------------------------------------
+
+
+class ImportFilters(Schema):
+    status: ImportBatch.Status | None = None
+
+
+@router.get(
+    "/imports",
+    response={200: list[schemas.ImportBatchOut], 403: schemas.ErrorOut},
+    tags=["imports"],
+)
+@paginate(PageNumberPagination, page_size=PAGE_SIZE, max_page_size=MAX_PAGE_SIZE)
+def import_list(request: HttpRequest, filters: Query[ImportFilters]):
+    """Every value import, as on the import page: for who may import customer data
+    (403 for anyone else), ordered by id."""
+    import_permission(request)
+    # As the page: imports whose worker stopped would show "running" for ever.
+    customer_services.import_batches_recover()
+    batches = ImportBatch.objects.order_by("pk")
+    if filters.status:
+        batches = batches.filter(status=filters.status)
+    return batches

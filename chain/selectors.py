@@ -51,6 +51,7 @@ from .models import (
     ReviewComment,
     Stage,
     StageRole,
+    SuccessFactor,
     Team,
     WorksheetAnswer,
 )
@@ -107,6 +108,52 @@ def actor_catalog_editable_by(actor: Actor, user: User) -> bool:
         return True
     others = actor.links.exclude(chain__team__in=team_ids_for_user(user))
     return not others.exists()
+
+
+def catalog_pickable_by(user: User) -> bool:
+    """Whether `user` picks from the catalogs on a page: who may change a chain (the forms
+    to add and characterise a member list every actor and every success factor)."""
+    return chain_list_for_user(user, edit=True).exists()
+
+
+def actor_list_for_user(user: User) -> QuerySet[Actor]:
+    """The catalog actors `user` sees on the pages.
+
+    The whole catalog for who picks from it: who may change a chain (adding a member),
+    who links customers to actors (`customers.import_values`, the customer page) and who
+    keeps it in /admin/ (`view_actor` with staff status). Anyone else sees the members
+    of the chains they may see.
+    """
+    actors = Actor.objects.all()
+    if not user.is_authenticated:
+        return actors.none()
+    if (
+        user.is_superuser
+        or user.has_perm("customers.import_values")
+        or (user.is_staff and user.has_perm("chain.view_actor"))
+        or catalog_pickable_by(user)
+    ):
+        return actors
+    members = ChainLink.objects.filter(chain__in=chain_list_for_user(user).values("pk"))
+    return actors.filter(Exists(members.filter(actor_id=OuterRef("pk"))))
+
+
+def success_factor_list_for_user(user: User) -> QuerySet[SuccessFactor]:
+    """The success factors `user` sees on the pages: all for who characterises members
+    (may change a chain) or keeps the catalog in /admin/; else those named by members
+    of the chains they may see."""
+    factors = SuccessFactor.objects.all()
+    if not user.is_authenticated:
+        return factors.none()
+    if (
+        user.is_superuser
+        or (user.is_staff and user.has_perm("chain.view_successfactor"))
+        or catalog_pickable_by(user)
+    ):
+        return factors
+    members = ChainLink.objects.filter(chain__in=chain_list_for_user(user).values("pk"))
+    used = members.filter(success_factors=OuterRef("pk"))
+    return factors.filter(Exists(used))
 
 
 def chain_get_for_user(user: User, pk: int, *, edit: bool = False) -> Chain:
