@@ -266,7 +266,9 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 TASKS = {
     "default": {
         "BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default"],
+        # "analysis": the chunks of a large analysis (customers/jobs.py), which need only
+        # the database, so that workers on other machines may take just those.
+        "QUEUES": ["default", "analysis"],
     }
 }
 # A running import writes a heartbeat this often; one silent for IMPORT_STALE_SECONDS lost

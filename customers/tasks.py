@@ -41,7 +41,7 @@ def backtest_task(run_id: int) -> None:
         services.analysis_run_backtest(run)
 
 
-@task()
+@task(queue_name="analysis")
 def analysis_chunk_task(chunk_id: int, pass_number: int) -> None:
     """One pass of one chunk of a large analysis (customers/jobs.py)."""
     jobs.chunk_run(chunk_id, pass_number)
