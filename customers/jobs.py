@@ -158,22 +158,30 @@ def chunk_run(chunk_id: int, pass_number: int) -> None:
     chunk = AnalysisChunk.objects.select_related("job").get(pk=chunk_id)
     try:
         with services._no_statement_timeout(), _ChunkHeartbeat(chunk.pk):
-            parts = _pass(chunk, pass_number)
+            history, snapshot = _chunk_history(chunk)
+            parts = _pass(chunk, pass_number, history)
     except Exception as error:
         log.exception("chunk %s of analysis job %s failed", chunk.index, chunk.job_id)
         _chunk_failed(chunk, pass_number, me, error)
         return
-    _chunk_done(chunk, pass_number, me, parts)
+    _chunk_done(chunk, pass_number, me, parts, snapshot)
 
 
-def _chunk_done(chunk: AnalysisChunk, pass_number: int, me: str, parts: bytes) -> None:
+def _chunk_done(
+    chunk: AnalysisChunk, pass_number: int, me: str, parts: bytes, snapshot: bytes | None
+) -> None:
     with transaction.atomic():
         job = AnalysisJob.objects.select_for_update().get(pk=chunk.job_id)
         if job.status != AnalysisJob.Status.RUNNING or job.pass_number != pass_number:
             return
         stored = AnalysisChunk.objects.filter(
             pk=chunk.pk, pass_number=pass_number, status=AnalysisChunk.Status.RUNNING, worker=me
-        ).update(status=AnalysisChunk.Status.DONE, parts=parts, heartbeat_at=timezone.now())
+        ).update(
+            status=AnalysisChunk.Status.DONE,
+            parts=parts,
+            heartbeat_at=timezone.now(),
+            **({"history": snapshot} if snapshot is not None else {}),
+        )
         if not stored:
             return  # recovered as lost meanwhile: the other attempt counts
         open_chunks = job.chunk_set.exclude(status=AnalysisChunk.Status.DONE)
@@ -238,6 +246,20 @@ def _history(chunk: AnalysisChunk) -> pd.DataFrame:
     return _frame(rows, HISTORY_COLUMNS)
 
 
+def _chunk_history(chunk: AnalysisChunk) -> tuple[pd.DataFrame, bytes | None]:
+    """The chunk's history: read from the value records once (the first pass that runs
+    it) and kept in the chunk's row as a Feather table, so that every pass analyses the
+    same values (an import may commit meanwhile) and passes 2 and 3 skip the read. The
+    history and the table to keep (None: it was kept already)."""
+    stored = AnalysisChunk.objects.filter(pk=chunk.pk).values_list("history", flat=True).first()
+    if stored:
+        return feather.read_table(io.BytesIO(bytes(stored))).to_pandas(), None
+    history = _history(chunk)
+    sink = io.BytesIO()
+    feather.write_feather(pa.Table.from_pandas(history, preserve_index=False), sink)
+    return history, sink.getvalue()
+
+
 def _options(job: AnalysisJob) -> dict:
     return {
         "as_of": pd.Timestamp(job.as_of),
@@ -246,10 +268,10 @@ def _options(job: AnalysisJob) -> dict:
     }
 
 
-def _pass(chunk: AnalysisChunk, pass_number: int) -> bytes:
+def _pass(chunk: AnalysisChunk, pass_number: int, history: pd.DataFrame) -> bytes:
     job = chunk.job
     portfolio = _portfolio_load(job)
-    result = analysis.analyse(_history(chunk), **_options(job), portfolio=portfolio)
+    result = analysis.analyse(history, **_options(job), portfolio=portfolio)
     parts = result.attrs.pop("portfolio_parts")
     if pass_number < PASSES:
         return _arrays_dump(parts)
@@ -393,7 +415,7 @@ def _finish(job: AnalysisJob) -> AnalysisRun:
     run.customers = customers
     run.save(update_fields=["customers"])
     type_change_events_create(run=run)
-    job.chunk_set.update(parts=None)
+    job.chunk_set.update(parts=None, history=None)
     job.status = AnalysisJob.Status.DONE
     job.run = run
     job.finished_at = timezone.now()

@@ -378,6 +378,9 @@ class AnalysisChunk(models.Model):
     # What the pass produced: its parts of the portfolio-wide figures (passes 1, 2) or its
     # assessment rows (pass 3), see customers/jobs.py.
     parts = models.BinaryField(null=True, blank=True)
+    # The chunk's value records as its first pass read them (a Feather table): every pass
+    # analyses the same values.
+    history = models.BinaryField(null=True, blank=True)
 
     class Meta:
         ordering = ["job", "index"]

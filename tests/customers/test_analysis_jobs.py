@@ -5,9 +5,10 @@ import math
 
 import pandas as pd
 import pytest
+from django.db.models import F
 
 from customers import jobs, services, synthetic
-from customers.models import AnalysisChunk, AnalysisJob, AnalysisRun, Assessment
+from customers.models import AnalysisChunk, AnalysisJob, AnalysisRun, Assessment, ValueRecord
 from customers.selectors import latest_run, run_subquery
 
 AS_OF = pd.Timestamp("2024-12-01")
@@ -101,7 +102,9 @@ def test_the_chunked_job_equals_the_one_process_run(
     assert len(types) >= 3  # a portfolio of mixed types
     assert latest_run() == job.run
     assert jobs.job_progress(job) == (15, 15)
-    assert not AnalysisChunk.objects.exclude(parts=None).exists()  # the parts are dropped
+    # The parts and the histories kept between the passes are dropped.
+    assert not AnalysisChunk.objects.exclude(parts=None).exists()
+    assert not AnalysisChunk.objects.exclude(history=None).exists()
 
 
 def test_a_chunk_that_raises_once_is_tried_again(
@@ -109,11 +112,11 @@ def test_a_chunk_that_raises_once_is_tried_again(
 ):
     real, failed = jobs._pass, []
 
-    def flaky(chunk, pass_number):
+    def flaky(chunk, pass_number, history):
         if chunk.index == 1 and pass_number == 3 and not failed:
             failed.append(chunk.pk)
             raise RuntimeError("worker trouble")
-        return real(chunk, pass_number)
+        return real(chunk, pass_number, history)
 
     monkeypatch.setattr(jobs, "_pass", flaky)
     job = _chunked_run(django_capture_on_commit_callbacks)
@@ -127,7 +130,7 @@ def test_a_chunk_that_always_raises_fails_the_job_without_a_run(
 ):
     chunked.ANALYSIS_CHUNK_ATTEMPTS = 2
 
-    def broken(chunk, pass_number):
+    def broken(chunk, pass_number, history):
         raise RuntimeError("always")
 
     monkeypatch.setattr(jobs, "_pass", broken)
@@ -150,6 +153,9 @@ def test_no_run_is_visible_before_the_last_chunk_and_progress_counts(values, chu
             if pass_number == 3 and chunk.index == 4:
                 break
             jobs.chunk_run(chunk.pk, pass_number)
+        if pass_number == 1:
+            # An import meanwhile: the job analyses the values its first pass read.
+            ValueRecord.objects.update(revenue=F("revenue") * 3, margin=F("margin") * 3)
     job.refresh_from_db()
     assert job.pass_number == 3 and job.status == AnalysisJob.Status.RUNNING
     assert jobs.job_progress(job) == (14, 15)
@@ -165,6 +171,8 @@ def test_no_run_is_visible_before_the_last_chunk_and_progress_counts(values, chu
     job.refresh_from_db()
     assert job.status == AnalysisJob.Status.DONE
     assert latest_run() == job.run != before
+    one, parts = _assessments(before), _assessments(job.run)
+    assert all(_close(one[n].current_value, parts[n].current_value) for n in one)
     assert jobs.job_progress(job) == (15, 15)
     assert "chunk passes" not in admin_client.get("/customers/").content.decode()
 
