@@ -279,13 +279,23 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 TASKS = {
     "default": {
         "BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default"],
+        # "analysis": the chunks of a large analysis (customers/jobs.py), which need only
+        # the database, so that workers on other machines may take just those.
+        "QUEUES": ["default", "analysis"],
     }
 }
 # A running import writes a heartbeat this often; one silent for IMPORT_STALE_SECONDS lost
 # its worker and is finished with a message (customers.services.import_batches_recover).
 IMPORT_HEARTBEAT_SECONDS = int(env_str("IMPORT_HEARTBEAT_SECONDS", "10"))
 IMPORT_STALE_SECONDS = int(env_str("IMPORT_STALE_SECONDS", "120"))
+# An analysis of more customers with values than ANALYSIS_CHUNK_CUSTOMERS_DB (0: never)
+# runs as chunk tasks of ANALYSIS_CHUNK_SIZE_DB customers that several workers share
+# (customers/jobs.py, README "More workers"); a chunk is tried ANALYSIS_CHUNK_ATTEMPTS
+# times, and queued again when its heartbeat is older than ANALYSIS_CHUNK_STALE_SECONDS.
+ANALYSIS_CHUNK_CUSTOMERS_DB = int(env_str("ANALYSIS_CHUNK_CUSTOMERS_DB", "200000"))
+ANALYSIS_CHUNK_SIZE_DB = int(env_str("ANALYSIS_CHUNK_SIZE_DB", "50000"))
+ANALYSIS_CHUNK_ATTEMPTS = int(env_str("ANALYSIS_CHUNK_ATTEMPTS", "3"))
+ANALYSIS_CHUNK_STALE_SECONDS = int(env_str("ANALYSIS_CHUNK_STALE_SECONDS", "120"))
 
 # Customer-value analysis: thresholds that override customers.analysis.Thresholds.
 CUSTOMER_ANALYSIS = {

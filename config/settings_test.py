@@ -7,7 +7,12 @@ LANGUAGE_CODE = "en"
 SECURE_SSL_REDIRECT = False
 SECURE_HSTS_SECONDS = 0
 # Background tasks run at once, in the request, so tests see their result.
-TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+        "QUEUES": ["default", "analysis"],
+    }
+}
 WEBHOOKS_ALLOW_HTTP = True  # the tests run their receivers on http://127.0.0.1
 # API rates high enough for the test suite's many calls with one token (the cache is not
 # cleared between tests); the rate limit tests set their own.

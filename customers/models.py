@@ -308,3 +308,82 @@ class ThresholdSettings(models.Model):
 
     def __str__(self) -> str:
         return f"{self.changed_at:%Y-%m-%d %H:%M}"
+
+
+class AnalysisJob(models.Model):
+    """A large analysis of the stored values run as chunk tasks on the task queue, so
+    that several workers share it (customers/jobs.py). Passes 1 to 3 as in
+    customers/chunked.py; its AnalysisRun is created only when every chunk of pass 3 is
+    done, so nothing half-done is visible."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    created_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.RUNNING
+    )
+    pass_number = models.PositiveSmallIntegerField(_("pass"), default=1)
+    chunks = models.PositiveIntegerField(_("chunks"), default=0)
+    as_of = models.DateField(_("as of"))
+    first_period = models.DateField(_("first period"))
+    horizon = models.PositiveSmallIntegerField(_("forecast horizon (periods)"), default=12)
+    thresholds = models.JSONField(_("thresholds"), default=dict, blank=True)
+    threshold_settings = models.ForeignKey(
+        "ThresholdSettings", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The portfolio-wide figures the passes so far aggregated (customers/jobs.py).
+    portfolio = models.BinaryField(null=True, blank=True)
+    run = models.ForeignKey(
+        AnalysisRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    error = models.TextField(_("error"), blank=True, default="")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("analysis job")
+        verbose_name_plural = _("analysis jobs")
+
+    def __str__(self) -> str:
+        return f"{self.as_of:%Y-%m} ({self.status})"
+
+
+class AnalysisChunk(models.Model):
+    """One contiguous range of the customers (their numbers sorted by code point) of an
+    AnalysisJob, in the job's current pass."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    job = models.ForeignKey(AnalysisJob, on_delete=models.CASCADE, related_name="chunk_set")
+    index = models.PositiveIntegerField()
+    first_customer = models.CharField(max_length=64)
+    last_customer = models.CharField(max_length=64)
+    pass_number = models.PositiveSmallIntegerField(default=1)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    worker = models.CharField(max_length=200, blank=True, default="")
+    task_id = models.CharField(max_length=64, blank=True, default="")
+    # Enqueued, started or alive at (the worker's heartbeat while it runs).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # What the pass produced: its parts of the portfolio-wide figures (passes 1, 2) or its
+    # assessment rows (pass 3), see customers/jobs.py.
+    parts = models.BinaryField(null=True, blank=True)
+    # The chunk's value records as its first pass read them (a Feather table): every pass
+    # analyses the same values.
+    history = models.BinaryField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["job", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "index"], name="one_chunk_per_job_index"),
+        ]

@@ -355,13 +355,16 @@ class _Heartbeat:
         try:
             while not self.stopped.wait(every):
                 try:
-                    ImportBatch.objects.filter(
-                        pk=self.batch_id, status=ImportBatch.Status.RUNNING
-                    ).update(heartbeat_at=timezone.now())
+                    self._beat()
                 except DatabaseError:
-                    log.warning("heartbeat of import %s not written", self.batch_id)
+                    log.warning("heartbeat of %s not written", self.thread.name)
         finally:
             thread_connection.close()
+
+    def _beat(self) -> None:
+        ImportBatch.objects.filter(pk=self.batch_id, status=ImportBatch.Status.RUNNING).update(
+            heartbeat_at=timezone.now()
+        )
 
 
 def _save(batch: ImportBatch, *fields: str) -> None:
@@ -607,7 +610,14 @@ def analysis_run_create(
 def _analysis_run_create(
     *, user: AbstractBaseUser | None, as_of: pd.Timestamp | None, horizon: int | None
 ) -> AnalysisRun | None:
+    from . import jobs  # it uses this module's writers
+
     by_product = products_given()
+    if not by_product and jobs.chunked_wanted():
+        # A large portfolio: chunk tasks that several workers share (customers/jobs.py);
+        # the run exists once the last chunk is done (at once with the immediate backend).
+        job = jobs.analysis_job_start(user=user, as_of=as_of, horizon=horizon)
+        return AnalysisRun.objects.filter(pk=job.run_id).first() if job else None
     history = history_frame(products=by_product)
     if history.empty:
         return None
@@ -703,6 +713,12 @@ def _assessments_create(
     """Store the analysis result (one row per customer) as the run's assessments of
     ``product`` ("" = over all products): by COPY on PostgreSQL (bench/assessments_write.py
     times a million), in batched INSERTs elsewhere."""
+    _assessment_rows_write(run, product, _assessment_rows(result, ids))
+
+
+def _assessment_rows(result: pd.DataFrame, ids: dict[str, int]) -> Iterator[tuple]:
+    """The result's assessment rows: customer pk, type, current and future value, the
+    two flags, the figures as JSON text."""
     output = analysis.to_output_frame(result)
     heads = output[list(OUTPUT_FIELDS)]
     customers = heads["customer_id"].astype(str)
@@ -716,6 +732,11 @@ def _assessments_create(
         _figures_json(output, result, customers),
         strict=True,
     )
+    return columns
+
+
+def _assessment_rows_write(run: AnalysisRun, product: str, columns) -> None:
+    """Store assessment rows (`_assessment_rows`) in the caller's transaction."""
     if connection.vendor == "postgresql":
         _assessments_copy(run, product, columns)
         return

@@ -6,7 +6,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django_tasks import task
 
-from . import services
+from . import jobs, services
 from .models import ImportBatch
 
 
@@ -39,3 +39,9 @@ def backtest_task(run_id: int) -> None:
     run = AnalysisRun.objects.filter(pk=run_id).first()
     if run is not None:
         services.analysis_run_backtest(run)
+
+
+@task(queue_name="analysis")
+def analysis_chunk_task(chunk_id: int, pass_number: int) -> None:
+    """One pass of one chunk of a large analysis (customers/jobs.py)."""
+    jobs.chunk_run(chunk_id, pass_number)

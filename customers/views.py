@@ -27,7 +27,7 @@ from chain.templatetags.chain_urls import pk_url
 from lib.search import search_term
 from lib.text import csv_safe, strip_control
 
-from . import charts, export_chart, guidance, services, value_basis
+from . import charts, export_chart, guidance, jobs, services, value_basis
 from .forms import ActorLinkForm, UploadForm
 from .models import AnalysisRun, Assessment, ImportBatch, ValueType
 from .selectors import (
@@ -95,6 +95,7 @@ def customer_list(request: HtmxHttpRequest) -> HttpResponse:
         "sort": sort,
         "query": query.urlencode(),
         "can_import": request.user.has_perm("customers.import_values"),
+        "job_progress": None if request.htmx else _job_progress(),
     }
     template = "customers/list.html#customer-table" if request.htmx else "customers/list.html"
     return render(request, template, context)
@@ -635,6 +636,17 @@ def import_values(request: HtmxHttpRequest) -> HttpResponse:
     services.import_batches_recover()
     batches = ImportBatch.objects.select_related("uploaded_by")[:20]
     return render(request, "customers/import.html", {"form": form, "batches": batches})
+
+
+def _job_progress() -> tuple[int, int, int] | None:
+    """The running chunked analysis's chunk passes done, in all, and percent; its chunks
+    whose worker is gone are queued again here too (customers/jobs.py)."""
+    job = jobs.running_job()
+    if job is None:
+        return None
+    jobs.analysis_chunks_recover()
+    done, total = jobs.job_progress(job)
+    return done, total, (100 * done // total) if total else 0
 
 
 @require_GET

@@ -6,7 +6,8 @@ any database error other than "locked": an idle worker whose PostgreSQL restarte
 gone, and uploads wait for ever. ``run_worker`` catches such errors, closes the broken
 connections, waits (1, 2, 4 ... up to 30 seconds) and starts the loop again. Before each
 start it fails the tasks this worker had claimed (the job that was cut off) and lets
-``services.import_batches_recover`` finish imports whose worker is gone. It also queues
+``services.import_batches_recover`` finish imports whose worker is gone (and
+``jobs.analysis_chunks_recover`` queue again the analysis chunks of such a worker). It also queues
 today's and tomorrow's reminder mails (chain/reminders.py): each day's run queues the
 next, and the day's id in the queue makes sure that several workers send them once.
 Webhook deliveries still to be sent are queued again (a crash may have lost their task;
@@ -27,7 +28,7 @@ from django.utils import timezone
 from chain.reminders import reminders_schedule
 from webhooks.services import deliveries_enqueue_open
 
-from . import services
+from . import jobs, services
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,8 @@ def _recover(worker_id: str) -> None:
         DBTaskResult.objects.filter(pk__in=cut_off).update(status="FAILED")
     for batch in services.import_batches_recover(own_worker=services.worker_name()):
         log.warning("import %s (%s) recovered: %s", batch.pk, batch.file_name, batch.status)
+    if jobs.analysis_chunks_recover(own_worker=services.worker_name()):
+        log.warning("chunks of an analysis job queued again (their worker is gone)")
     today = timezone.localdate()
     for day in (today, today + timedelta(days=1)):
         reminders_schedule(day)

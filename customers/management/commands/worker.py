@@ -16,6 +16,12 @@ class Command(DbWorkerCommand):
         "database connection, recovering abandoned imports whenever it starts."
     )
 
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        # Both queues unless told: "analysis" alone for a machine that only helps with the
+        # chunks of large analyses (README, "More workers").
+        parser.set_defaults(queue_name="default,analysis")
+
     def handle(
         self,
         *,
