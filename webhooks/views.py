@@ -3,6 +3,7 @@ rotate the secret, delete, and see the recent deliveries (README, "Webhooks").""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -11,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from . import services
 from .forms import WebhookForm
-from .models import Webhook
+from .models import Delivery, Webhook
 
 RECENT_ON_LIST = 5
 RECENT_ON_DETAIL = 50
@@ -20,11 +21,12 @@ RECENT_ON_DETAIL = 50
 @require_safe
 @permission_required("webhooks.view_webhook", raise_exception=True)
 def webhook_list(request: HttpRequest) -> HttpResponse:
-    hooks = list(Webhook.objects.select_related("created_by"))
-    # The last few deliveries of each hook: one small query per hook (administrators keep
-    # a handful of hooks).
-    for hook in hooks:
-        hook.recent = list(hook.deliveries.order_by("-created_at", "-pk")[:RECENT_ON_LIST])
+    # The last few deliveries of each hook, for all hooks in one query (a sliced prefetch:
+    # the database numbers each hook's deliveries and keeps the first few).
+    recent = Delivery.objects.order_by("-created_at", "-pk")[:RECENT_ON_LIST]
+    hooks = Webhook.objects.select_related("created_by").prefetch_related(
+        Prefetch("deliveries", queryset=recent, to_attr="recent")
+    )
     return render(request, "webhooks/list.html", {"hooks": hooks})
 
 

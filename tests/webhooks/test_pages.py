@@ -95,3 +95,30 @@ def test_others_are_refused(client, hook, role):
         assert client.get(path).status_code == 403, path
     assert client.post(f"/webhooks/{hook.pk}/delete/").status_code == 403
     assert Webhook.objects.exists()
+
+
+def test_the_list_takes_the_same_queries_for_one_hook_or_many(admin_client, hook):
+    """Each hook shows its last five deliveries, newest first, read for all hooks at once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for i in range(7):
+        Delivery.objects.create(webhook=hook, event="chain.approved", payload={"n": i})
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert admin_client.get("/webhooks/").status_code == 200
+        return len(ctx)
+
+    one = count()
+    for i in range(6):
+        other = Webhook.objects.create(
+            name=f"Hook {i}", url=f"https://h{i}.example.com/", events=["import.finished"]
+        )
+        for _ in range(3):
+            Delivery.objects.create(webhook=other, event="import.finished")
+    assert count() == one
+    response = admin_client.get("/webhooks/")
+    recent = {h.pk: h.recent for h in response.context["hooks"]}
+    assert [d.payload["n"] for d in recent[hook.pk]] == [6, 5, 4, 3, 2]
+    assert all(len(r) == 3 for pk, r in recent.items() if pk != hook.pk)
