@@ -38,7 +38,7 @@ import pyarrow as pa
 import pyarrow.feather as feather
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, Max, Min, OuterRef
 from django.db.models.functions import Collate
 from django.utils import timezone
@@ -88,6 +88,28 @@ def analysis_job_start(
     if not numbers:
         return None
     thresholds, threshold_settings = thresholds_in_force()
+    # One analysis at a time (a database constraint): a second start joins the running job.
+    running = running_job()
+    if running is not None:
+        return running
+    try:
+        return _job_create(
+            user=user,
+            as_of=as_of,
+            first=first,
+            horizon=horizon,
+            numbers=numbers,
+            chunk_size=chunk_size,
+            thresholds=thresholds,
+            threshold_settings=threshold_settings,
+        )
+    except IntegrityError:  # started by somebody else in the meantime
+        return running_job()
+
+
+def _job_create(
+    *, user, as_of, first, horizon, numbers, chunk_size, thresholds, threshold_settings
+) -> AnalysisJob:
     with transaction.atomic():
         job = AnalysisJob.objects.create(
             started_by=user,

@@ -349,6 +349,14 @@ class AnalysisJob(models.Model):
         ordering = ["-created_at", "-pk"]
         verbose_name = _("analysis job")
         verbose_name_plural = _("analysis jobs")
+        constraints = [
+            # One analysis at a time: a second "Analyse again" joins the running job.
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=models.Q(status="running"),
+                name="one_running_analysis_job",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.as_of:%Y-%m} ({self.status})"

@@ -189,3 +189,19 @@ def test_a_chunk_whose_worker_is_gone_is_queued_again(values, chunked, settings)
     assert jobs.analysis_chunks_recover() == 1  # the immediate backend runs it at once
     chunk.refresh_from_db()
     assert chunk.status == AnalysisChunk.Status.DONE and chunk.attempts == 2
+
+
+def test_a_second_start_joins_the_running_job(values, chunked):
+    """Two clicks on "Analyse again" (or two users) make one job, not two."""
+    from django.db import IntegrityError, transaction
+
+    first = jobs.analysis_job_start(as_of=AS_OF)  # queued after a commit that never comes
+    second = jobs.analysis_job_start(as_of=AS_OF)
+    assert second.pk == first.pk
+    assert AnalysisJob.objects.count() == 1
+    # The database holds the rule against two starts at the same moment too.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AnalysisJob.objects.create(as_of=AS_OF.date(), first_period=AS_OF.date())
+    # Once it is over, the next start is a new job.
+    AnalysisJob.objects.filter(pk=first.pk).update(status=AnalysisJob.Status.FAILED)
+    assert jobs.analysis_job_start(as_of=AS_OF).pk != first.pk
