@@ -252,7 +252,6 @@ def _link_changes(body: sw.LinkIn) -> dict[str, Any]:
 )
 def link_update(request: HttpRequest, link_id: int, body: sw.LinkIn):
     link = link_get_for_user(request.user, link_id, edit=True)
-    chain = link.chain
     version = _version(request, body)
     changes = _link_changes(body)
     if "actor_version" not in changes or changes["actor_version"] == "":
@@ -274,14 +273,7 @@ def link_update(request: HttpRequest, link_id: int, body: sw.LinkIn):
     if not form.is_valid():
         raise _invalid(form.errors)
     try:
-        with transaction.atomic():
-            saved = services.link_characterise(
-                form=form,
-                user=request.user,
-                actor_changes=form.actor_changes(),
-                actor_version=form.cleaned_data["actor_version"],
-            )
-            services.chain_touch(chain=chain)
+        saved = services.link_characterise(form=form, user=request.user)
     except services.EditConflict as error:
         current = error.current and _link_out(error.current)
         raise _conflict(current, schemas.LinkOut) from None
@@ -349,18 +341,8 @@ def action_create(request: HttpRequest, chain_id: int, body: sw.ActionIn):
     form = _bind(ActionForm, Action(chain=chain), changes, None, chain=chain, initial=initial)
     if not form.is_valid():
         raise _invalid(form.errors, ACTION_ERRORS)
-    data = form.cleaned_data
     try:
-        action = act.action_create(
-            chain=chain,
-            user=request.user,
-            title=data["title"],
-            owner=data["owner"],
-            due=data["due"],
-            notes=data["notes"],
-            source=data.get("source") or Action.Source.MANUAL,
-            **form.about_target(),
-        )
+        action = act.action_add(form=form, chain=chain, user=request.user)
     except ValidationError as error:
         raise _validation_error(error, ACTION_ERRORS) from None
     return Status(201, action)

@@ -153,6 +153,21 @@ def chain_events_seen(*, link: ChainLink) -> int:
 
 
 @transaction.atomic
+def action_add(*, form: forms.ModelForm, chain: Chain, user: AbstractBaseUser) -> Action:
+    """Create the action a valid `ActionForm` describes (the page's and the API's)."""
+    data = form.cleaned_data
+    return action_create(
+        chain=chain,
+        user=user,
+        title=data["title"],
+        owner=data["owner"],
+        due=data["due"],
+        notes=data["notes"],
+        source=data.get("source") or Action.Source.MANUAL,
+        **form.about_target(),
+    )
+
+
 def action_update(*, form: forms.ModelForm, user: AbstractBaseUser) -> Action:
     """Save an action's edit form, unless somebody saved the action since it was loaded.
 

@@ -106,29 +106,30 @@ def actor_catalog_update(
 
 
 @transaction.atomic
-def link_characterise(
-    *,
-    form: forms.ModelForm,
-    user: AbstractBaseUser,
-    actor_changes: Mapping[str, object],
-    actor_version: int | None,
-) -> ChainLink:
-    """Save a member's form (`versioned_save`) and the changes to its actor's catalog facts.
+@transaction.atomic
+def link_characterise(*, form: forms.ModelForm, user: AbstractBaseUser) -> ChainLink:
+    """Save a member's form (`versioned_save`, a valid `LinkForm`) and the changes it makes
+    to its actor's catalog facts (`actor_changes()`, checked against `actor_version`),
+    and touch the chain.
 
     Both versions are checked under row locks in this one transaction, the actor's first
     (as the admin locks it). A stale actor raises `EditConflict` with the current member,
     whose `actor` is the current actor, so that the form's conflict view shows both.
     """
     link = form.instance
+    actor_changes = form.actor_changes()
     if actor_changes:
+        version = form.cleaned_data["actor_version"]
         try:
             actor_catalog_update(
-                actor=link.actor, user=user, version=actor_version, changes=actor_changes
+                actor=link.actor, user=user, version=version, changes=actor_changes
             )
         except EditConflict:
             current = ChainLink.objects.select_related("actor__kind").filter(pk=link.pk)
             raise EditConflict(current.first()) from None
-    return versioned_save(form=form)
+    saved = versioned_save(form=form)
+    chain_touch(chain=link.chain)
+    return saved
 
 
 def _status_set(

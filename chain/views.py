@@ -579,14 +579,7 @@ def link_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     conflict = None
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():
-                services.link_characterise(
-                    form=form,
-                    user=request.user,
-                    actor_changes=form.actor_changes(),
-                    actor_version=form.cleaned_data["actor_version"],
-                )
-                services.chain_touch(chain=chain)
+            services.link_characterise(form=form, user=request.user)
         except services.EditConflict as error:
             conflict = _link_conflict(form, error.current)
         except ValidationError as error:

@@ -18,7 +18,7 @@ from django_htmx.http import retarget, trigger_client_event
 from . import actions as act
 from . import services
 from .forms import ActionForm
-from .models import Action, Chain
+from .models import Chain
 from .selectors import chain_can_edit, chain_get_for_user
 from .views import HtmxHttpRequest, _chain_context, _conflict
 
@@ -70,22 +70,14 @@ def action_new(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return _form_page(request, chain, ActionForm(initial=initial, chain=chain))
     form = ActionForm(request.POST, chain=chain)
     if form.is_valid():
-        data = form.cleaned_data
         try:
-            act.action_create(
-                chain=chain,
-                user=request.user,
-                title=data["title"],
-                owner=data["owner"],
-                due=data["due"],
-                notes=data["notes"],
-                source=data.get("source") or Action.Source.MANUAL,
-                **form.about_target(),
-            )
+            act.action_add(form=form, chain=chain, user=request.user)
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, _("Action “%(title)s” added.") % {"title": data["title"]})
+            messages.success(
+                request, _("Action “%(title)s” added.") % {"title": form.cleaned_data["title"]}
+            )
             return _after(request, chain)
     return _form_page(request, chain, form)
 
