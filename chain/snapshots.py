@@ -8,7 +8,7 @@ the chain's tables change later. Labels of the codes are looked up lazily at ren
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext
@@ -204,10 +204,15 @@ class Member:
         return tuple(changed)
 
 
+Entry = TypeVar("Entry")
+
+
 @dataclass(frozen=True)
-class MemberChange:
-    old: Member
-    new: Member
+class Change(Generic[Entry]):
+    """A member, influence or action in both the snapshot and now: the fields that differ."""
+
+    old: Entry
+    new: Entry
     fields: tuple[str, ...]
 
 
@@ -223,13 +228,6 @@ class InfluenceEntry:
     @property
     def strength_label(self) -> str | Promise:
         return _choice_label(Influence.Strength, self.strength)
-
-
-@dataclass(frozen=True)
-class InfluenceChange:
-    old: InfluenceEntry
-    new: InfluenceEntry
-    fields: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -279,13 +277,6 @@ class ActionEntry:
 
 
 @dataclass(frozen=True)
-class ActionChange:
-    old: ActionEntry
-    new: ActionEntry
-    fields: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class Figure:
     """A summary figure at the snapshot and now, with its label where it is a code."""
 
@@ -316,17 +307,17 @@ class Comparison:
     status: Figure
     added: tuple[Member, ...] = ()
     removed: tuple[Member, ...] = ()
-    changed: tuple[MemberChange, ...] = ()
+    changed: tuple[Change[Member], ...] = ()
     influences_added: tuple[InfluenceEntry, ...] = ()
     influences_removed: tuple[InfluenceEntry, ...] = ()
-    influences_changed: tuple[InfluenceChange, ...] = ()
+    influences_changed: tuple[Change[InfluenceEntry], ...] = ()
     # Snapshots before format 2 recorded no actions: then nothing is said about them.
     actions_known: bool = False
     open_actions: Figure = Figure(0, 0)
     actions_added: tuple[ActionEntry, ...] = ()
-    actions_closed: tuple[ActionChange, ...] = ()
+    actions_closed: tuple[Change[ActionEntry], ...] = ()
     actions_removed: tuple[ActionEntry, ...] = ()
-    actions_changed: tuple[ActionChange, ...] = ()
+    actions_changed: tuple[Change[ActionEntry], ...] = ()
     figures_changed: bool = field(init=False)
 
     def __post_init__(self) -> None:
@@ -366,7 +357,7 @@ def snapshot_compare(old: dict[str, Any], new: dict[str, Any]) -> Comparison:
         if key in old_members:
             fields = old_members[key].differences(member)
             if fields:
-                changed.append(MemberChange(old_members[key], member, fields))
+                changed.append(Change(old_members[key], member, fields))
     old_influences = _influences(old, old_members)
     new_influences = _influences(new, new_members)
     influences_changed = []
@@ -375,7 +366,7 @@ def snapshot_compare(old: dict[str, Any], new: dict[str, Any]) -> Comparison:
             before = old_influences[key]
             fields = tuple(f for f in INFLUENCE_FIELDS if getattr(before, f) != getattr(entry, f))
             if fields:
-                influences_changed.append(InfluenceChange(before, entry, fields))
+                influences_changed.append(Change(before, entry, fields))
     return Comparison(
         completeness=Figure(_percent(old), _percent(new)),
         light=_coded(old.get("light", ""), new.get("light", ""), LIGHTS.get),
@@ -409,9 +400,9 @@ def _compare_actions(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]
             continue
         fields = before[key].differences(entry)
         if before[key].is_open and not entry.is_open:
-            closed.append(ActionChange(before[key], entry, fields))
+            closed.append(Change(before[key], entry, fields))
         elif fields:
-            changed.append(ActionChange(before[key], entry, fields))
+            changed.append(Change(before[key], entry, fields))
     return {
         "actions_known": True,
         "open_actions": Figure(
