@@ -34,7 +34,6 @@ and 2 GB peak memory from the file on disk to the result CSV, on the 2-core mach
 import argparse
 import multiprocessing
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -51,7 +50,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings_test")
 django.setup()
 
 # bench/ is on the path when this runs as a script (and in its spawned children).
-from analysis_chunked import read_alone  # noqa: E402
+from analysis_chunked import peak_mib, read_alone  # noqa: E402
 
 from customers import analysis, bgnbd, synthetic  # noqa: E402
 from customers.writing import result_csv_write  # noqa: E402
@@ -83,21 +82,6 @@ def read_input(path: Path) -> pd.DataFrame:
     if result.errors:
         raise SystemExit(f"{path}: {result.errors[:3]}")
     return result.history
-
-
-def peak_mib() -> float:
-    """This process's peak resident memory in MiB: VmHWM of /proc/self/status. Not
-    ru_maxrss: Linux carries the high-water mark of the process before its exec into it,
-    and a spawned child starts as a fork of the parent, so ru_maxrss would report at
-    least the parent's memory after generating the input."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def pipeline(path: Path, out: Path, queue: multiprocessing.Queue) -> None:

@@ -26,6 +26,7 @@ chunks) was byte for byte the one-process result.
 import argparse
 import multiprocessing
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -67,17 +68,25 @@ def write_input(path: Path, n_customers: int) -> int:
     return rows
 
 
-def _peak_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+def peak_mib() -> float:
+    """This process's peak resident memory in MiB: VmHWM of /proc/self/status. Not
+    ru_maxrss: Linux carries the high-water mark of the process before its exec into it,
+    and a spawned child starts as a fork of the parent, so ru_maxrss would report at
+    least the parent's memory after generating the input."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def read_alone(path: Path, queue) -> None:
     start = time.perf_counter()
     frame = pd.read_csv(path)
-    queue.put({"seconds": time.perf_counter() - start, "peak_mib": _peak_mib(), "rows": len(frame)})
+    queue.put({"seconds": time.perf_counter() - start, "peak_mib": peak_mib(), "rows": len(frame)})
 
 
 def chunked_run(path: Path, out: Path, chunk_customers: int, queue) -> None:
@@ -93,7 +102,7 @@ def chunked_run(path: Path, out: Path, chunk_customers: int, queue) -> None:
     queue.put(
         {
             "seconds": time.perf_counter() - start,
-            "peak_mib": _peak_mib(),
+            "peak_mib": peak_mib(),
             "customers": done.customers,
             "chunks": done.chunks,
             "errors": done.error_count,

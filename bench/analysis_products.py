@@ -26,7 +26,6 @@ product.
 import argparse
 import multiprocessing
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -39,6 +38,9 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings_test")
 django.setup()
+
+# bench/ is on the path when this runs as a script (and in its spawned children).
+from analysis_chunked import peak_mib  # noqa: E402
 
 from customers import analysis, products, synthetic  # noqa: E402
 from customers.writing import result_csv_write  # noqa: E402
@@ -82,21 +84,6 @@ def write_input(path: Path, n_customers: int, *, split: bool) -> tuple[int, int]
     frame.to_csv(path, index=False, float_format="%.2f")
     pairs = int(frame[["customer_id", "product"]].drop_duplicates().shape[0])
     return len(frame), pairs
-
-
-def peak_mib() -> float:
-    """This process's peak resident memory in MiB: VmHWM of /proc/self/status. Not
-    ru_maxrss: Linux carries the high-water mark of the process before its exec into it,
-    and a spawned child starts as a fork of the parent, so ru_maxrss would report at
-    least the parent's memory after generating the input."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def pipeline(path: Path, out: Path, queue: multiprocessing.Queue) -> None:
