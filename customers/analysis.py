@@ -190,7 +190,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -677,7 +677,65 @@ def analyse(
         raise ValueError("horizon must be at least 1 period")
     if portfolio is not None and transactions is not None:
         raise ValueError("a portfolio part is analysed without transactions")
-    th = thresholds
+    return _analyse(history, as_of, horizon, thresholds, transactions, portfolio, stage=None)
+
+
+def portfolio_parts(
+    history: pd.DataFrame,
+    *,
+    as_of: pd.Timestamp,
+    horizon: int,
+    thresholds: Thresholds,
+    portfolio: Portfolio,
+    stage: Literal[1, 2],
+) -> dict[str, np.ndarray]:
+    """What the customers of `history` (a part of the portfolio) contribute to the
+    portfolio-wide figures, computed only as far as they need (customers/chunked.py):
+
+    - stage 1, before any portfolio-wide figure: the current rates of the customers with
+      a full window (the medians) and their rounded margin ratios (the ranks);
+    - stage 2, with `portfolio`'s references: the current values of the steady customers
+      with margins (the pearls' ceiling) and the figures of the customers the monthly
+      repeat-buying models are fitted on.
+
+    The same arrays as a full `analyse()` with `portfolio` puts in
+    `result.attrs["portfolio_parts"]`, at a fraction of its time (no forecast).
+    """
+    return _analyse(history, as_of, horizon, thresholds, None, portfolio, stage=stage)
+
+
+def _current_figures(
+    m: _Matrix, periods: np.ndarray, th: Thresholds
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """The current value and rate per customer, which customers have margins, and their
+    part of the medians and the margin-ratio ranks (stage 1 of `portfolio_parts`)."""
+    width = m.value.shape[1]
+    current_value = m.value[:, max(width - CURRENT_PERIODS, 0) :].sum(axis=1)
+    by_margin = ~np.isnan(m.margin_ratio)
+    window = np.clip(np.minimum(periods, CURRENT_PERIODS), 1, None)
+    current_rate = current_value / window
+    full = periods >= CURRENT_PERIODS
+    ranked = by_margin & (periods >= th.min_periods)
+    parts = {
+        "margin_rates": current_rate[full & by_margin],
+        "revenue_rates": m.recent_revenue[full] / CURRENT_PERIODS,
+        # Ratios within a hundredth of a percentage point are equal (rounding noise).
+        "ranked_ratios": np.round(m.margin_ratio[ranked], 4),
+    }
+    return current_value, current_rate, by_margin, parts
+
+
+def _analyse(
+    history: pd.DataFrame,
+    as_of: pd.Timestamp,
+    horizon: int,
+    th: Thresholds,
+    transactions: pd.DataFrame | None,
+    portfolio: Portfolio | None,
+    *,
+    stage: Literal[1, 2] | None,
+) -> Any:
+    """`analyse()`, or with `stage` the portfolio parts of `portfolio_parts()`."""
     m = _pivot(history, as_of)
     if portfolio is not None:
         m = _widen(m, as_of, portfolio.first_period)
@@ -693,6 +751,9 @@ def analyse(
     stop = np.full(n_customers, width)
     valid = t[None, :] >= first[:, None]
     span = np.maximum(periods, 1).astype(np.float64)
+    current_value, current_rate, by_margin, current_parts = _current_figures(m, periods, th)
+    if stage == 1:
+        return current_parts
 
     px = _prefix(x)
     # Over the whole history (the value is 0 before the first business): row sums.
@@ -729,7 +790,6 @@ def analyse(
     recent_level = _window_sum(sx, recent_start, stop) / (stop - recent_start)
     level_n = np.clip(np.minimum(th.level_periods, periods // 2), 1, None)
     level = _window_sum(px, width - level_n, stop) / level_n
-    current_value = x[:, max(width - CURRENT_PERIODS, 0) :].sum(axis=1)
 
     # Peak of the smoothed value (centred moving mean inside the customer's history).
     half = th.smoothing_window // 2
@@ -761,19 +821,14 @@ def analyse(
     seasonal_strength, cycle_length = _seasonality(x, first)
 
     # The value basis: contribution margin where the data has margins, else revenue.
-    by_margin = ~np.isnan(m.margin_ratio)
     value_basis = np.where(by_margin, MARGIN_BASIS, REVENUE_BASIS)
 
     # Value in money over the current window against the portfolio's typical customer on
     # the same basis: the median over the customers with a full window (margin against the
     # customers with margins, revenue against every customer's revenue), per period.
-    window = np.clip(np.minimum(periods, CURRENT_PERIODS), 1, None)
-    current_rate = current_value / window
-    full = periods >= CURRENT_PERIODS
-    margin_rates = current_rate[full & by_margin]
-    revenue_rates = m.recent_revenue[full] / CURRENT_PERIODS
     if portfolio is None:
-        margin_reference, revenue_reference = _median(margin_rates), _median(revenue_rates)
+        margin_reference = _median(current_parts["margin_rates"])
+        revenue_reference = _median(current_parts["revenue_rates"])
     else:
         margin_reference = portfolio.margin_reference
         revenue_reference = portfolio.revenue_reference
@@ -791,11 +846,10 @@ def analyse(
     # Margin ratio: its rank among the customers with margins (the share of them with a
     # lower ratio), and its change from the
     # earlier periods to the current window (percentage points as a fraction).
-    ranked = by_margin & (periods >= th.min_periods)
     margin_ratio_rank = np.full(n_customers, np.nan)
-    # Ratios within a hundredth of a percentage point are equal (rounding noise).
-    ranked_ratios = np.round(m.margin_ratio[ranked], 4)
-    ratios = np.sort(ranked_ratios) if portfolio is None else portfolio.margin_ratios
+    ratios = (
+        np.sort(current_parts["ranked_ratios"]) if portfolio is None else portfolio.margin_ratios
+    )
     if len(ratios):
         own = np.round(m.margin_ratio[by_margin], 4)
         margin_ratio_rank[by_margin] = np.searchsorted(ratios, own, side="left") / len(ratios)
@@ -862,21 +916,6 @@ def analyse(
     is_kind = {code: kind == VALUE_TYPES.index(code) for code in VALUE_TYPES}
     regular_cycle = is_kind[CYCLIC] & seasonal
 
-    path = _forecast(
-        x,
-        kind,
-        peak,
-        horizon=horizon,
-        thresholds=th,
-        level=np.where(is_kind[INSUFFICIENT_DATA], mean_value, level),
-        first=first,
-        px=px,
-        shape=xs,
-        business=m.business,
-        regular_cycle=regular_cycle,
-    )
-
-    method = np.full(n_customers, "type", dtype=object)
     # Erratic values without a trend are irregular buying; a trend (growth, bell,
     # shrinking) on months with business in most periods is the type's own forecast.
     trend_type = np.isin(kind, [VALUE_TYPES.index(c) for c in (GROWTH, BELL, SHRINKING)])
@@ -892,14 +931,39 @@ def analyse(
         & ~regular_cycle
         & ~np.isin(kind, [VALUE_TYPES.index(c) for c in (BURR, INSUFFICIENT_DATA)])
     )
+    steady_margin = is_kind[STEADY] & by_margin
+    fit_rows = None
+    if portfolio is not None:
+        fit_rows = _repeat_buying_rows(x, m.business & valid, first, irregular)
+        # What these customers contribute to the portfolio-wide figures after the types.
+        type_parts = {
+            "steady_margin_values": current_value[steady_margin],
+            **{name: values[fit_rows[0]] for name, values in fit_rows[1].items()},
+        }
+        if stage == 2:
+            return type_parts
+
+    path = _forecast(
+        x,
+        kind,
+        peak,
+        horizon=horizon,
+        thresholds=th,
+        level=np.where(is_kind[INSUFFICIENT_DATA], mean_value, level),
+        first=first,
+        px=px,
+        shape=xs,
+        business=m.business,
+        regular_cycle=regular_cycle,
+    )
+
+    method = np.full(n_customers, "type", dtype=object)
     repeat_path = None
     if transactions is not None:
         repeat_path = _repeat_buying_daily(
             transactions, m.ids, irregular, m.value_ratio, as_of=as_of, horizon=horizon, th=th
         )
-    fit_rows = None
     if portfolio is not None:
-        fit_rows = _repeat_buying_rows(x, m.business & valid, first, irregular)
         if portfolio.repeat_buying is not None:
             repeat_path = _repeat_buying(
                 x, m.business & valid, first, irregular, horizon, th, portfolio.repeat_buying
@@ -945,7 +1009,6 @@ def analyse(
     corrected = too_low | too_high
     model_future_value = np.where(corrected, model_future, np.nan)
 
-    steady_margin = is_kind[STEADY] & by_margin
     if portfolio is not None:
         pearl_ceiling = portfolio.pearl_ceiling
     elif steady_margin.any():
@@ -1003,15 +1066,9 @@ def analyse(
         },
         index=m.ids,
     )
-    if fit_rows is not None:
+    if portfolio is not None:
         # What these customers contribute to the portfolio-wide figures (customers/chunked.py).
-        result.attrs["portfolio_parts"] = {
-            "margin_rates": margin_rates,
-            "revenue_rates": revenue_rates,
-            "ranked_ratios": ranked_ratios,
-            "steady_margin_values": current_value[steady_margin],
-            **{name: values[fit_rows[0]] for name, values in fit_rows[1].items()},
-        }
+        result.attrs["portfolio_parts"] = {**current_parts, **type_parts}
     return result
 
 

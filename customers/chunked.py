@@ -156,7 +156,7 @@ def analyse_chunks(
     th = thresholds
     # Pass 1: the references and the margin ratios.
     base = analysis.Portfolio(first_period=first_period)
-    parts = [_parts(load(), base, options) for load in chunks]
+    parts = [_parts(load(), base, options, stage=1) for load in chunks]
     ratios = np.sort(_joined(parts, "ranked_ratios"))
     portfolio = analysis.Portfolio(
         first_period=first_period,
@@ -165,7 +165,7 @@ def analyse_chunks(
         margin_ratios=ratios,
     )
     # Pass 2: up to the types; the pearls' ceiling and the repeat-buying models.
-    parts = [_parts(load(), portfolio, options) for load in chunks]
+    parts = [_parts(load(), portfolio, options, stage=2) for load in chunks]
     steady = _joined(parts, "steady_margin_values")
     fit = {name: _joined(parts, name) for name in ("repeat", "t_x", "n", "count", "value")}
     del parts
@@ -415,9 +415,10 @@ def _history(target: Path) -> pd.DataFrame:
     return feather.read_table(target).to_pandas()
 
 
-def _parts(history: pd.DataFrame, portfolio: analysis.Portfolio, options: dict) -> dict:
-    result = analysis.analyse(history, **options, portfolio=portfolio)
-    return result.attrs.pop("portfolio_parts")
+def _parts(
+    history: pd.DataFrame, portfolio: analysis.Portfolio, options: dict, *, stage: int
+) -> dict:
+    return analysis.portfolio_parts(history, **options, portfolio=portfolio, stage=stage)
 
 
 def _joined(parts: list[dict], name: str) -> np.ndarray:

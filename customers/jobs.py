@@ -293,10 +293,14 @@ def _options(job: AnalysisJob) -> dict:
 def _pass(chunk: AnalysisChunk, pass_number: int, history: pd.DataFrame) -> bytes:
     job = chunk.job
     portfolio = _portfolio_load(job)
-    result = analysis.analyse(history, **_options(job), portfolio=portfolio)
-    parts = result.attrs.pop("portfolio_parts")
     if pass_number < PASSES:
-        return _arrays_dump(parts)
+        return _arrays_dump(
+            analysis.portfolio_parts(
+                history, **_options(job), portfolio=portfolio, stage=pass_number
+            )
+        )
+    result = analysis.analyse(history, **_options(job), portfolio=portfolio)
+    result.attrs.pop("portfolio_parts")
     numbers = result["customer_id"].astype(str) if "customer_id" in result else result.index
     ids = dict(
         Customer.objects.filter(number__in=list(map(str, numbers))).values_list("number", "pk")
