@@ -438,7 +438,12 @@ def monthly_from_transactions(tx: pd.DataFrame) -> pd.DataFrame:
 
 
 @dataclass
-class _Matrix:
+class Matrix:
+    """A history laid out as customers x months (`pivot`): what `analyse()` works on.
+    `analyse()` and `portfolio_parts()` take one instead of the history, so that the
+    chunked analysis (customers/chunked.py) lays each chunk out once for its three
+    passes."""
+
     ids: pd.Index  # customer ids, one per row
     value: np.ndarray  # customers x periods, float64, 0 where no business
     business: np.ndarray  # customers x periods, bool
@@ -450,7 +455,7 @@ class _Matrix:
     earlier_margin_ratio: np.ndarray  # the same before the window; NaN
 
 
-def _pivot(history: pd.DataFrame, as_of: pd.Timestamp) -> _Matrix:
+def pivot(history: pd.DataFrame, as_of: pd.Timestamp) -> Matrix:
     """All customers x the months from the earliest row to `as_of`, summed per cell."""
     as_of_month = np.datetime64(pd.Timestamp(as_of), "M").astype(np.int64)
     periods = history[PERIOD]
@@ -487,7 +492,7 @@ def _pivot(history: pd.DataFrame, as_of: pd.Timestamp) -> _Matrix:
     n = len(ids)
     if n == 0:
         empty = np.zeros(0)
-        return _Matrix(
+        return Matrix(
             ids, np.zeros((0, 1)), np.zeros((0, 1), bool), empty, empty, empty, empty, empty
         )
     first_month = month.min()
@@ -527,7 +532,7 @@ def _pivot(history: pd.DataFrame, as_of: pd.Timestamp) -> _Matrix:
     del row_value
     business = np.zeros(n * width, dtype=bool)
     business[cell[business_row]] = True
-    return _Matrix(
+    return Matrix(
         ids,
         value,
         business.reshape(n, width),
@@ -562,7 +567,7 @@ class Portfolio:
     repeat_buying: tuple[Any, Any] | None = None
 
 
-def _widen(m: _Matrix, as_of: pd.Timestamp, first_period: pd.Timestamp) -> _Matrix:
+def _widen(m: Matrix, as_of: pd.Timestamp, first_period: pd.Timestamp) -> Matrix:
     """The matrix with leading empty periods from `first_period` on."""
     as_of_month = np.datetime64(pd.Timestamp(as_of), "M").astype(np.int64)
     first_month = np.datetime64(pd.Timestamp(first_period), "M").astype(np.int64)
@@ -657,7 +662,7 @@ def _relative(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
 
 
 def analyse(
-    history: pd.DataFrame,
+    history: pd.DataFrame | Matrix,
     *,
     as_of: pd.Timestamp,
     horizon: int = 12,
@@ -681,7 +686,7 @@ def analyse(
 
 
 def portfolio_parts(
-    history: pd.DataFrame,
+    history: pd.DataFrame | Matrix,
     *,
     as_of: pd.Timestamp,
     horizon: int,
@@ -705,7 +710,7 @@ def portfolio_parts(
 
 
 def _current_figures(
-    m: _Matrix, periods: np.ndarray, th: Thresholds
+    m: Matrix, periods: np.ndarray, th: Thresholds
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """The current value and rate per customer, which customers have margins, and their
     part of the medians and the margin-ratio ranks (stage 1 of `portfolio_parts`)."""
@@ -726,7 +731,7 @@ def _current_figures(
 
 
 def _analyse(
-    history: pd.DataFrame,
+    history: pd.DataFrame | Matrix,
     as_of: pd.Timestamp,
     horizon: int,
     th: Thresholds,
@@ -736,7 +741,7 @@ def _analyse(
     stage: Literal[1, 2] | None,
 ) -> Any:
     """`analyse()`, or with `stage` the portfolio parts of `portfolio_parts()`."""
-    m = _pivot(history, as_of)
+    m = history if isinstance(history, Matrix) else pivot(history, as_of)
     if portfolio is not None:
         m = _widen(m, as_of, portfolio.first_period)
     x = m.value

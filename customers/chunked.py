@@ -9,20 +9,25 @@ How:
   (customer ids sorted), with all rows of its customers.
 - Pass 0 reads the file in blocks of rows with the reading code of the one-process path
   (customers/reading.py; each block is the header line plus whole lines of the file, its
-  row numbers shifted to the file's), writes each block's rows (customer, month, revenue,
-  margin, file row) to a temporary Feather file, then splits them into one file per
-  chunk. A customer twice in one month is checked per chunk (where all its rows are), so
-  across blocks too. Errors are listed as the one-process reading lists them: by row,
-  the first `max_errors`, with the count of all.
-- Pass 1 analyses each chunk with a `Portfolio` that only lays the matrix out from the
-  portfolio's first month (a customer's row is then the same as in the whole matrix) and
-  collects what the portfolio-wide figures need and does not depend on the type: the
-  current rates for the medians (`relative_value`'s references) and the rounded margin
-  ratios for `margin_ratio_rank`.
-- Pass 2 analyses each chunk with those, so up to the types as in one process, and
-  collects the current values of the steady customers with margins (the hidden pearls'
-  ceiling, a quantile over them) and the figures of the customers the monthly
-  repeat-buying models are fitted on; the models are fitted on the same evenly spaced
+  row numbers shifted to the file's) and writes each block's rows as arrays (customer as
+  a code into the block's distinct ids, month, revenue, margin, file row) to a temporary
+  file; no Python object per row. The distinct ids of all blocks, sorted, number the
+  customers; each block's rows are then split into one file per chunk. A customer twice
+  in one month is checked per chunk (where all its rows are), so across blocks too, on
+  integer keys; only a repeat found takes the reading code's check for its messages.
+  Errors are listed as the one-process reading lists them: by row, the first
+  `max_errors`, with the count of all.
+- Each chunk is laid out once as the analysis' matrix (`analysis.pivot`), kept in a
+  temporary file for the three passes.
+- Pass 1 takes from each chunk, with a `Portfolio` that only lays the matrix out from
+  the portfolio's first month (a customer's row is then the same as in the whole
+  matrix), what the portfolio-wide figures need and does not depend on the type
+  (`analysis.portfolio_parts`, stage 1): the current rates for the medians
+  (`relative_value`'s references) and the rounded margin ratios for `margin_ratio_rank`.
+- Pass 2 analyses each chunk with those up to the types (stage 2: as in one process, no
+  forecast), and collects the current values of the steady customers with margins (the
+  hidden pearls' ceiling, a quantile over them) and the figures of the customers the
+  monthly repeat-buying models are fitted on; the models are fitted on the same evenly spaced
   sample of them as in one process (chunks are in the customers' order).
 - Pass 3 analyses each chunk with all portfolio-wide figures and appends its rows to the
   result CSV (in the customers' order, as the one-process result).
@@ -46,6 +51,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import pickle
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -55,7 +61,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.feather as feather
+import pyarrow.compute as pc
 
 from customers import analysis, reading
 from customers.writing import result_csv_write
@@ -101,21 +107,32 @@ def analyse_file_chunked(
     work = Path(tempfile.mkdtemp(prefix="chainmap-chunks-"))
     try:
         blocks = _read_blocks(path, work, block_bytes=block_bytes, max_errors=max_errors)
-        ids = np.unique(np.concatenate(blocks.ids)) if blocks.ids else np.zeros(0, object)
-        bounds = ids[::chunk_customers][1:]
-        chunk_files = _split(blocks.files, bounds, work)
+        ids, codes = _sorted_ids(blocks.ids)
+        chunk_files = _split(blocks.files, codes, chunk_customers, work)
         as_of = pd.Timestamp(as_of) if as_of is not None else blocks.last_period
         log_errors, log_count = list(blocks.errors), blocks.error_count
-        histories, first_period = [], None
+        matrices, first_period = [], None
         for number, files in enumerate(chunk_files):
-            errors, count, target, first = _chunk(
-                files, number, work, blocks, as_of, max_errors, keep=not log_count
+            if not files:
+                continue
+            found = _chunk(
+                files,
+                ids[number * chunk_customers : (number + 1) * chunk_customers],
+                number * chunk_customers,
+                work / f"chunk-{number:05d}.pickle",
+                blocks,
+                as_of,
+                max_errors,
+                keep=not log_count,
             )
-            log_errors += errors
-            log_count += count
-            histories.append(target)
-            if first is not None:
-                first_period = first if first_period is None else min(first_period, first)
+            log_errors += found.errors
+            log_count += found.count
+            if found.matrix is not None:
+                matrices.append(found.matrix)
+            if found.first is not None:
+                first_period = (
+                    found.first if first_period is None else min(first_period, found.first)
+                )
         if log_count:
             return ChunkedResult(
                 errors=_first(log_errors, blocks.header)[:max_errors], error_count=log_count
@@ -123,7 +140,7 @@ def analyse_file_chunked(
         if first_period is None:  # no row up to as_of
             first_period = as_of
         options = {"as_of": as_of, "horizon": horizon, "thresholds": thresholds}
-        chunks = [lambda target=target: _history(target) for target in histories]
+        chunks = [lambda target=target: _matrix(target) for target in matrices]
 
         customers = 0
         with Path(output).open("wb") as sink:
@@ -148,8 +165,8 @@ def analyse_chunks(
     horizon: int,
     thresholds: analysis.Thresholds,
 ) -> Iterator[pd.DataFrame]:
-    """`analysis.analyse()` of each chunk (a function that loads its history: contiguous
-    ranges of the customers in their sorted order), with the portfolio-wide figures of all
+    """`analysis.analyse()` of each chunk (a function that loads its history or its
+    `analysis.Matrix`: contiguous ranges of the customers in their sorted order), with the portfolio-wide figures of all
     of them (passes 1 and 2, see the module docstring); `first_period` is the earliest
     month of all histories up to `as_of`."""
     options = {"as_of": as_of, "horizon": horizon, "thresholds": thresholds}
@@ -189,10 +206,16 @@ def analyse_chunks(
 # --- pass 0: reading -------------------------------------------------------------------
 
 
+_NO_MONTH = np.iinfo(np.int32).min  # the month of a row whose period did not parse
+
+
 @dataclass
 class _Blocks:
+    """What pass 0 read: per block a file of its rows (`_block_arrays`) and its distinct
+    customer ids (the rows' `code` indexes them)."""
+
     files: list[Path] = field(default_factory=list)
-    ids: list[np.ndarray] = field(default_factory=list)  # distinct customer ids per block
+    ids: list[pa.Array] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0
     header: list[str] = field(default_factory=list)
@@ -250,7 +273,8 @@ def _read_block(
     data: bytes, name: str, offset: int, number: int, work: Path, out: _Blocks, max_errors: int
 ) -> None:
     """Read one block (header line + whole lines) with the reading code; rows shifted by
-    `offset` to the file's numbering. Its rows go to a Feather file, its errors to `out`."""
+    `offset` to the file's numbering. Its rows go to a file of arrays, its errors to
+    `out`."""
     log = ErrorLog()
     table = read_table(io.BytesIO(data), filename=name, log=log, limits=reading.VALUE_LIMITS)
     if table is None:
@@ -271,15 +295,8 @@ def _read_block(
     rows = table.rownum + offset
     if result.history is not None:
         history = result.history
-        frame = pd.DataFrame(
-            {
-                analysis.CUSTOMER_ID: history["customer_id"].to_numpy(dtype=object),
-                analysis.PERIOD: history["period"].to_numpy(),
-                analysis.REVENUE: history["revenue"].to_numpy(),
-                analysis.MARGIN: history["margin"].to_numpy(),
-                _ROW: rows,
-            }
-        )
+        ids, when = history["customer_id"], history["period"]
+        revenue, margin = history["revenue"].to_numpy(), history["margin"].to_numpy()
     else:
         # Rows with errors: only what the check for duplicates needs, taken as
         # reading._read_table takes it.
@@ -291,26 +308,31 @@ def _read_block(
             table.cells[position], position, kind, table, ErrorLog(), table.header
         )
         ids = reading._clean_text(table.cells[columns["customer_id"]])
-        frame = pd.DataFrame(
-            {
-                analysis.CUSTOMER_ID: ids.to_numpy(dtype=object),
-                analysis.PERIOD: when.to_numpy(),
-                analysis.REVENUE: np.nan,
-                analysis.MARGIN: np.nan,
-                _ROW: rows,
-            }
-        )
+        revenue = margin = np.full(len(ids), np.nan)
     if number == 0 or not out.period_position:
         _, columns = reading._map_columns(table, ErrorLog())
         out.period_position = columns.get("period", 0)
-    periods = frame[analysis.PERIOD].dropna()
-    if len(periods):
-        high = periods.max()
+    months = _months(when)
+    known = months[months != _NO_MONTH]
+    if len(known):
+        high = pd.Timestamp(np.datetime64(int(known.max()), "M"))
         out.last_period = high if out.last_period is None else max(out.last_period, high)
-    target = work / f"block-{number:05d}.feather"
-    feather.write_feather(pa.Table.from_pandas(frame, preserve_index=False), target)
+    # The ids as codes into the block's distinct ids: hashing text once, in pyarrow.
+    codes, distinct = pd.factorize(ids.astype("str"), use_na_sentinel=False)
+    target = work / f"block-{number:05d}.npz"
+    np.savez(target, code=codes, month=months, revenue=revenue, margin=margin, row=rows)
     out.files.append(target)
-    out.ids.append(pd.unique(frame[analysis.CUSTOMER_ID].to_numpy()))
+    out.ids.append(pa.array(distinct.array, type=pa.large_string()))
+
+
+def _months(when: pd.Series) -> np.ndarray:
+    """Months since 1970-01 as int32 (`_NO_MONTH` where NaT), each distinct value
+    converted once."""
+    codes, distinct = pd.factorize(when.to_numpy().view(np.int64))
+    distinct = distinct.view("datetime64[ns]")
+    months = distinct.astype("datetime64[M]").astype(np.int64)
+    months[np.isnat(distinct)] = _NO_MONTH
+    return months.astype(np.int32)[codes]
 
 
 def _add_errors(out: _Blocks, errors, count: int, offset: int, *, first: bool) -> None:
@@ -325,75 +347,145 @@ def _add_errors(out: _Blocks, errors, count: int, offset: int, *, first: bool) -
     out.error_count += count
 
 
-def _split(files: list[Path], bounds: np.ndarray, work: Path) -> list[list[Path]]:
-    """Each block's rows into one file per chunk (customers below bounds[0], ...)."""
-    chunk_files: list[list[Path]] = [[] for _ in range(len(bounds) + 1)]
+def _sorted_ids(blocks: list[pa.Array]) -> tuple[pa.Array, list[np.ndarray]]:
+    """All distinct customer ids of the file, sorted as `analysis.pivot` sorts them (by
+    code point, which is UTF-8's byte order), and per block the position of each of its
+    ids among them."""
+    if not blocks:
+        return pa.array([], pa.large_string()), []
+    distinct = pc.unique(pa.chunked_array(blocks, type=pa.large_string()))
+    ids = distinct.take(pc.sort_indices(distinct))
+    return ids, [
+        pc.index_in(block, value_set=ids).to_numpy(zero_copy_only=False).astype(np.int64)
+        for block in blocks
+    ]
+
+
+def _split(
+    files: list[Path], codes: list[np.ndarray], chunk_customers: int, work: Path
+) -> list[list[Path]]:
+    """Each block's rows into one file per chunk of `chunk_customers` customers (in the
+    sorted order), the rows' codes now positions among all ids; a chunk's files in the
+    order of the blocks, and within each the rows in the file's order."""
+    count = max((int(c.max()) + 1 for c in codes if len(c)), default=0)
+    chunk_files: list[list[Path]] = [[] for _ in range(-(-count // chunk_customers))]
     for block, path in enumerate(files):
-        table = feather.read_table(path)
-        ids = table.column(analysis.CUSTOMER_ID).to_numpy(zero_copy_only=False)
-        codes, distinct = pd.factorize(ids)
-        chunk_of = np.searchsorted(bounds, np.asarray(distinct, dtype=object), side="right")
-        chunk = chunk_of[codes]
-        for number in np.unique(chunk):
-            target = work / f"chunk-{number:05d}-{block:05d}.feather"
-            feather.write_feather(table.filter(pa.array(chunk == number)), target)
-            chunk_files[number].append(target)
+        with np.load(path) as stored:
+            arrays = {name: stored[name] for name in stored.files}
         path.unlink()
-    return [files for files in chunk_files if files]
+        arrays["code"] = codes[block][arrays["code"]]
+        chunk = arrays["code"] // chunk_customers
+        low, high = (int(chunk.min()), int(chunk.max())) if len(chunk) else (0, -1)
+        order = None if low == high else np.argsort(chunk, kind="stable")
+        sizes = np.bincount(chunk - low) if len(chunk) else np.zeros(0, np.int64)
+        stops = np.cumsum(sizes)
+        for step in np.flatnonzero(sizes):
+            number = low + int(step)
+            target = work / f"chunk-{number:05d}-{block:05d}.npz"
+            if order is None:
+                np.savez(target, **arrays)
+            else:
+                rows = order[stops[step] - sizes[step] : stops[step]]
+                np.savez(target, **{name: values[rows] for name, values in arrays.items()})
+            chunk_files[number].append(target)
+    return chunk_files
+
+
+@dataclass
+class _Chunk:
+    errors: list[RowError]
+    count: int
+    matrix: Path | None = None  # the pickled analysis.Matrix
+    first: pd.Timestamp | None = None  # the chunk's earliest month up to as_of
 
 
 def _chunk(
     files: list[Path],
-    number: int,
-    work: Path,
+    ids: pa.Array,
+    base: int,
+    target: Path,
     blocks: _Blocks,
     as_of: pd.Timestamp,
     max_errors: int,
     *,
     keep: bool,
-) -> tuple[list[RowError], int, Path, pd.Timestamp | None]:
-    """A chunk's rows from its pieces: the check for a customer twice in one month (over
-    all rows of its customers) and, with `keep` (no errors so far), one file of its
-    history up to `as_of` in the file's row order, the customer ids categorical with the
-    sorted ids as categories (analysis._pivot's quick way, the same order); the errors,
-    their count, the file and the chunk's earliest month."""
-    frame = pd.concat([feather.read_table(f).to_pandas() for f in files], ignore_index=True)
+) -> _Chunk:
+    """A chunk's rows from its pieces (`ids`: its customers, the rows' codes minus
+    `base` index them): the check for a customer twice in one month (over all rows of
+    its customers) and, with `keep` (no errors so far), its history up to `as_of` laid
+    out as the analysis' matrix in `target` (customer ids as categories in their sorted
+    order: analysis.pivot's quick way, the same matrix)."""
+    arrays: dict[str, list[np.ndarray]] = {}
     for path in files:
+        with np.load(path) as stored:
+            for name in stored.files:
+                arrays.setdefault(name, []).append(stored[name])
         path.unlink()
-    target = work / f"chunk-{number:05d}.feather"
-    if frame.empty:
-        return [], 0, target, None
-    frame = frame.sort_values(_ROW, kind="stable", ignore_index=True)
+    code, month, revenue, margin, row = (
+        np.concatenate(arrays[name]) - (base if name == "code" else 0)
+        for name in ("code", "month", "revenue", "margin", "row")
+    )
+    del arrays
     log = ErrorLog()
+    _check_duplicates(code, month, row, ids, blocks, log)
+    if log.count or not keep:
+        return _Chunk(log.finish(max_errors), log.count)
+    as_of_month = np.datetime64(pd.Timestamp(as_of), "M").astype(np.int64)
+    upto = month <= as_of_month
+    if not upto.all():
+        code, month, revenue, margin = code[upto], month[upto], revenue[upto], margin[upto]
+    if not len(month):
+        return _Chunk([], 0)
+    low = int(month.min())
+    calendar = np.arange(low, int(month.max()) + 1).astype("datetime64[M]")
+    history = pd.DataFrame(
+        {
+            analysis.CUSTOMER_ID: pd.Categorical.from_codes(
+                code, categories=pd.Index(ids.to_pandas(), dtype="str")
+            ),
+            analysis.PERIOD: calendar.astype("datetime64[ns]")[month - low],
+            analysis.REVENUE: revenue,
+            analysis.MARGIN: margin,
+        }
+    )
+    matrix = analysis.pivot(history, as_of)
+    del history
+    with target.open("wb") as sink:
+        pickle.dump(matrix, sink, protocol=pickle.HIGHEST_PROTOCOL)
+    return _Chunk([], 0, target, pd.Timestamp(calendar[0]))
+
+
+def _check_duplicates(
+    code: np.ndarray,
+    month: np.ndarray,
+    row: np.ndarray,
+    ids: pa.Array,
+    blocks: _Blocks,
+    log: ErrorLog,
+) -> None:
+    """A customer twice in one month, found on the codes; the messages, if any, from
+    reading._check_duplicates on the ids and months as text and dates."""
+    usable = month != _NO_MONTH
+    if not usable.any():
+        return  # no row with a month: nothing can repeat
+    low = int(month[usable].min())
+    width = int(month[usable].max()) - low + 1
+    keys = (code.astype(np.int64) * width + (month - low))[usable]
+    if len(ids) * width <= max(2 * len(keys), 1 << 20):
+        # Few enough possible keys to count them all: the quick way to find no repeats.
+        if np.bincount(keys).max() <= 1:
+            return
+    elif not pd.Series(keys).duplicated().any():
+        return
 
     @dataclass
     class _Rows:
         rownum: np.ndarray
 
-    ids = frame[analysis.CUSTOMER_ID].astype("str")
-    reading._check_duplicates(
-        ids,
-        frame[analysis.PERIOD],
-        blocks.period_position,
-        _Rows(frame[_ROW].to_numpy()),
-        log,
-        blocks.header,
-    )
-    if log.count or not keep:
-        return log.finish(max_errors), log.count, target, None
-    frame = frame[frame[analysis.PERIOD] <= as_of]
-    ids = ids[frame.index]
-    codes, categories = pd.factorize(ids.to_numpy(), sort=True)
-    frame = frame.drop(columns=[_ROW]).assign(
-        **{
-            analysis.CUSTOMER_ID: pd.Categorical.from_codes(
-                codes, categories=pd.Index(categories, dtype="str")
-            )
-        }
-    )
-    feather.write_feather(pa.Table.from_pandas(frame, preserve_index=False), target)
-    first = frame[analysis.PERIOD].min() if len(frame) else None
-    return [], 0, target, first
+    text = pd.Series(pd.array(ids.take(pa.array(code)).to_pylist(), dtype="str"))
+    when = pd.Series(np.where(usable, month, 0).astype("datetime64[M]").astype("datetime64[ns]"))
+    when[~usable] = pd.NaT
+    reading._check_duplicates(text, when, blocks.period_position, _Rows(row), log, blocks.header)
 
 
 def _first(errors: list[RowError], header: list[str]) -> list[RowError]:
@@ -408,11 +500,10 @@ def _first(errors: list[RowError], header: list[str]) -> list[RowError]:
 # --- passes 1 to 3 ---------------------------------------------------------------------
 
 
-def _history(target: Path) -> pd.DataFrame:
-    """A chunk's history (see `_chunk`)."""
-    if not target.exists():
-        return pd.DataFrame({c: [] for c in analysis.HISTORY_COLUMNS})
-    return feather.read_table(target).to_pandas()
+def _matrix(target: Path) -> analysis.Matrix:
+    """A chunk's matrix (see `_chunk`), written by this process in its own directory."""
+    with target.open("rb") as source:
+        return pickle.load(source)  # noqa: S301 - our own file, not the user's
 
 
 def _parts(

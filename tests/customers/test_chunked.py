@@ -121,6 +121,35 @@ def test_a_file_with_errors_gives_the_one_process_errors(tmp_path):
     ]
 
 
+def test_ids_beyond_ascii_are_chunked_in_the_one_process_order(tmp_path):
+    """Chunks are ranges of the sorted ids: sorted as the one-process matrix sorts them
+    (by code point: "Z" before "a" before "Ä" before "ß"), or the customers of two chunks
+    would mix and the result's order differ."""
+    names = ["Zeller", "abc", "Ärzte", "ßtraße", "Öl", "oel", "10", "9", "Ölmühle", "Z"]
+    lines = ["customer_id,period,revenue,contribution_margin"]
+    for month in range(1, 25):  # rows by month, not by customer: every block has each
+        for number, name in enumerate(names * 20):
+            customer = f"{name}-{number // len(names):02d}"
+            lines.append(
+                f"{customer},{2023 + (month - 1) // 12}-{(month - 1) % 12 + 1:02d},"
+                f"{100 + number + month},{10 + number % 7}"
+            )
+    path = tmp_path / "umlauts.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _one_process(path, tmp_path / "one.csv")
+    done = chunked.analyse_file_chunked(
+        path,
+        tmp_path / "chunked.csv",
+        as_of=AS_OF,
+        horizon=12,
+        thresholds=analysis.Thresholds(),
+        chunk_customers=7,
+        block_bytes=5_000,
+    )
+    assert done.chunks == 29 and done.customers == 200
+    assert (tmp_path / "chunked.csv").read_bytes() == (tmp_path / "one.csv").read_bytes()
+
+
 def test_a_transaction_file_goes_the_one_process_way(tmp_path):
     path = tmp_path / "tx.csv"
     path.write_text("customer_id,date,amount\nK1,2024-01-05,10\n")
