@@ -49,14 +49,20 @@ decided per block; the same for a file written with one convention.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import io
+import multiprocessing
+import os
 import pickle
+import resource
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -68,7 +74,6 @@ from customers.writing import result_csv_write
 from lib.tables import ErrorLog, RowError, read_table
 
 BLOCK_BYTES = 64 << 20  # bytes of the file read per block in pass 0
-_ROW = "row"  # the file row of a history row (Excel numbering, header = 1)
 
 
 class Unsupported(Exception):
@@ -78,13 +83,15 @@ class Unsupported(Exception):
 @dataclass
 class ChunkedResult:
     """What `analyse_file_chunked` did: customers analysed (0 after errors), as_of, and
-    the reading errors as `reading.ReadResult` lists them."""
+    the reading errors as `reading.ReadResult` lists them; `worker_peak_mib`, the peak
+    resident memory of each worker process (pid: MiB; none without workers)."""
 
     customers: int = 0
     as_of: pd.Timestamp | None = None
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0
     chunks: int = 0
+    worker_peak_mib: dict[int, float] = field(default_factory=dict)
 
 
 def analyse_file_chunked(
@@ -97,68 +104,113 @@ def analyse_file_chunked(
     chunk_customers: int = 100_000,
     block_bytes: int = BLOCK_BYTES,
     max_errors: int = 50,
+    processes: int = 1,
 ) -> ChunkedResult:
     """Analyse the CSV value-history file `path` into the result CSV `output`, chunk by
-    chunk (`chunk_customers` customers each); see the module docstring. `as_of` None:
-    the file's last month. Raises `Unsupported` for files that go the one-process way."""
+    chunk (`chunk_customers` customers each), with `processes` worker processes (1: all
+    in this one); see the module docstring. `as_of` None: the file's last month. Raises
+    `Unsupported` for files that go the one-process way."""
     path = Path(path)
     if path.suffix.lower() not in (".csv", ".txt"):
         raise Unsupported("not a CSV file")
     work = Path(tempfile.mkdtemp(prefix="chainmap-chunks-"))
+    steps = _Steps(processes)
     try:
-        blocks = _read_blocks(path, work, block_bytes=block_bytes, max_errors=max_errors)
-        ids, codes = _sorted_ids(blocks.ids)
-        chunk_files = _split(blocks.files, codes, chunk_customers, work)
-        as_of = pd.Timestamp(as_of) if as_of is not None else blocks.last_period
-        log_errors, log_count = list(blocks.errors), blocks.error_count
-        matrices, first_period = [], None
-        for number, files in enumerate(chunk_files):
-            if not files:
-                continue
-            found = _chunk(
-                files,
-                ids[number * chunk_customers : (number + 1) * chunk_customers],
-                number * chunk_customers,
-                work / f"chunk-{number:05d}.pickle",
-                blocks,
-                as_of,
-                max_errors,
-                keep=not log_count,
-            )
-            log_errors += found.errors
-            log_count += found.count
-            if found.matrix is not None:
-                matrices.append(found.matrix)
-            if found.first is not None:
-                first_period = (
-                    found.first if first_period is None else min(first_period, found.first)
-                )
-        if log_count:
-            return ChunkedResult(
-                errors=_first(log_errors, blocks.header)[:max_errors], error_count=log_count
-            )
-        if first_period is None:  # no row up to as_of
-            first_period = as_of
-        options = {"as_of": as_of, "horizon": horizon, "thresholds": thresholds}
-        chunks = [lambda target=target: _matrix(target) for target in matrices]
-
-        customers = 0
-        with Path(output).open("wb") as sink:
-            for number, result in enumerate(analyse_chunks(chunks, first_period, **options)):
-                customers += len(result)
-                part = work / "result.csv"
-                result_csv_write(analysis.to_output_frame(result), part)
-                with part.open("rb") as source:
-                    if number:
-                        source.readline()  # the header once
-                    shutil.copyfileobj(source, sink)
-        return ChunkedResult(customers=customers, as_of=as_of, chunks=len(chunks))
+        done = _analyse_file(
+            path,
+            output,
+            work,
+            steps,
+            as_of,
+            horizon,
+            thresholds,
+            chunk_customers,
+            block_bytes,
+            max_errors,
+        )
+        done.worker_peak_mib = dict(steps.peaks)
+        return done
     finally:
+        steps.close()
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _analyse_file(
+    path: Path,
+    output: Path,
+    work: Path,
+    steps: _Steps,
+    as_of: pd.Timestamp | None,
+    horizon: int,
+    thresholds: analysis.Thresholds,
+    chunk_customers: int,
+    block_bytes: int,
+    max_errors: int,
+) -> ChunkedResult:
+    blocks = _read_blocks(path, work, steps, block_bytes=block_bytes, max_errors=max_errors)
+    ids, codes = _sorted_ids(blocks.ids)
+    chunk_files: list[list[Path]] = [[] for _ in range(-(-len(ids) // chunk_customers))]
+    split = (
+        (file, codes[block], chunk_customers, work, block)
+        for block, file in enumerate(blocks.files)
+    )
+    for block, numbers in enumerate(steps.ordered(_split_block, split)):
+        for number in numbers:
+            chunk_files[number].append(_piece(work, number, block))
+    as_of = pd.Timestamp(as_of) if as_of is not None else blocks.last_period
+    keep = not blocks.error_count
+    tasks = (
+        (
+            files,
+            ids.slice(number * chunk_customers, chunk_customers),
+            number * chunk_customers,
+            work / f"chunk-{number:05d}.pickle",
+            blocks.header,
+            blocks.period_position,
+            as_of,
+            max_errors,
+            keep,
+        )
+        for number, files in enumerate(chunk_files)
+        if files
+    )
+    log_errors, log_count = list(blocks.errors), blocks.error_count
+    matrices, first_period = [], None
+    for found in steps.ordered(_chunk, tasks):
+        log_errors += found.errors
+        log_count += found.count
+        if found.matrix is not None:
+            matrices.append(found.matrix)
+        if found.first is not None and (first_period is None or found.first < first_period):
+            first_period = found.first
+    if log_count:
+        return ChunkedResult(
+            errors=_first(log_errors, blocks.header)[:max_errors], error_count=log_count
+        )
+    if first_period is None:  # no row up to as_of
+        first_period = as_of
+    options = {"as_of": as_of, "horizon": horizon, "thresholds": thresholds}
+
+    portfolio = analysis.Portfolio(first_period=first_period)
+    stage = ((target, portfolio, options, 1) for target in matrices)
+    portfolio = _after_stage_1(portfolio, list(steps.ordered(_stage, stage)), thresholds)
+    stage = ((target, portfolio, options, 2) for target in matrices)
+    portfolio = _after_stage_2(portfolio, list(steps.ordered(_stage, stage)), thresholds)
+    parts = [work / f"result-{number:05d}.csv" for number in range(len(matrices))]
+    final = zip(matrices, [portfolio] * len(parts), [options] * len(parts), parts, strict=True)
+    customers = sum(steps.ordered(_final, final))
+    with Path(output).open("wb") as sink:
+        for number, part in enumerate(parts):
+            with part.open("rb") as source:
+                if number:
+                    source.readline()  # the header once
+                shutil.copyfileobj(source, sink)
+            part.unlink()
+    return ChunkedResult(customers=customers, as_of=as_of, chunks=len(matrices))
+
+
 def analyse_chunks(
-    chunks: list[Callable[[], pd.DataFrame]],
+    chunks: list[Callable[[], pd.DataFrame | analysis.Matrix]],
     first_period: pd.Timestamp,
     *,
     as_of: pd.Timestamp,
@@ -166,41 +218,122 @@ def analyse_chunks(
     thresholds: analysis.Thresholds,
 ) -> Iterator[pd.DataFrame]:
     """`analysis.analyse()` of each chunk (a function that loads its history or its
-    `analysis.Matrix`: contiguous ranges of the customers in their sorted order), with the portfolio-wide figures of all
-    of them (passes 1 and 2, see the module docstring); `first_period` is the earliest
-    month of all histories up to `as_of`."""
+    `analysis.Matrix`: contiguous ranges of the customers in their sorted order), with
+    the portfolio-wide figures of all of them (passes 1 and 2, see the module
+    docstring); `first_period` is the earliest month of all histories up to `as_of`."""
     options = {"as_of": as_of, "horizon": horizon, "thresholds": thresholds}
-    th = thresholds
-    # Pass 1: the references and the margin ratios.
-    base = analysis.Portfolio(first_period=first_period)
-    parts = [_parts(load(), base, options, stage=1) for load in chunks]
-    ratios = np.sort(_joined(parts, "ranked_ratios"))
-    portfolio = analysis.Portfolio(
-        first_period=first_period,
+    portfolio = analysis.Portfolio(first_period=first_period)
+    for stage, after in ((1, _after_stage_1), (2, _after_stage_2)):
+        parts = [
+            analysis.portfolio_parts(load(), **options, portfolio=portfolio, stage=stage)
+            for load in chunks
+        ]
+        portfolio = after(portfolio, parts, thresholds)
+    del parts
+    for load in chunks:
+        result = analysis.analyse(load(), **options, portfolio=portfolio)
+        result.attrs.pop("portfolio_parts", None)
+        yield result
+
+
+def _after_stage_1(
+    portfolio: analysis.Portfolio, parts: list[dict], th: analysis.Thresholds
+) -> analysis.Portfolio:
+    """Pass 1's figures: the references (medians) and the sorted margin ratios."""
+    return dataclasses.replace(
+        portfolio,
         margin_reference=analysis._median(_joined(parts, "margin_rates")),
         revenue_reference=analysis._median(_joined(parts, "revenue_rates")),
-        margin_ratios=ratios,
+        margin_ratios=np.sort(_joined(parts, "ranked_ratios")),
     )
-    # Pass 2: up to the types; the pearls' ceiling and the repeat-buying models.
-    parts = [_parts(load(), portfolio, options, stage=2) for load in chunks]
+
+
+def _after_stage_2(
+    portfolio: analysis.Portfolio, parts: list[dict], th: analysis.Thresholds
+) -> analysis.Portfolio:
+    """Pass 2's figures: the pearls' ceiling and the repeat-buying models."""
     steady = _joined(parts, "steady_margin_values")
     fit = {name: _joined(parts, name) for name in ("repeat", "t_x", "n", "count", "value")}
-    del parts
-    portfolio = analysis.Portfolio(
-        first_period=first_period,
-        margin_reference=portfolio.margin_reference,
-        revenue_reference=portfolio.revenue_reference,
-        margin_ratios=ratios,
+    return dataclasses.replace(
+        portfolio,
         pearl_ceiling=(
             np.quantile(steady, th.pearl_max_value_quantile) if len(steady) else -np.inf
         ),
         repeat_buying=analysis._repeat_buying_fit(fit, th),
     )
-    # Pass 3: the result, chunk by chunk.
-    for load in chunks:
-        result = analysis.analyse(load(), **options, portfolio=portfolio)
-        result.attrs.pop("portfolio_parts", None)
-        yield result
+
+
+# --- the steps: in this process or in worker processes ---------------------------------
+
+
+def process_peak_mib() -> float:
+    """This process's peak resident memory in MiB: VmHWM of /proc/self/status. Not
+    ru_maxrss: Linux carries the high-water mark of the process before its exec into it,
+    and a spawned child starts as a fork of its parent, so ru_maxrss would report at
+    least the parent's memory."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+class _Steps:
+    """Runs the steps of a chunked analysis (one per block or chunk) in this process
+    (`processes` 1) or in that many worker processes, and gives their results in the
+    order of the tasks. At most two tasks per worker wait at a time (each may hold a
+    block of the file). Keeps each worker's peak memory in `peaks`."""
+
+    def __init__(self, processes: int) -> None:
+        self.peaks: dict[int, float] = {}
+        self.ahead = 2 * processes
+        self.pool: ProcessPoolExecutor | None = None
+        if processes > 1:
+            self.pool = ProcessPoolExecutor(
+                processes,
+                # A fresh interpreter: no copy of this process's memory, no threads.
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_worker_start,
+                initargs=(os.environ.get("DJANGO_SETTINGS_MODULE", ""),),
+            )
+
+    def ordered(self, function: Callable, tasks: Iterable[tuple]) -> Iterator:
+        if self.pool is None:
+            for args in tasks:
+                yield function(*args)
+            return
+        waiting: collections.deque[Future] = collections.deque()
+        for args in tasks:
+            waiting.append(self.pool.submit(_measured, function, *args))
+            if len(waiting) >= self.ahead:
+                yield self._result(waiting.popleft())
+        while waiting:
+            yield self._result(waiting.popleft())
+
+    def _result(self, future: Future) -> Any:
+        result, pid, peak = future.result()
+        self.peaks[pid] = max(self.peaks.get(pid, 0.0), peak)
+        return result
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _worker_start(settings_module: str) -> None:
+    """A worker process: Django's settings for the reading code's messages."""
+    if settings_module:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module)
+    import django
+
+    django.setup()
+
+
+def _measured(function: Callable, *args: Any) -> tuple[Any, int, float]:
+    return function(*args), os.getpid(), process_peak_mib()
 
 
 # --- pass 0: reading -------------------------------------------------------------------
@@ -211,8 +344,8 @@ _NO_MONTH = np.iinfo(np.int32).min  # the month of a row whose period did not pa
 
 @dataclass
 class _Blocks:
-    """What pass 0 read: per block a file of its rows (`_block_arrays`) and its distinct
-    customer ids (the rows' `code` indexes them)."""
+    """What pass 0 read: per block a file of its rows (`_save`: customer as a code into
+    the block's distinct ids in `ids`, month, revenue, margin, file row)."""
 
     files: list[Path] = field(default_factory=list)
     ids: list[pa.Array] = field(default_factory=list)
@@ -223,8 +356,46 @@ class _Blocks:
     last_period: pd.Timestamp | None = None
 
 
-def _read_blocks(path: Path, work: Path, *, block_bytes: int, max_errors: int) -> _Blocks:
+@dataclass
+class _Block:
+    """What reading one block found (`_read_block`; `_read_blocks` joins them)."""
+
+    errors: list[RowError] = field(default_factory=list)
+    error_count: int = 0
+    header: list[str] | None = None  # of the first block
+    period_position: int | None = None
+    last_period: pd.Timestamp | None = None
+    file: Path | None = None
+    ids: pa.Array | None = None
+
+
+def _read_blocks(
+    path: Path, work: Path, steps: _Steps, *, block_bytes: int, max_errors: int
+) -> _Blocks:
     out = _Blocks()
+    tasks = (
+        (data, path.name, offset, number, work, max_errors)
+        for data, offset, number in _cut(path, block_bytes)
+    )
+    for number, block in enumerate(steps.ordered(_read_block, tasks)):
+        if block.header is not None:
+            out.header = block.header
+        _add_errors(out, block.errors, block.error_count, first=number == 0)
+        if block.period_position is not None and (number == 0 or not out.period_position):
+            out.period_position = block.period_position
+        if block.last_period is not None and (
+            out.last_period is None or block.last_period > out.last_period
+        ):
+            out.last_period = block.last_period
+        if block.file is not None:
+            out.files.append(block.file)
+            out.ids.append(block.ids)
+    return out
+
+
+def _cut(path: Path, block_bytes: int) -> Iterator[tuple[bytes, int, int]]:
+    """The file in blocks: the header line and whole lines of some `block_bytes`, the
+    number of file rows before them (after the header) and the block's number."""
     with path.open("rb") as source:
         prefix = _prefix(source)
         offset = 0  # file rows before the block, after the prefix
@@ -235,13 +406,16 @@ def _read_blocks(path: Path, work: Path, *, block_bytes: int, max_errors: int) -
                 break
             if data and not data.endswith(b"\n"):
                 data += source.readline()
-            _check_plain(prefix + data)
-            _read_block(prefix + data, path.name, offset, number, work, out, max_errors)
-            offset += data.count(b"\n")
+            rows, last = data.count(b"\n"), not data
+            block = prefix + data
+            del data
+            _check_plain(block)
+            yield block, offset, number
+            del block
+            offset += rows
             number += 1
-            if not data:
+            if last:
                 break
-    return out
 
 
 def _prefix(source) -> bytes:
@@ -270,28 +444,27 @@ def _check_plain(data: bytes) -> None:
 
 
 def _read_block(
-    data: bytes, name: str, offset: int, number: int, work: Path, out: _Blocks, max_errors: int
-) -> None:
+    data: bytes, name: str, offset: int, number: int, work: Path, max_errors: int
+) -> _Block:
     """Read one block (header line + whole lines) with the reading code; rows shifted by
-    `offset` to the file's numbering. Its rows go to a file of arrays, its errors to
-    `out`."""
+    `offset` to the file's numbering. Its rows go to a file of arrays (`_save`)."""
     log = ErrorLog()
     table = read_table(io.BytesIO(data), filename=name, log=log, limits=reading.VALUE_LIMITS)
+    del data
     if table is None:
         result = reading._result(log, max_errors)
-        _add_errors(out, result.errors, result.error_count, offset, first=number == 0)
-        return
+        return _Block(_shifted(result.errors, offset), result.error_count)
     result = reading._read_table(table, name, log, max_errors, duplicates=False)
+    found = _Block(_shifted(result.errors, offset), result.error_count)
     if number == 0:
-        out.header = table.header
+        found.header = table.header
         if result.kind == "transaction":
             raise Unsupported("a transaction file")
         kind, columns = reading._map_columns(table, ErrorLog())
         if "product" in columns:
             raise Unsupported("a file with products")
     if number and result.kind is None and not result.rows:
-        return  # a block of blank lines
-    _add_errors(out, result.errors, result.error_count, offset, first=number == 0)
+        return _Block()  # a block of blank lines
     rows = table.rownum + offset
     if result.history is not None:
         history = result.history
@@ -302,27 +475,45 @@ def _read_block(
         # reading._read_table takes it.
         kind, columns = reading._map_columns(table, ErrorLog())
         if kind != "period" or "customer_id" not in columns or "period" not in columns:
-            return
+            return found
         position = columns["period"]
         when = reading._parse_when(
             table.cells[position], position, kind, table, ErrorLog(), table.header
         )
         ids = reading._clean_text(table.cells[columns["customer_id"]])
         revenue = margin = np.full(len(ids), np.nan)
-    if number == 0 or not out.period_position:
-        _, columns = reading._map_columns(table, ErrorLog())
-        out.period_position = columns.get("period", 0)
+    _, columns = reading._map_columns(table, ErrorLog())
+    found.period_position = columns.get("period", 0)
     months = _months(when)
     known = months[months != _NO_MONTH]
     if len(known):
-        high = pd.Timestamp(np.datetime64(int(known.max()), "M"))
-        out.last_period = high if out.last_period is None else max(out.last_period, high)
+        found.last_period = pd.Timestamp(np.datetime64(int(known.max()), "M"))
     # The ids as codes into the block's distinct ids: hashing text once, in pyarrow.
     codes, distinct = pd.factorize(ids.astype("str"), use_na_sentinel=False)
-    target = work / f"block-{number:05d}.npz"
-    np.savez(target, code=codes, month=months, revenue=revenue, margin=margin, row=rows)
-    out.files.append(target)
-    out.ids.append(pa.array(distinct.array, type=pa.large_string()))
+    found.file = work / f"block-{number:05d}.npy"
+    _save(found.file, code=codes, month=months, revenue=revenue, margin=margin, row=rows)
+    found.ids = pa.array(distinct.array, type=pa.large_string())
+    return found
+
+
+def _shifted(errors: list[RowError], offset: int) -> list[RowError]:
+    return [e if e.row is None else dataclasses.replace(e, row=e.row + offset) for e in errors]
+
+
+_COLUMNS = ("code", "month", "revenue", "margin", "row")
+
+
+def _save(path: Path, **arrays: np.ndarray) -> None:
+    """The row arrays of a block or piece (`_COLUMNS`), one after the other in one file
+    of .npy records: no zip and no checksum, as np.savez would write them."""
+    with path.open("wb") as sink:
+        for name in _COLUMNS:
+            np.lib.format.write_array(sink, np.ascontiguousarray(arrays[name]))
+
+
+def _load(path: Path) -> dict[str, np.ndarray]:
+    with path.open("rb") as source:
+        return {name: np.lib.format.read_array(source) for name in _COLUMNS}
 
 
 def _months(when: pd.Series) -> np.ndarray:
@@ -335,7 +526,7 @@ def _months(when: pd.Series) -> np.ndarray:
     return months.astype(np.int32)[codes]
 
 
-def _add_errors(out: _Blocks, errors, count: int, offset: int, *, first: bool) -> None:
+def _add_errors(out: _Blocks, errors: list[RowError], count: int, *, first: bool) -> None:
     for error in errors:
         if error.row is None:
             if first and error not in out.errors:
@@ -343,7 +534,7 @@ def _add_errors(out: _Blocks, errors, count: int, offset: int, *, first: bool) -
                 out.error_count += 1
             count -= 1
             continue
-        out.errors.append(dataclasses.replace(error, row=error.row + offset))
+        out.errors.append(error)
     out.error_count += count
 
 
@@ -361,34 +552,38 @@ def _sorted_ids(blocks: list[pa.Array]) -> tuple[pa.Array, list[np.ndarray]]:
     ]
 
 
-def _split(
-    files: list[Path], codes: list[np.ndarray], chunk_customers: int, work: Path
-) -> list[list[Path]]:
-    """Each block's rows into one file per chunk of `chunk_customers` customers (in the
-    sorted order), the rows' codes now positions among all ids; a chunk's files in the
-    order of the blocks, and within each the rows in the file's order."""
-    count = max((int(c.max()) + 1 for c in codes if len(c)), default=0)
-    chunk_files: list[list[Path]] = [[] for _ in range(-(-count // chunk_customers))]
-    for block, path in enumerate(files):
-        with np.load(path) as stored:
-            arrays = {name: stored[name] for name in stored.files}
-        path.unlink()
-        arrays["code"] = codes[block][arrays["code"]]
-        chunk = arrays["code"] // chunk_customers
-        low, high = (int(chunk.min()), int(chunk.max())) if len(chunk) else (0, -1)
-        order = None if low == high else np.argsort(chunk, kind="stable")
-        sizes = np.bincount(chunk - low) if len(chunk) else np.zeros(0, np.int64)
-        stops = np.cumsum(sizes)
-        for step in np.flatnonzero(sizes):
-            number = low + int(step)
-            target = work / f"chunk-{number:05d}-{block:05d}.npz"
-            if order is None:
-                np.savez(target, **arrays)
-            else:
-                rows = order[stops[step] - sizes[step] : stops[step]]
-                np.savez(target, **{name: values[rows] for name, values in arrays.items()})
-            chunk_files[number].append(target)
-    return chunk_files
+def _split_block(
+    path: Path, codes: np.ndarray, chunk_customers: int, work: Path, block: int
+) -> list[int]:
+    """A block's rows into one file per chunk of `chunk_customers` customers (in the
+    sorted order; `codes`: the position of each of the block's ids among all), the rows'
+    codes now positions among all ids, in the file's order; the chunks written."""
+    arrays = _load(path)
+    path.unlink()
+    arrays["code"] = codes[arrays["code"]]
+    chunk = arrays["code"] // chunk_customers
+    if not len(chunk):
+        return []
+    low, high = int(chunk.min()), int(chunk.max())
+    if low == high:
+        _save(_piece(work, low, block), **arrays)
+        return [low]
+    order = np.argsort(chunk, kind="stable")
+    sizes = np.bincount(chunk - low)
+    stops = np.cumsum(sizes)
+    written = []
+    for step in np.flatnonzero(sizes):
+        rows = order[stops[step] - sizes[step] : stops[step]]
+        _save(
+            _piece(work, low + int(step), block),
+            **{name: values[rows] for name, values in arrays.items()},
+        )
+        written.append(low + int(step))
+    return written
+
+
+def _piece(work: Path, chunk: int, block: int) -> Path:
+    return work / f"chunk-{chunk:05d}-{block:05d}.npy"
 
 
 @dataclass
@@ -404,10 +599,10 @@ def _chunk(
     ids: pa.Array,
     base: int,
     target: Path,
-    blocks: _Blocks,
+    header: list[str],
+    period_position: int,
     as_of: pd.Timestamp,
     max_errors: int,
-    *,
     keep: bool,
 ) -> _Chunk:
     """A chunk's rows from its pieces (`ids`: its customers, the rows' codes minus
@@ -415,19 +610,16 @@ def _chunk(
     its customers) and, with `keep` (no errors so far), its history up to `as_of` laid
     out as the analysis' matrix in `target` (customer ids as categories in their sorted
     order: analysis.pivot's quick way, the same matrix)."""
-    arrays: dict[str, list[np.ndarray]] = {}
+    pieces = [_load(path) for path in files]
     for path in files:
-        with np.load(path) as stored:
-            for name in stored.files:
-                arrays.setdefault(name, []).append(stored[name])
         path.unlink()
     code, month, revenue, margin, row = (
-        np.concatenate(arrays[name]) - (base if name == "code" else 0)
-        for name in ("code", "month", "revenue", "margin", "row")
+        np.concatenate([piece[name] for piece in pieces]) for name in _COLUMNS
     )
-    del arrays
+    code -= base
+    del pieces
     log = ErrorLog()
-    _check_duplicates(code, month, row, ids, blocks, log)
+    _check_duplicates(code, month, row, ids, header, period_position, log)
     if log.count or not keep:
         return _Chunk(log.finish(max_errors), log.count)
     as_of_month = np.datetime64(pd.Timestamp(as_of), "M").astype(np.int64)
@@ -460,7 +652,8 @@ def _check_duplicates(
     month: np.ndarray,
     row: np.ndarray,
     ids: pa.Array,
-    blocks: _Blocks,
+    header: list[str],
+    period_position: int,
     log: ErrorLog,
 ) -> None:
     """A customer twice in one month, found on the codes; the messages, if any, from
@@ -485,7 +678,7 @@ def _check_duplicates(
     text = pd.Series(pd.array(ids.take(pa.array(code)).to_pylist(), dtype="str"))
     when = pd.Series(np.where(usable, month, 0).astype("datetime64[M]").astype("datetime64[ns]"))
     when[~usable] = pd.NaT
-    reading._check_duplicates(text, when, blocks.period_position, _Rows(row), log, blocks.header)
+    reading._check_duplicates(text, when, period_position, _Rows(row), log, header)
 
 
 def _first(errors: list[RowError], header: list[str]) -> list[RowError]:
@@ -506,10 +699,17 @@ def _matrix(target: Path) -> analysis.Matrix:
         return pickle.load(source)  # noqa: S301 - our own file, not the user's
 
 
-def _parts(
-    history: pd.DataFrame, portfolio: analysis.Portfolio, options: dict, *, stage: int
-) -> dict:
-    return analysis.portfolio_parts(history, **options, portfolio=portfolio, stage=stage)
+def _stage(target: Path, portfolio: analysis.Portfolio, options: dict, stage: int) -> dict:
+    """Pass 1 or 2 of a chunk: its part of the portfolio-wide figures."""
+    return analysis.portfolio_parts(_matrix(target), **options, portfolio=portfolio, stage=stage)
+
+
+def _final(target: Path, portfolio: analysis.Portfolio, options: dict, out: Path) -> int:
+    """Pass 3 of a chunk: its rows of the result CSV in `out`; the customers."""
+    result = analysis.analyse(_matrix(target), **options, portfolio=portfolio)
+    result.attrs.pop("portfolio_parts", None)
+    result_csv_write(analysis.to_output_frame(result), out)
+    return len(result)
 
 
 def _joined(parts: list[dict], name: str) -> np.ndarray:

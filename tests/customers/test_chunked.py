@@ -43,7 +43,8 @@ def _read(path):
     return pd.read_csv(path, dtype={"customer_id": str}, keep_default_na=False, na_values=[""])
 
 
-def test_the_chunked_result_equals_the_one_process_result(tmp_path):
+@pytest.mark.parametrize("processes", [1, 2])
+def test_the_chunked_result_equals_the_one_process_result(tmp_path, processes):
     source = _portfolio_file(tmp_path / "values.csv")
     whole = _one_process(source, tmp_path / "one.csv")
     assert (whole["forecast_method"] == "repeat_buying").sum() >= 100  # the models ran
@@ -57,8 +58,11 @@ def test_the_chunked_result_equals_the_one_process_result(tmp_path):
         thresholds=analysis.Thresholds(),
         chunk_customers=500,
         block_bytes=50_000,
+        processes=processes,
     )
     assert done.chunks == 6 and done.customers == len(whole) and not done.errors
+    # With workers the reading, the chunks and the passes ran in them.
+    assert bool(done.worker_peak_mib) == (processes == 2)
     one, parts = _read(tmp_path / "one.csv"), _read(tmp_path / "chunked.csv")
     assert list(parts.columns) == list(one.columns)
     pd.testing.assert_frame_equal(parts[TEXTS + FLAGS], one[TEXTS + FLAGS])
@@ -91,7 +95,8 @@ def test_chunks_in_memory_equal_the_whole_to_the_last_bits():
     np.testing.assert_allclose(parts[figures], whole[figures], rtol=1e-9, atol=1e-9)
 
 
-def test_a_file_with_errors_gives_the_one_process_errors(tmp_path):
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_file_with_errors_gives_the_one_process_errors(tmp_path, processes):
     lines = ["customer_id,period,revenue,contribution_margin"]
     for customer in range(300):
         for month in range(1, 13):
@@ -113,6 +118,7 @@ def test_a_file_with_errors_gives_the_one_process_errors(tmp_path):
         thresholds=analysis.Thresholds(),
         chunk_customers=50,
         block_bytes=4_000,
+        processes=processes,
     )
     assert done.customers == 0 and not (tmp_path / "out.csv").exists()
     assert done.error_count == one.error_count
