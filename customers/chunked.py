@@ -448,6 +448,22 @@ def _read_block(
 ) -> _Block:
     """Read one block (header line + whole lines) with the reading code; rows shifted by
     `offset` to the file's numbering. Its rows go to a file of arrays (`_save`)."""
+    quick = reading.read_plain_csv(data)
+    if quick is not None:
+        del data
+        history = quick.result.history
+        assert history is not None
+        found = _Block(header=quick.header if number == 0 else None)
+        found.period_position = quick.period_position
+        return _block_rows(
+            found,
+            history["customer_id"],
+            history["period"],
+            history["revenue"].to_numpy(),
+            history["margin"].to_numpy(),
+            quick.rownum + offset,
+            work / f"block-{number:05d}.npy",
+        )
     log = ErrorLog()
     table = read_table(io.BytesIO(data), filename=name, log=log, limits=reading.VALUE_LIMITS)
     del data
@@ -484,14 +500,28 @@ def _read_block(
         revenue = margin = np.full(len(ids), np.nan)
     _, columns = reading._map_columns(table, ErrorLog())
     found.period_position = columns.get("period", 0)
+    return _block_rows(found, ids, when, revenue, margin, rows, work / f"block-{number:05d}.npy")
+
+
+def _block_rows(
+    found: _Block,
+    ids: pd.Series,
+    when: pd.Series,
+    revenue: np.ndarray,
+    margin: np.ndarray,
+    rows: np.ndarray,
+    target: Path,
+) -> _Block:
+    """A block's rows into `target` (`_save`), its distinct ids and last month into
+    `found`."""
     months = _months(when)
     known = months[months != _NO_MONTH]
     if len(known):
         found.last_period = pd.Timestamp(np.datetime64(int(known.max()), "M"))
     # The ids as codes into the block's distinct ids: hashing text once, in pyarrow.
     codes, distinct = pd.factorize(ids.astype("str"), use_na_sentinel=False)
-    found.file = work / f"block-{number:05d}.npy"
-    _save(found.file, code=codes, month=months, revenue=revenue, margin=margin, row=rows)
+    _save(target, code=codes, month=months, revenue=revenue, margin=margin, row=rows)
+    found.file = target
     found.ids = pa.array(distinct.array, type=pa.large_string())
     return found
 

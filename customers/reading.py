@@ -43,9 +43,10 @@ Decisions a reader may ask about:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -64,6 +65,8 @@ from lib.tables import (
     holds_bytes,
     messages_register,
     normalise,
+    plain_csv_cells,
+    read_bytes,
     read_table,
     release_freed_memory,
 )
@@ -327,6 +330,12 @@ def read_history(
     (the name the user knows) decides CSV or XLSX by its extension. At most
     ``max_errors`` errors are listed; ``error_count`` says how many there are in all.
     """
+    if Path(filename).suffix.lower() in (".csv", ".txt"):
+        data = read_bytes(source)
+        quick = read_plain_csv(data)
+        if quick is not None and not _repeats(quick.result, quick.rownum):
+            return quick.result
+        source = data  # the checking read, which reports what is wrong
     log = ErrorLog()
     table = read_table(source, filename=filename, log=log, limits=limits)
     if table is None:
@@ -335,6 +344,188 @@ def read_history(
     del table
     release_freed_memory()
     return result
+
+
+# --- the quick way for the common file --------------------------------------------------------
+
+# The bytes of white space and control characters (see lib.tables._SPACE_BYTES) and DEL:
+# a text cell without any is the same stripped and cleaned.
+_ODD_BYTES = np.zeros(256, dtype=bool)
+_ODD_BYTES[[*range(0x21), 0x7F, 0xC2, 0xE1, 0xE2, 0xE3]] = True
+_PLAIN_FIELDS = {"customer_id", "period", "revenue", "contribution_margin"}
+
+
+class PlainRead(NamedTuple):
+    """What `read_plain_csv` read: the result, the rows' numbers as Excel shows them, the
+    heading row and the position of the period column in it."""
+
+    result: ReadResult
+    rownum: np.ndarray
+    header: list[str]
+    period_position: int
+
+
+def read_plain_csv(data: bytes) -> PlainRead | None:
+    """The history of a CSV file in the common shape (`PlainRead`); or None when the
+    file is not plain enough to be sure of the same result as the checking read
+    (`_read_table`), which then reads it and says what is wrong.
+
+    The common shape: UTF-8 without BOM, comma-separated, no quote characters, line ends
+    LF or CR LF, the heading row first with the columns customer_id, period, revenue and
+    contribution_margin (any accepted name, any order; the margin may be missing) and
+    nothing else; then only rows without errors: ids and months without spaces or control
+    characters and not too long, months the checking read takes, revenue numbers, margins
+    numbers or empty. A customer twice in a month is the one error not looked for here
+    (as with ``duplicates=False``): the caller checks.
+
+    pyarrow cuts the cells and parses the numbers (on all cores); every check looks at
+    bytes, at the few distinct months or at the parsed numbers. Numbers pyarrow takes but
+    the checking read does not ("5.", "inf", "nan") or reads otherwise ("-0") send the
+    file to the checking read (docs/architecture.md, "Reading value histories")."""
+    if not data or b'"' in data or data.startswith((b"\xef\xbb\xbf", b"\n", b"\r")):
+        return None
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+        return None
+    end = data.find(b"\n")
+    if end < 0:
+        return None
+    try:
+        header = data[:end].decode("utf-8").rstrip("\r").split(",")
+    except UnicodeDecodeError:
+        return None
+    if len(header) < 3 or any(";" in h or "\t" in h for h in header):
+        return None
+    fields = [_LOOKUP["period"].get(normalise(h)) for h in header]
+    if not set(fields) <= _PLAIN_FIELDS or len(set(fields)) != len(fields):
+        return None
+    if not {"customer_id", "period", "revenue"} <= set(fields):
+        return None
+    if _dot_without_digit(data):
+        return None  # perhaps a number such as "5." or "1.e5"
+    types = {
+        fields.index("period"): pa.dictionary(pa.int32(), pa.large_string()),
+        fields.index("revenue"): pa.float64(),
+    }
+    if "contribution_margin" in fields:
+        types[fields.index("contribution_margin")] = pa.float64()
+    cells = plain_csv_cells(data, ",", len(header), skip_rows=1, types=types)
+    if cells is None or cells.num_rows == 0:
+        return None
+    column = {name: cells.column(fields.index(name)) for name in fields}
+    del cells
+
+    ids = pd.Series(pd.array(column["customer_id"], dtype="str"))
+    if pc.min(pc.binary_length(column["customer_id"])).as_py() == 0:
+        return None  # an empty cell
+    if pc.max(pc.binary_length(column["customer_id"])).as_py() > NUMBER_MAX_LENGTH:
+        return None
+    if holds_bytes(ids, _ODD_BYTES):
+        return None  # white space or a control character to take off
+    when = _plain_months(column["period"], fields.index("period"), header)
+    if when is None:
+        return None
+    values = {}
+    whole_minus_zero = functools.cache(lambda: _whole_minus_zero(data))
+    for name in ("revenue", "contribution_margin"):
+        if name not in column:
+            continue
+        numbers = column[name]
+        if name == "revenue" and numbers.null_count:
+            return None  # an empty revenue
+        if pc.any(pc.is_nan(numbers)).as_py():
+            return None  # "nan" (an empty cell is null, not NaN)
+        parsed = numbers.to_numpy()  # NaN where empty
+        known = parsed[~np.isnan(parsed)]
+        if len(known) and not (np.abs(known) < AMOUNT_LIMIT - 0.005).all():
+            return None  # too large, or not finite
+        if ((known == 0) & np.signbit(known)).any() and whole_minus_zero():
+            return None  # "-0": the checking read makes it 0 or -0 by the column
+        values[name] = parsed
+    rownum = np.arange(2, len(ids) + 2)
+    margin = values.get("contribution_margin")
+    history = pd.concat(
+        {
+            "customer_id": ids,
+            "customer_name": pd.Series(np.nan, index=ids.index, dtype="str"),
+            "period": when,
+            "revenue": pd.Series(values["revenue"], index=ids.index, copy=False),
+            "margin": pd.Series(
+                margin if margin is not None else np.nan, index=ids.index, dtype="float64"
+            ),
+        },
+        axis=1,
+    )
+    result = ReadResult(
+        history=history,
+        kind="period",
+        rows=len(history),
+        customers=int(ids.nunique()),
+        periods=int(when.nunique()),
+    )
+    return PlainRead(result, rownum, [h.strip() for h in header], fields.index("period"))
+
+
+def _repeats(result: ReadResult, rownum: np.ndarray) -> bool:
+    """Whether a customer is twice in a month in a quick read's history."""
+
+    @dataclass
+    class _Rows:
+        rownum: np.ndarray
+
+    history, log = result.history, ErrorLog()
+    assert history is not None
+    _check_duplicates(history["customer_id"], history["period"], 0, _Rows(rownum), log, [""])
+    return log.count > 0
+
+
+def _dot_without_digit(data: bytes) -> bool:
+    """Whether a dot in `data` is followed by anything but a digit: a number such as
+    "5." or "1.e5", which pyarrow takes and the checking read's pattern does not (or a
+    text cell with such a dot)."""
+    codes = np.frombuffer(data, dtype=np.uint8)
+    after = codes[1:][codes[:-1] == ord(".")]
+    return bool(((after - np.uint8(48)) > 9).any() or (len(codes) and codes[-1] == ord(".")))
+
+
+def _whole_minus_zero(data: bytes) -> bool:
+    """Whether `data` holds a cell such as "-0" or "-00" (a minus, zeros, then a
+    separator or a line end), which the checking read parses as 0 or -0 depending on the
+    rest of its column (see `_to_float`); "-0.00" is -0 in both reads."""
+    codes = np.frombuffer(data, dtype=np.uint8)
+    at = np.flatnonzero((codes[:-1] == ord("-")) & (codes[1:] == ord("0"))) + 1
+    while len(at):
+        at = at + 1
+        if at[-1] >= len(codes):
+            return True  # at the end of the data
+        following = codes[at]
+        if np.isin(following, (ord(","), ord("\n"), ord("\r"))).any():
+            return True
+        at = at[following == ord("0")]
+    return False
+
+
+def _plain_months(column: pa.ChunkedArray, position: int, header: list[str]) -> pd.Series | None:
+    """The months of a period column read as a dictionary, each distinct text parsed
+    once by `_parse_when` (in the order of first appearance, so that the first value in
+    the file decides the format, as in the checking read); None where any is empty,
+    holds white space or a control character, or does not parse."""
+    column = column.unify_dictionaries()
+    if not column.num_chunks:
+        return None
+    distinct = pd.Series(pd.array(column.chunk(0).dictionary, dtype="str"))
+    if (distinct == "").any() or holds_bytes(distinct, _ODD_BYTES):
+        return None
+
+    @dataclass
+    class _Rows:  # what _parse_when needs of a table: row numbers for its messages
+        rownum: np.ndarray
+
+    log = ErrorLog()
+    parsed = _parse_when(distinct, position, "period", _Rows(np.arange(len(distinct))), log, header)
+    if log.count or parsed is None:
+        return None
+    codes = np.concatenate([chunk.indices.to_numpy() for chunk in column.chunks])
+    return pd.Series(parsed.to_numpy()[codes], copy=False)
 
 
 # --- from the table to the history ----------------------------------------------------------

@@ -531,25 +531,8 @@ def _fast_csv_frame(data: bytes, delimiter: str, encoding: str) -> pd.DataFrame 
         return None
     end = data.find(b"\n")
     columns = (data if end < 0 else data[:end]).count(delimiter.encode()) + 1
-    try:
-        table = pa_csv.read_csv(
-            io.BytesIO(data),
-            read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
-            parse_options=pa_csv.ParseOptions(
-                delimiter=delimiter,
-                quote_char=False,
-                escape_char=False,
-                newlines_in_values=False,
-                ignore_empty_lines=False,
-            ),
-            convert_options=pa_csv.ConvertOptions(
-                # Every column as text; pyarrow names them f0, f1, ... (the header is data).
-                column_types={f"f{i}": pa.large_string() for i in range(columns)},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-    except (pa.ArrowException, ValueError):
+    table = plain_csv_cells(data, delimiter, columns)  # the header is a row of data here
+    if table is None:
         return None
     # A blank line comes out as a row of empty cells: leave files with blank lines (or
     # an empty first cell anywhere) to pandas, which numbers them as rows of their own.
@@ -561,6 +544,43 @@ def _fast_csv_frame(data: bytes, delimiter: str, encoding: str) -> pd.DataFrame 
             for position in range(columns)
         }
     )
+
+
+def plain_csv_cells(
+    data: bytes,
+    delimiter: str,
+    columns: int,
+    *,
+    skip_rows: int = 0,
+    types: dict[int, pa.DataType] | None = None,
+) -> pa.Table | None:
+    """The cells of a plain CSV file (see `_fast_csv_frame`) as pyarrow columns f0, f1,
+    ... after `skip_rows` lines: text (not stripped), or of the type `types` gives by
+    position (an empty cell is null there); None when pyarrow cannot read it so (a row
+    of another width, a row longer than its block, a cell not of its type)."""
+    types = types or {}
+    try:
+        return pa_csv.read_csv(
+            io.BytesIO(data),
+            read_options=pa_csv.ReadOptions(
+                column_names=[f"f{i}" for i in range(columns)], skip_rows=skip_rows
+            ),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=delimiter,
+                quote_char=False,
+                escape_char=False,
+                newlines_in_values=False,
+                ignore_empty_lines=False,
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={f"f{i}": types.get(i, pa.large_string()) for i in range(columns)},
+                null_values=[""],  # not pyarrow's "NA", "nan", "NULL", ...
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowException, ValueError):
+        return None
 
 
 # The first byte of every character that str.strip() or pyarrow's utf8_trim_whitespace
