@@ -151,7 +151,7 @@ def _analyse_file(
     ids, codes = _sorted_ids(blocks.ids)
     chunk_files: list[list[Path]] = [[] for _ in range(-(-len(ids) // chunk_customers))]
     split = (
-        (file, codes[block], chunk_customers, work, block)
+        (file, codes[block], blocks.offsets[block], chunk_customers, work, block)
         for block, file in enumerate(blocks.files)
     )
     for block, numbers in enumerate(steps.ordered(_split_block, split)):
@@ -349,6 +349,7 @@ class _Blocks:
 
     files: list[Path] = field(default_factory=list)
     ids: list[pa.Array] = field(default_factory=list)
+    offsets: list[int] = field(default_factory=list)  # file rows before each block's
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0
     header: list[str] = field(default_factory=list)
@@ -367,20 +368,26 @@ class _Block:
     last_period: pd.Timestamp | None = None
     file: Path | None = None
     ids: pa.Array | None = None
+    lines: int = 0  # the block's lines of the file (without the header line)
 
 
 def _read_blocks(
     path: Path, work: Path, steps: _Steps, *, block_bytes: int, max_errors: int
 ) -> _Blocks:
+    """Pass 0: each block read (by a worker, which reads its bytes itself), the blocks'
+    findings joined in the file's order; the row numbers of the errors shifted here and
+    those of the rows in `_split_block`, once the rows before each block are counted."""
     out = _Blocks()
+    prefix, spans = _spans(path, block_bytes)
     tasks = (
-        (data, path.name, offset, number, work, max_errors)
-        for data, offset, number in _cut(path, block_bytes)
+        (path, prefix, start, stop, number, work, max_errors)
+        for number, (start, stop) in enumerate(spans)
     )
+    offset = 0  # file rows before the block, after the prefix
     for number, block in enumerate(steps.ordered(_read_block, tasks)):
         if block.header is not None:
             out.header = block.header
-        _add_errors(out, block.errors, block.error_count, first=number == 0)
+        _add_errors(out, _shifted(block.errors, offset), block.error_count, first=number == 0)
         if block.period_position is not None and (number == 0 or not out.period_position):
             out.period_position = block.period_position
         if block.last_period is not None and (
@@ -390,32 +397,30 @@ def _read_blocks(
         if block.file is not None:
             out.files.append(block.file)
             out.ids.append(block.ids)
+            out.offsets.append(offset)
+        offset += block.lines
     return out
 
 
-def _cut(path: Path, block_bytes: int) -> Iterator[tuple[bytes, int, int]]:
-    """The file in blocks: the header line and whole lines of some `block_bytes`, the
-    number of file rows before them (after the header) and the block's number."""
+def _spans(path: Path, block_bytes: int) -> tuple[bytes, list[tuple[int, int]]]:
+    """The header line (with any blank lines before it) and the file's blocks after it:
+    byte ranges of some `block_bytes` that end at a line end (one block, maybe empty,
+    at least)."""
     with path.open("rb") as source:
         prefix = _prefix(source)
-        offset = 0  # file rows before the block, after the prefix
-        number = 0
+        start, size = source.tell(), os.fstat(source.fileno()).st_size
+        spans = []
         while True:
-            data = source.read(block_bytes)
-            if not data and number:
-                break
-            if data and not data.endswith(b"\n"):
-                data += source.readline()
-            rows, last = data.count(b"\n"), not data
-            block = prefix + data
-            del data
-            _check_plain(block)
-            yield block, offset, number
-            del block
-            offset += rows
-            number += 1
-            if last:
-                break
+            stop = min(start + block_bytes, size)
+            if stop > start:
+                source.seek(stop - 1)
+                if source.read(1) != b"\n":
+                    source.readline()
+                stop = source.tell()
+            spans.append((start, stop))
+            start = stop
+            if start >= size:
+                return prefix, spans
 
 
 def _prefix(source) -> bytes:
@@ -439,15 +444,28 @@ def _check_plain(data: bytes) -> None:
         inside = np.logical_xor.accumulate(codes == ord('"'))
         if inside[codes == ord("\n")].any() or inside[-1]:
             raise Unsupported("a quoted line break")
-    if data.count(b"\r") != data.count(b"\r\n"):
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
         raise Unsupported("line ends other than LF and CR LF")
 
 
 def _read_block(
-    data: bytes, name: str, offset: int, number: int, work: Path, max_errors: int
+    path: Path, prefix: bytes, start: int, stop: int, number: int, work: Path, max_errors: int
 ) -> _Block:
-    """Read one block (header line + whole lines) with the reading code; rows shifted by
-    `offset` to the file's numbering. Its rows go to a file of arrays (`_save`)."""
+    """Read one block (the header line `prefix` + the whole lines from byte `start` to
+    `stop`) with the reading code, row numbers as if the block were the file. Its rows go
+    to a file of arrays (`_save`)."""
+    with path.open("rb") as source:
+        source.seek(start)
+        data = source.read(stop - start)
+    lines = data.count(b"\n")
+    data = prefix + data
+    _check_plain(data)
+    found = _read_block_data(data, path.name, number, work, max_errors)
+    found.lines = lines
+    return found
+
+
+def _read_block_data(data: bytes, name: str, number: int, work: Path, max_errors: int) -> _Block:
     quick = reading.read_plain_csv(data)
     if quick is not None:
         del data
@@ -461,7 +479,7 @@ def _read_block(
             history["period"],
             history["revenue"].to_numpy(),
             history["margin"].to_numpy(),
-            quick.rownum + offset,
+            quick.rownum,
             work / f"block-{number:05d}.npy",
         )
     log = ErrorLog()
@@ -469,9 +487,9 @@ def _read_block(
     del data
     if table is None:
         result = reading._result(log, max_errors)
-        return _Block(_shifted(result.errors, offset), result.error_count)
+        return _Block(result.errors, result.error_count)
     result = reading._read_table(table, name, log, max_errors, duplicates=False)
-    found = _Block(_shifted(result.errors, offset), result.error_count)
+    found = _Block(result.errors, result.error_count)
     if number == 0:
         found.header = table.header
         if result.kind == "transaction":
@@ -481,7 +499,7 @@ def _read_block(
             raise Unsupported("a file with products")
     if number and result.kind is None and not result.rows:
         return _Block()  # a block of blank lines
-    rows = table.rownum + offset
+    rows = table.rownum
     if result.history is not None:
         history = result.history
         ids, when = history["customer_id"], history["period"]
@@ -583,14 +601,16 @@ def _sorted_ids(blocks: list[pa.Array]) -> tuple[pa.Array, list[np.ndarray]]:
 
 
 def _split_block(
-    path: Path, codes: np.ndarray, chunk_customers: int, work: Path, block: int
+    path: Path, codes: np.ndarray, offset: int, chunk_customers: int, work: Path, block: int
 ) -> list[int]:
     """A block's rows into one file per chunk of `chunk_customers` customers (in the
     sorted order; `codes`: the position of each of the block's ids among all), the rows'
-    codes now positions among all ids, in the file's order; the chunks written."""
+    codes now positions among all ids and their numbers the file's (`offset` rows before
+    the block), in the file's order; the chunks written."""
     arrays = _load(path)
     path.unlink()
     arrays["code"] = codes[arrays["code"]]
+    arrays["row"] += offset
     chunk = arrays["code"] // chunk_customers
     if not len(chunk):
         return []

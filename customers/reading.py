@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, NamedTuple
@@ -491,17 +492,10 @@ def _whole_minus_zero(data: bytes) -> bool:
     """Whether `data` holds a cell such as "-0" or "-00" (a minus, zeros, then a
     separator or a line end), which the checking read parses as 0 or -0 depending on the
     rest of its column (see `_to_float`); "-0.00" is -0 in both reads."""
-    codes = np.frombuffer(data, dtype=np.uint8)
-    at = np.flatnonzero((codes[:-1] == ord("-")) & (codes[1:] == ord("0"))) + 1
-    while len(at):
-        at = at + 1
-        if at[-1] >= len(codes):
-            return True  # at the end of the data
-        following = codes[at]
-        if np.isin(following, (ord(","), ord("\n"), ord("\r"))).any():
-            return True
-        at = at[following == ord("0")]
-    return False
+    return _WHOLE_MINUS_ZERO.search(data) is not None
+
+
+_WHOLE_MINUS_ZERO = re.compile(rb"-0+(?:[,\r\n]|\Z)")
 
 
 def _plain_months(column: pa.ChunkedArray, position: int, header: list[str]) -> pd.Series | None:
