@@ -67,7 +67,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from customers import analysis, reading
 from customers.writing import result_csv_write
@@ -587,17 +586,16 @@ def _add_errors(out: _Blocks, errors: list[RowError], count: int, *, first: bool
 
 
 def _sorted_ids(blocks: list[pa.Array]) -> tuple[pa.Array, list[np.ndarray]]:
-    """All distinct customer ids of the file, sorted as `analysis.pivot` sorts them (by
-    code point, which is UTF-8's byte order), and per block the position of each of its
-    ids among them."""
+    """All distinct customer ids of the file, sorted as `analysis.pivot` sorts them
+    (pd.factorize with sort, by code point), and per block the position of each of its
+    ids among them: one hashing of the blocks' ids together."""
     if not blocks:
         return pa.array([], pa.large_string()), []
-    distinct = pc.unique(pa.chunked_array(blocks, type=pa.large_string()))
-    ids = distinct.take(pc.sort_indices(distinct))
-    return ids, [
-        pc.index_in(block, value_set=ids).to_numpy(zero_copy_only=False).astype(np.int64)
-        for block in blocks
-    ]
+    every = pd.Series(pd.array(pa.chunked_array(blocks, type=pa.large_string()), dtype="str"))
+    codes, ids = pd.factorize(every, sort=True)
+    del every
+    bounds = np.cumsum([len(block) for block in blocks])[:-1]
+    return pa.array(ids.array, type=pa.large_string()), np.split(codes, bounds)
 
 
 def _split_block(
