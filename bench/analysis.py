@@ -1,20 +1,27 @@
-"""Benchmark: customer value analysis of 100,000 customers x 60 months, file to file.
+"""Benchmark: customer value analysis of a value-history CSV file, file to file, as
+`manage.py analyze_customers` runs it; then the accuracy and forecast figures.
 
-Prints figures; it is not a pass/fail test. Targets from issue 3: at most 10 s wall time
-and 2 GB peak memory from the file on disk to the result CSV, on the 2-core machine.
+Prints figures; it is not a pass/fail test. Targets: issue 3, at most 10 s and 2 GB for
+100,000 customers x 60 months; issue 13, at most 2 GB and at most 4x the time
+`pandas.read_csv` needs for the same file for 1,000,000 x 60 (at most 3x for 100,000).
 
-1. Generates 100,000 synthetic customers x 60 months (customers.synthetic, one row per
-   customer and month: 6 million rows) and writes them as a CSV file
-   (customer_id, period YYYY-MM, revenue, contribution_margin) to a temporary directory.
-2. In a fresh child process (so that its peak memory is the pipeline's alone): reads the
-   file with the command's reading code (customers/reading.py: every row checked),
-   runs `analysis.analyse()` and writes the result CSV; prints the time
-   of each step, the total, and the child's peak resident memory
-   (VmHWM at its end: the high-water mark of the whole process, Python and libraries
-   included; see `peak_mib` for why not ru_maxrss).
-3. In another fresh child: `pandas.read_csv` of the same file alone, the floor of any
-   analysis of it, and the ratio (issue 13: at most 3x at 100,000 customers).
-4. On 20,000 synthetic customers each of the clear cases (60 months) and the hard cases
+1. Generates N synthetic customers x M months (customers.synthetic, one row per
+   customer and month, in pieces of 100,000 customers: bench/analysis_chunked.py) and
+   writes them as a CSV file (customer_id, period YYYY-MM, revenue,
+   contribution_margin) to a temporary directory.
+2. `pandas.read_csv` of the file alone, the floor of any analysis of it: the median of
+   three runs, each in a fresh child process.
+3. In a fresh child: the file analysed the command's way. A file of more than 256 MB
+   (chunked.CHUNKED_FROM_BYTES) goes the chunked way (customers/chunked.py) with the settings'
+   chunk size and worker processes (CUSTOMER_ANALYSIS; --processes overrides); a smaller
+   one is read (customers/reading.py: every row checked), analysed by
+   `analysis.analyse()` and written in one process. Prints the time, its ratio to
+   read_csv, and the peak resident memory: of the child, plus each worker's (VmHWM at
+   its end: the high-water mark of the whole process, Python and libraries included;
+   see `peak_mib`).
+4. Up to 200,000 customers, in another fresh child: the one-process way as well, with
+   the time of each step (read and check, analyse, write).
+5. On 20,000 synthetic customers each of the clear cases (60 months) and the hard cases
    (18-36 months, more noise and gaps, start-up phases, budget months, project
    customers, burrs by money, thin-margin key accounts; customers.synthetic `hard`):
    the confusion matrix (true type x assigned type), the accuracy, the flags
@@ -22,13 +29,15 @@ and 2 GB peak memory from the file on disk to the result CSV, on the 2-core mach
    against the naive forecast "the next 12 periods repeat the last 12" (future value =
    current value). Targets of issue 11: at least 99 % right on the clear cases, 95 % on
    the hard ones, and an error of at most 0.40x the naive one on the hard ones.
-5. If the CDNOW data is installed (`pip install --no-deps Lifetimes==0.11.3`, see
+   --no-accuracy leaves this and step 6 out.
+6. If the CDNOW data is installed (`pip install --no-deps Lifetimes==0.11.3`, see
    tests/customers/test_bgnbd_reference.py): the holdout figures of the BG/NBD x
    Gamma-Gamma reference, of `analyse()` with the transactions and of `analyse()` on
    the monthly values alone (RMSE, MAE, share of the actual spend in the predicted top
    10 %), and the time of `analyse()` with the transactions.
 
-    .venv/bin/python bench/analysis.py [--customers 100000] [--keep]
+    .venv/bin/python bench/analysis.py [--customers 100000] [--months 60] [--processes 2]
+        [--keep] [--no-accuracy]
 """
 
 import argparse
@@ -50,28 +59,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings_test")
 django.setup()
 
 # bench/ is on the path when this runs as a script (and in its spawned children).
-from analysis_chunked import peak_mib, read_alone  # noqa: E402
+from analysis_chunked import in_child, peak_mib, read_csv_figures, write_input  # noqa: E402
 
-from customers import analysis, bgnbd, synthetic  # noqa: E402
+from customers import analysis, bgnbd, chunked, synthetic  # noqa: E402
 from customers.writing import result_csv_write  # noqa: E402
 
 AS_OF = pd.Timestamp("2024-12-01")
 INPUT_COLUMNS = ["customer_id", "period", "revenue", "contribution_margin"]
-
-
-def write_input(path: Path, n_customers: int) -> int:
-    history, _, _ = synthetic.generate(n_customers, seed=42, as_of=AS_OF, months=60, all_rows=True)
-    frame = pd.DataFrame(
-        {
-            "customer_id": history[analysis.CUSTOMER_ID],
-            # The file format of the analyze_customers command: periods as YYYY-MM.
-            "period": history[analysis.PERIOD].dt.strftime("%Y-%m").astype("category"),
-            "revenue": history[analysis.REVENUE],
-            "contribution_margin": history[analysis.MARGIN],
-        }
-    )
-    frame.to_csv(path, index=False, float_format="%.2f")
-    return len(frame)
 
 
 def read_input(path: Path) -> pd.DataFrame:
@@ -84,7 +78,7 @@ def read_input(path: Path) -> pd.DataFrame:
     return result.history
 
 
-def pipeline(path: Path, out: Path, queue: multiprocessing.Queue) -> None:
+def one_process(path: Path, out: Path, queue: multiprocessing.Queue) -> None:
     """File to file in this (child) process; reports timings and peak memory."""
     start = time.perf_counter()
     history = read_input(path)
@@ -95,16 +89,44 @@ def pipeline(path: Path, out: Path, queue: multiprocessing.Queue) -> None:
     t = time.perf_counter()
     result_csv_write(analysis.to_output_frame(result), out)
     write_s = time.perf_counter() - t
-    total_s = time.perf_counter() - start
     queue.put(
         {
             "read": read_s,
             "analyse": analyse_s,
             "write": write_s,
-            "total": total_s,
+            "total": time.perf_counter() - start,
             "peak_mib": peak_mib(),
             "customers": len(result),
             "methods": result["forecast_method"].value_counts().to_dict(),
+        }
+    )
+
+
+def the_commands_way(path: Path, out: Path, processes: int, queue: multiprocessing.Queue) -> None:
+    """File to file as `analyze_customers` does it (see the module docstring)."""
+    from django.conf import settings
+
+    if path.stat().st_size <= chunked.CHUNKED_FROM_BYTES:
+        one_process(path, out, queue)
+        return
+    config = settings.CUSTOMER_ANALYSIS
+    start = time.perf_counter()
+    done = chunked.analyse_file_chunked(
+        path,
+        out,
+        as_of=AS_OF,
+        horizon=12,
+        thresholds=analysis.Thresholds(),
+        chunk_customers=config["chunk_customers"],
+        processes=processes,
+    )
+    queue.put(
+        {
+            "total": time.perf_counter() - start,
+            "peak_mib": peak_mib(),
+            "workers": sorted(done.worker_peak_mib.values()),
+            "customers": done.customers,
+            "chunks": done.chunks,
         }
     )
 
@@ -208,49 +230,73 @@ def cdnow_figures() -> None:
 
 
 def main() -> None:
+    from django.conf import settings
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--months", type=int, default=60)
+    parser.add_argument("--processes", type=int, default=settings.CUSTOMER_ANALYSIS["processes"])
     parser.add_argument("--accuracy-customers", type=int, default=20_000)
+    parser.add_argument("--no-accuracy", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the temporary files")
     args = parser.parse_args()
 
     directory = Path(tempfile.mkdtemp(prefix="bench-analysis-"))
     path, out = directory / "history.csv", directory / "result.csv"
     t = time.perf_counter()
-    rows = write_input(path, args.customers)
+    rows = write_input(path, args.customers, args.months)
     print(
-        f"input: {args.customers:,} customers, {rows:,} rows, "
+        f"input: {args.customers:,} customers x {args.months} months, {rows:,} rows, "
         f"{path.stat().st_size / 2**20:,.0f} MiB, written in {time.perf_counter() - t:.1f} s"
     )
-
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    child = context.Process(target=pipeline, args=(path, out, queue))
-    child.start()
-    figures = queue.get()
-    child.join()
-    print(f"read and check the file:    {figures['read']:6.2f} s")
-    print(f"analyse():                  {figures['analyse']:6.2f} s")
-    print(f"write the result CSV:       {figures['write']:6.2f} s")
-    print(f"total, file to file:        {figures['total']:6.2f} s  (target <= 10 s)")
-    # The floor of any analysis of the file: pandas.read_csv alone, in a child of its own.
-    child = context.Process(target=read_alone, args=(path, queue))
-    child.start()
-    alone = queue.get()
-    child.join()
+    target = 3 if args.customers <= 100_000 else 4
+    alone = read_csv_figures(path)
     print(
-        f"pandas.read_csv alone:      {alone['seconds']:6.2f} s  (the analysis takes "
-        f"{figures['total'] / alone['seconds']:.1f}x that; target <= 3x)"
+        f"pandas.read_csv alone:      {alone['seconds']:6.2f} s  (median of "
+        f"{', '.join(f'{s:.2f}' for s in alone['all'])}; the floor of any analysis)"
     )
-    print(f"peak memory (child VmHWM):   {figures['peak_mib']:,.0f} MiB  (target <= 2048 MiB)")
-    print(f"forecast methods: {figures['methods']}")
+    figures = in_child(the_commands_way, path, out, args.processes)
+    workers = figures.get("workers", [])
+    way = (
+        f"in {figures['chunks']} chunks, {len(workers)} worker processes"
+        if "chunks" in figures
+        else "in one process"
+    )
+    print(
+        f"the command's way ({way}): {figures['total']:6.2f} s = "
+        f"{figures['total'] / alone['seconds']:.1f}x read_csv (target <= {target}x)"
+    )
+    peak = figures["peak_mib"] + sum(workers)
+    print(
+        f"peak memory:                {peak:,.0f} MiB (target <= 2048 MiB)"
+        + (
+            f": {figures['peak_mib']:,.0f} + workers {' + '.join(f'{w:,.0f}' for w in workers)}"
+            if workers
+            else ""
+        )
+    )
+    if "chunks" in figures and args.customers <= 200_000:
+        one = in_child(one_process, path, directory / "one.csv")
+        print(
+            f"one process:                {one['total']:6.2f} s = "
+            f"{one['total'] / alone['seconds']:.1f}x read_csv: read and check "
+            f"{one['read']:.2f} s, analyse() {one['analyse']:.2f} s, write {one['write']:.2f} s; "
+            f"peak {one['peak_mib']:,.0f} MiB"
+        )
+        same = out.read_bytes() == (directory / "one.csv").read_bytes()
+        print(f"  result CSV the same byte for byte as the chunked one: {same}")
+        (directory / "one.csv").unlink()
+    if "methods" in figures:
+        print(f"forecast methods: {figures['methods']}")
     if not args.keep:
         path.unlink()
-        out.unlink()
+        out.unlink(missing_ok=True)
         directory.rmdir()
     else:
         print(f"files kept in {directory}")
 
+    if args.no_accuracy:
+        return
     accuracy_figures(args.accuracy_customers, hard=False)
     accuracy_figures(args.accuracy_customers, hard=True)
     cdnow_figures()

@@ -305,8 +305,10 @@ CUSTOMER_ANALYSIS = {
     # many customers; above, the portfolio page offers to run it in the background.
     "backtest_max_customers": int(env_str("BACKTEST_MAX_CUSTOMERS", "50000")),
     # analyze_customers reads a CSV file larger than 64 MB in chunks of this many customers
-    # (customers/chunked.py): the peak memory follows the chunk, not the file.
-    "chunk_customers": int(env_str("ANALYSIS_CHUNK_CUSTOMERS", "100000")),
+    # (customers/chunked.py): the peak memory follows the chunk, not the file; with this
+    # many worker processes (1: none), each holding a block of the file or a chunk.
+    "chunk_customers": int(env_str("ANALYSIS_CHUNK_CUSTOMERS", "50000")),
+    "processes": int(env_str("ANALYSIS_PROCESSES", "2")),
 }
 # Administrators change the thresholds on the page customers:thresholds (stored in the
 # database, overlaid on the ones above). Its preview analyses at most this many customers

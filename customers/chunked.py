@@ -73,6 +73,10 @@ from customers.writing import result_csv_write
 from lib.tables import ErrorLog, RowError, read_table
 
 BLOCK_BYTES = 64 << 20  # bytes of the file read per block in pass 0
+# analyze_customers reads a CSV file larger than this in chunks: one process needs some
+# seven times a file's size (1.4 GB for 100,000 customers x 60 months, 200 MB), and is
+# faster below.
+CHUNKED_FROM_BYTES = 256 << 20
 
 
 class Unsupported(Exception):

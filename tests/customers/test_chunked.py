@@ -170,7 +170,8 @@ def test_the_command_analyses_a_large_csv_in_chunks(tmp_path, monkeypatch):
 
     source = _portfolio_file(tmp_path / "values.csv", n_customers=600)
     call_command("analyze_customers", str(source), "--output", str(tmp_path / "one.csv"))
-    monkeypatch.setattr(chunked, "BLOCK_BYTES", 20_000)  # "large": more than one block
+    monkeypatch.setattr(chunked, "CHUNKED_FROM_BYTES", 20_000)  # "large"
+    monkeypatch.setattr(chunked, "BLOCK_BYTES", 20_000)  # more than one block
     out = tmp_path / "chunked.csv"
     call_command("analyze_customers", str(source), "--output", str(out), "--chunk-customers", "200")
     one, parts = _read(tmp_path / "one.csv"), _read(out)

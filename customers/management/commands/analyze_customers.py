@@ -8,10 +8,11 @@ A file with a product column gets a `product` column in the output: the rows ove
 products first (product empty, as for a file without products), then one row per
 customer and product (see customers/products.py).
 
-A CSV file larger than one block of the chunked reading (customers/chunked.py, 64 MB) is
+A CSV file larger than 256 MB (customers/chunked.py, CHUNKED_FROM_BYTES) is
 read and analysed in chunks of --chunk-customers customers (CUSTOMER_ANALYSIS
-["chunk_customers"] by default), so that the peak memory depends on the chunk, not the
-file; the result is the same. Transaction files, files with products and CSV files the
+["chunk_customers"] by default) by --processes worker processes (CUSTOMER_ANALYSIS
+["processes"]), so that the peak memory depends on the chunk, not the file; the result
+is the same. Transaction files, files with products and CSV files the
 chunked reading does not take (see customers/chunked.py) go the one-process way.
 
 The thresholds are those of the settings (CUSTOMER_ANALYSIS["thresholds"]): the command
@@ -48,6 +49,12 @@ class Command(BaseCommand):
             help="customers per chunk when a large CSV file is analysed in chunks",
         )
         parser.add_argument(
+            "--processes",
+            type=int,
+            default=None,
+            help="worker processes of a chunked analysis (1: all in this one)",
+        )
+        parser.add_argument(
             "--stored-thresholds",
             action="store_true",
             help="use the thresholds in force in the app (the settings' overlaid with the "
@@ -63,6 +70,7 @@ class Command(BaseCommand):
         as_of,
         stored_thresholds,
         chunk_customers,
+        processes,
         **options,
     ):
         if not input.exists():
@@ -80,7 +88,8 @@ class Command(BaseCommand):
             thresholds = thresholds_in_force()[0]
         else:
             thresholds = analysis.Thresholds.from_mapping(config["thresholds"])
-        if input.suffix.lower() in (".csv", ".txt") and input.stat().st_size > chunked.BLOCK_BYTES:
+        large = input.stat().st_size > chunked.CHUNKED_FROM_BYTES
+        if input.suffix.lower() in (".csv", ".txt") and large:
             try:
                 done = chunked.analyse_file_chunked(
                     input,
@@ -90,6 +99,7 @@ class Command(BaseCommand):
                     thresholds=thresholds,
                     chunk_customers=chunk_customers or config["chunk_customers"],
                     block_bytes=chunked.BLOCK_BYTES,
+                    processes=processes or config["processes"],
                 )
             except chunked.Unsupported:
                 pass  # the one-process way below
