@@ -60,6 +60,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,10 @@ CHUNKED_FROM_BYTES = 256 << 20
 
 class Unsupported(Exception):
     """The file goes the one-process way (see the module docstring)."""
+
+
+class WorkerFailed(Exception):
+    """A worker process ended before its task was done (killed, or out of memory)."""
 
 
 @dataclass
@@ -202,13 +207,16 @@ def _analyse_file(
     parts = [work / f"result-{number:05d}.csv" for number in range(len(matrices))]
     final = zip(matrices, [portfolio] * len(parts), [options] * len(parts), parts, strict=True)
     customers = sum(steps.ordered(_final, final))
-    with Path(output).open("wb") as sink:
+    # The result appears whole or not at all.
+    partial = Path(output).with_name(Path(output).name + ".part")
+    with partial.open("wb") as sink:
         for number, part in enumerate(parts):
             with part.open("rb") as source:
                 if number:
                     source.readline()  # the header once
                 shutil.copyfileobj(source, sink)
             part.unlink()
+    partial.replace(output)
     return ChunkedResult(customers=customers, as_of=as_of, chunks=len(matrices))
 
 
@@ -317,7 +325,14 @@ class _Steps:
             yield self._result(waiting.popleft())
 
     def _result(self, future: Future) -> Any:
-        result, pid, peak = future.result()
+        try:
+            result, pid, peak = future.result()
+        except BrokenProcessPool as error:
+            raise WorkerFailed(
+                "a worker process of the analysis ended before its task was done (killed, "
+                "or out of memory: fewer --processes or a smaller --chunk-customers need "
+                "less); nothing was written"
+            ) from error
         self.peaks[pid] = max(self.peaks.get(pid, 0.0), peak)
         return result
 

@@ -202,3 +202,17 @@ def test_quoted_names_are_read_in_chunks_but_a_quoted_line_break_is_not(tmp_path
     broken.write_text(quoted.read_text().replace('"Huber, C0000005"', '"Huber,\nC0000005"'))
     with pytest.raises(chunked.Unsupported):
         chunked.analyse_file_chunked(broken, tmp_path / "o.csv", **options)
+
+
+def test_a_worker_that_dies_fails_the_run_with_a_clear_message():
+    """A worker killed (by the kernel's out-of-memory killer, say) breaks the pool: the
+    run stops with a message that says what happened and what helps, not a traceback
+    about process pools."""
+    import os
+
+    steps = chunked._Steps(2)
+    try:
+        with pytest.raises(chunked.WorkerFailed, match="out of memory"):
+            list(steps.ordered(os._exit, [(1,), (1,)]))
+    finally:
+        steps.close()

@@ -103,6 +103,8 @@ class Command(BaseCommand):
                 )
             except chunked.Unsupported:
                 pass  # the one-process way below
+            except chunked.WorkerFailed as error:
+                raise CommandError(f"{input.name}: {error}") from error
             else:
                 if done.errors:
                     self._refuse(input, done.errors, done.error_count)
