@@ -59,7 +59,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings_test")
 django.setup()
 
 # bench/ is on the path when this runs as a script (and in its spawned children).
-from analysis_chunked import in_child, peak_mib, read_csv_figures, write_input  # noqa: E402
+from analysis_chunked import (  # noqa: E402
+    chunked_run,
+    in_child,
+    peak_mib,
+    read_csv_figures,
+    write_input,
+)
 
 from customers import analysis, bgnbd, chunked, synthetic  # noqa: E402
 from customers.writing import result_csv_write  # noqa: E402
@@ -94,7 +100,7 @@ def one_process(path: Path, out: Path, queue: multiprocessing.Queue) -> None:
             "read": read_s,
             "analyse": analyse_s,
             "write": write_s,
-            "total": time.perf_counter() - start,
+            "seconds": time.perf_counter() - start,
             "peak_mib": peak_mib(),
             "customers": len(result),
             "methods": result["forecast_method"].value_counts().to_dict(),
@@ -109,26 +115,7 @@ def the_commands_way(path: Path, out: Path, processes: int, queue: multiprocessi
     if path.stat().st_size <= chunked.CHUNKED_FROM_BYTES:
         one_process(path, out, queue)
         return
-    config = settings.CUSTOMER_ANALYSIS
-    start = time.perf_counter()
-    done = chunked.analyse_file_chunked(
-        path,
-        out,
-        as_of=AS_OF,
-        horizon=12,
-        thresholds=analysis.Thresholds(),
-        chunk_customers=config["chunk_customers"],
-        processes=processes,
-    )
-    queue.put(
-        {
-            "total": time.perf_counter() - start,
-            "peak_mib": peak_mib(),
-            "workers": sorted(done.worker_peak_mib.values()),
-            "customers": done.customers,
-            "chunks": done.chunks,
-        }
-    )
+    chunked_run(path, out, settings.CUSTOMER_ANALYSIS["chunk_customers"], processes, queue)
 
 
 def accuracy_figures(n_customers: int, *, hard: bool) -> None:
@@ -256,15 +243,15 @@ def main() -> None:
         f"{', '.join(f'{s:.2f}' for s in alone['all'])}; the floor of any analysis)"
     )
     figures = in_child(the_commands_way, path, out, args.processes)
-    workers = figures.get("workers", [])
+    workers = figures.get("worker_peaks", [])
     way = (
         f"in {figures['chunks']} chunks, {len(workers)} worker processes"
         if "chunks" in figures
         else "in one process"
     )
     print(
-        f"the command's way ({way}): {figures['total']:6.2f} s = "
-        f"{figures['total'] / alone['seconds']:.1f}x read_csv (target <= {target}x)"
+        f"the command's way ({way}): {figures['seconds']:6.2f} s = "
+        f"{figures['seconds'] / alone['seconds']:.1f}x read_csv (target <= {target}x)"
     )
     peak = figures["peak_mib"] + sum(workers)
     print(
@@ -278,8 +265,8 @@ def main() -> None:
     if "chunks" in figures and args.customers <= 200_000:
         one = in_child(one_process, path, directory / "one.csv")
         print(
-            f"one process:                {one['total']:6.2f} s = "
-            f"{one['total'] / alone['seconds']:.1f}x read_csv: read and check "
+            f"one process:                {one['seconds']:6.2f} s = "
+            f"{one['seconds'] / alone['seconds']:.1f}x read_csv: read and check "
             f"{one['read']:.2f} s, analyse() {one['analyse']:.2f} s, write {one['write']:.2f} s; "
             f"peak {one['peak_mib']:,.0f} MiB"
         )

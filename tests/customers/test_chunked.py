@@ -39,6 +39,11 @@ def _one_process(path, out):
     return frame
 
 
+def _chunked(source, out, **options):
+    options = {"as_of": AS_OF, "horizon": 12, "thresholds": analysis.Thresholds(), **options}
+    return chunked.analyse_file_chunked(source, out, **options)
+
+
 def _read(path):
     return pd.read_csv(path, dtype={"customer_id": str}, keep_default_na=False, na_values=[""])
 
@@ -50,12 +55,9 @@ def test_the_chunked_result_equals_the_one_process_result(tmp_path, processes):
     assert (whole["forecast_method"] == "repeat_buying").sum() >= 100  # the models ran
     assert whole["hidden_pearl"].any() and (whole["value_basis"] == "revenue").any()
 
-    done = chunked.analyse_file_chunked(
+    done = _chunked(
         source,
         tmp_path / "chunked.csv",
-        as_of=AS_OF,
-        horizon=12,
-        thresholds=analysis.Thresholds(),
         chunk_customers=500,
         block_bytes=50_000,
         processes=processes,
@@ -143,15 +145,7 @@ def test_ids_beyond_ascii_are_chunked_in_the_one_process_order(tmp_path):
     path = tmp_path / "umlauts.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     _one_process(path, tmp_path / "one.csv")
-    done = chunked.analyse_file_chunked(
-        path,
-        tmp_path / "chunked.csv",
-        as_of=AS_OF,
-        horizon=12,
-        thresholds=analysis.Thresholds(),
-        chunk_customers=7,
-        block_bytes=5_000,
-    )
+    done = _chunked(path, tmp_path / "chunked.csv", chunk_customers=7, block_bytes=5_000)
     assert done.chunks == 29 and done.customers == 200
     assert (tmp_path / "chunked.csv").read_bytes() == (tmp_path / "one.csv").read_bytes()
 
