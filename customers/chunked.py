@@ -348,6 +348,9 @@ def _worker_start(settings_module: str) -> None:
     import django
 
     django.setup()
+    # One thread each: the workers share the cores already.
+    pa.set_cpu_count(1)
+    pa.set_io_thread_count(1)
 
 
 def _measured(function: Callable, *args: Any) -> tuple[Any, int, float]:
@@ -499,6 +502,7 @@ def _read_block_data(data: bytes, name: str, number: int, work: Path, max_errors
             history["margin"].to_numpy(),
             quick.rownum,
             work / f"block-{number:05d}.npy",
+            (quick.id_codes, quick.distinct_ids),
         )
     log = ErrorLog()
     table = read_table(io.BytesIO(data), filename=name, log=log, limits=reading.VALUE_LIMITS)
@@ -547,15 +551,18 @@ def _block_rows(
     margin: np.ndarray,
     rows: np.ndarray,
     target: Path,
+    factorized: tuple[np.ndarray, pd.Index] | None = None,
 ) -> _Block:
     """A block's rows into `target` (`_save`), its distinct ids and last month into
-    `found`."""
+    `found`; `factorized`: the ids as codes and distinct ids, if known."""
     months = _months(when)
     known = months[months != _NO_MONTH]
     if len(known):
         found.last_period = pd.Timestamp(np.datetime64(int(known.max()), "M"))
     # The ids as codes into the block's distinct ids: hashing text once, in pyarrow.
-    codes, distinct = pd.factorize(ids.astype("str"), use_na_sentinel=False)
+    if factorized is None:
+        factorized = pd.factorize(ids.astype("str"), use_na_sentinel=False)
+    codes, distinct = factorized
     _save(target, code=codes, month=months, revenue=revenue, margin=margin, row=rows)
     found.file = target
     found.ids = pa.array(distinct.array, type=pa.large_string())

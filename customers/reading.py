@@ -358,12 +358,15 @@ _PLAIN_FIELDS = {"customer_id", "period", "revenue", "contribution_margin"}
 
 class PlainRead(NamedTuple):
     """What `read_plain_csv` read: the result, the rows' numbers as Excel shows them, the
-    heading row and the position of the period column in it."""
+    heading row and the position of the period column in it, and the customer ids as
+    codes (per row) into the distinct ids (in the order of first appearance)."""
 
     result: ReadResult
     rownum: np.ndarray
     header: list[str]
     period_position: int
+    id_codes: np.ndarray
+    distinct_ids: pd.Index
 
 
 def read_plain_csv(data: bytes) -> PlainRead | None:
@@ -456,14 +459,16 @@ def read_plain_csv(data: bytes) -> PlainRead | None:
         },
         axis=1,
     )
+    codes, distinct = pd.factorize(ids)
     result = ReadResult(
         history=history,
         kind="period",
         rows=len(history),
-        customers=int(ids.nunique()),
+        customers=len(distinct),
         periods=int(when.nunique()),
     )
-    return PlainRead(result, rownum, [h.strip() for h in header], fields.index("period"))
+    header = [h.strip() for h in header]
+    return PlainRead(result, rownum, header, fields.index("period"), codes, distinct)
 
 
 def _repeats(result: ReadResult, rownum: np.ndarray) -> bool:

@@ -48,7 +48,7 @@ def test_the_quick_read_equals_the_checking_read(name):
     data = PLAIN[name]
     quick = read_plain_csv(data)
     assert quick is not None, f"{name}: not taken the quick way"
-    result, rownum, header, _ = quick
+    result, rownum, header = quick.result, quick.rownum, quick.header
     checked, checked_rows = _checking(data)
     assert checked.errors == []
     pd.testing.assert_frame_equal(result.history, checked.history)
@@ -59,6 +59,9 @@ def test_the_quick_read_equals_the_checking_read(name):
         )
     np.testing.assert_array_equal(rownum, checked_rows)
     assert header == data.decode().splitlines()[0].split(",")
+    ids = result.history["customer_id"]
+    assert list(quick.distinct_ids[quick.id_codes]) == list(ids)
+    assert list(quick.distinct_ids) == list(pd.unique(ids))
     assert (result.kind, result.rows, result.customers, result.periods) == (
         checked.kind,
         checked.rows,
