@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from lib.text import csv_safe, strip_control
+from lib.text import CONTROL_PATTERN, FORMULA_PREFIXES, csv_safe, strip_control
 
 # A text cell with one of these needs quoting; pyarrow would quote every text cell.
 _NEEDS_QUOTES = r'[,"\r\n]'
@@ -47,7 +47,19 @@ def _text(value: object) -> object:
 
 def _texts(column: pd.Series) -> pd.Series:
     """`_text` on each distinct value once: types, bases and products repeat on every row,
-    and a customer id on each of its product rows."""
+    and a customer id on each of its product rows. In a text column (pandas' str) only
+    the cells that start like a formula or hold a control character are touched: found
+    by pyarrow, not one Python call per customer id."""
+    if isinstance(column.dtype, pd.StringDtype):
+        odd = column.str.startswith(FORMULA_PREFIXES) | column.str.contains(
+            CONTROL_PATTERN, regex=True
+        )
+        odd = odd.fillna(False).to_numpy(dtype=bool)
+        if not odd.any():
+            return column
+        column = column.astype(object)
+        column[odd] = [_text(value) for value in column[odd]]
+        return column
     codes, distinct = pd.factorize(column, use_na_sentinel=True)
     cleaned = np.array([_text(value) for value in distinct] + [None], dtype=object)
     return pd.Series(cleaned[codes], index=column.index, dtype=object)

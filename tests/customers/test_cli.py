@@ -91,3 +91,25 @@ def test_each_row_names_its_value_basis_right_after_the_heads(tmp_path):
     assert frame.loc["R1", "current_value"] == 18000
     for column in ["thin_margin", "forecast_uncertain", "zero_share", "margin_ratio_rank"]:
         assert column in frame.columns
+
+
+def test_the_result_csv_defuses_formulas_and_control_characters(tmp_path):
+    """Customer ids reach the result as pandas text (str): those that start like a
+    formula get an apostrophe, control characters go, and the rest stay as they are."""
+    import csv
+
+    from customers.writing import result_csv_write
+
+    ids = ["K1", "=HYPERLINK(1)", "@SUM(A1)", "+49", "-7", "K\x072", "K\x0b3", "Kö"]
+    frame = pd.DataFrame(
+        {
+            "customer_id": pd.array(ids, dtype="str"),
+            "value_type": pd.array(["steady"] * len(ids), dtype="str"),
+            "current_value": [1.0] * len(ids),
+        }
+    )
+    out = tmp_path / "result.csv"
+    result_csv_write(frame, out)
+    with out.open(newline="") as source:
+        written = [row["customer_id"] for row in csv.DictReader(source)]
+    assert written == ["K1", "'=HYPERLINK(1)", "'@SUM(A1)", "'+49", "'-7", "K2", "K\n3", "Kö"]
