@@ -353,7 +353,12 @@ def read_history(
 # a text cell without any is the same stripped and cleaned.
 _ODD_BYTES = np.zeros(256, dtype=bool)
 _ODD_BYTES[[*range(0x21), 0x7F, 0xC2, 0xE1, 0xE2, 0xE3]] = True
-_PLAIN_FIELDS = {"customer_id", "period", "revenue", "contribution_margin"}
+_PLAIN_FIELDS = {"customer_id", "customer_name", "period", "revenue", "contribution_margin"}
+# A name is kept as written when it holds none of these bytes (control characters, and
+# the lead bytes of the Unicode spaces) and no two spaces in a row: `_clean_text` with
+# `collapse` changes nothing then.
+_NAME_ODD_BYTES = _ODD_BYTES.copy()
+_NAME_ODD_BYTES[0x20] = False
 
 
 class PlainRead(NamedTuple):
@@ -374,13 +379,16 @@ def read_plain_csv(data: bytes) -> PlainRead | None:
     file is not plain enough to be sure of the same result as the checking read
     (`_read_table`), which then reads it and says what is wrong.
 
-    The common shape: UTF-8 without BOM, comma-separated, no quote characters, line ends
-    LF or CR LF, the heading row first with the columns customer_id, period, revenue and
-    contribution_margin (any accepted name, any order; the margin may be missing) and
-    nothing else; then only rows without errors: ids and months without spaces or control
-    characters and not too long, months the checking read takes, revenue numbers, margins
-    numbers or empty. A customer twice in a month is the one error not looked for here
-    (as with ``duplicates=False``): the caller checks.
+    The common shape: UTF-8 without BOM, comma-separated with decimal points or
+    semicolon-separated with decimal commas (as Excel writes it in Germany), no quote
+    characters, line ends LF or CR LF, the heading row first with the columns customer_id,
+    period, revenue and contribution_margin, maybe customer_name (any accepted name, any
+    order; the margin may be missing) and nothing else; then only rows without errors:
+    ids and months without spaces or control characters and not too long, names without
+    control characters, leading, trailing or double spaces, months the checking read
+    takes, revenue numbers (no thousands separators), margins numbers or empty. A
+    customer twice in a month is the one error not looked for here (as with
+    ``duplicates=False``): the caller checks.
 
     pyarrow cuts the cells and parses the numbers (on all cores); every check looks at
     bytes, at the few distinct months or at the parsed numbers. Numbers pyarrow takes but
@@ -394,17 +402,22 @@ def read_plain_csv(data: bytes) -> PlainRead | None:
     if end < 0:
         return None
     try:
-        header = data[:end].decode("utf-8").rstrip("\r").split(",")
+        line = data[:end].decode("utf-8").rstrip("\r")
     except UnicodeDecodeError:
         return None
-    if len(header) < 3 or any(";" in h or "\t" in h for h in header):
+    # The delimiter the checking read would take, when the heading row holds only it.
+    delimiter, decimal = (";", ",") if ";" in line else (",", ".")
+    if "\t" in line or ("," in line and delimiter == ";"):
+        return None
+    header = line.split(delimiter)
+    if len(header) < 3:
         return None
     fields = [_LOOKUP["period"].get(normalise(h)) for h in header]
     if not set(fields) <= _PLAIN_FIELDS or len(set(fields)) != len(fields):
         return None
     if not {"customer_id", "period", "revenue"} <= set(fields):
         return None
-    if _dot_without_digit(data):
+    if _separator_without_digit(data, decimal):
         return None  # perhaps a number such as "5." or "1.e5"
     types = {
         fields.index("period"): pa.dictionary(pa.int32(), pa.large_string()),
@@ -412,7 +425,7 @@ def read_plain_csv(data: bytes) -> PlainRead | None:
     }
     if "contribution_margin" in fields:
         types[fields.index("contribution_margin")] = pa.float64()
-    cells = plain_csv_cells(data, ",", len(header), skip_rows=1, types=types)
+    cells = plain_csv_cells(data, delimiter, len(header), skip_rows=1, types=types, decimal=decimal)
     if cells is None or cells.num_rows == 0:
         return None
     column = {name: cells.column(fields.index(name)) for name in fields}
@@ -425,11 +438,16 @@ def read_plain_csv(data: bytes) -> PlainRead | None:
         return None
     if holds_bytes(ids, _ODD_BYTES):
         return None  # white space or a control character to take off
+    names = pd.Series(np.nan, index=ids.index, dtype="str")
+    if "customer_name" in column:
+        names = _plain_names(column["customer_name"])
+        if names is None:
+            return None
     when = _plain_months(column["period"], fields.index("period"), header)
     if when is None:
         return None
     values = {}
-    whole_minus_zero = functools.cache(lambda: _whole_minus_zero(data))
+    whole_minus_zero = functools.cache(lambda: _whole_minus_zero(data, delimiter))
     for name in ("revenue", "contribution_margin"):
         if name not in column:
             continue
@@ -450,7 +468,7 @@ def read_plain_csv(data: bytes) -> PlainRead | None:
     history = pd.concat(
         {
             "customer_id": ids,
-            "customer_name": pd.Series(np.nan, index=ids.index, dtype="str"),
+            "customer_name": names,
             "period": when,
             "revenue": pd.Series(values["revenue"], index=ids.index, copy=False),
             "margin": pd.Series(
@@ -484,23 +502,43 @@ def _repeats(result: ReadResult, rownum: np.ndarray) -> bool:
     return log.count > 0
 
 
-def _dot_without_digit(data: bytes) -> bool:
-    """Whether a dot in `data` is followed by anything but a digit: a number such as
-    "5." or "1.e5", which pyarrow takes and the checking read's pattern does not (or a
-    text cell with such a dot)."""
+def _separator_without_digit(data: bytes, decimal: str) -> bool:
+    """Whether a `decimal` separator in `data` is followed by anything but a digit: a
+    number such as "5." or "1.e5", which pyarrow takes and the checking read's pattern
+    does not (or a text cell with such a character: then too)."""
     codes = np.frombuffer(data, dtype=np.uint8)
-    after = codes[1:][codes[:-1] == ord(".")]
-    return bool(((after - np.uint8(48)) > 9).any() or (len(codes) and codes[-1] == ord(".")))
+    mark = ord(decimal)
+    after = codes[1:][codes[:-1] == mark]
+    return bool(((after - np.uint8(48)) > 9).any() or (len(codes) and codes[-1] == mark))
 
 
-def _whole_minus_zero(data: bytes) -> bool:
-    """Whether `data` holds a cell such as "-0" or "-00" (a minus, zeros, then a
-    separator or a line end), which the checking read parses as 0 or -0 depending on the
-    rest of its column (see `_to_float`); "-0.00" is -0 in both reads."""
-    return _WHOLE_MINUS_ZERO.search(data) is not None
+def _plain_names(column: pa.ChunkedArray) -> pd.Series | None:
+    """The customer names as the checking read keeps them (NaN where empty), or None
+    where any would be cleaned, stripped or is too long."""
+    names = pd.Series(pd.array(column, dtype="str"))
+    if holds_bytes(names, _NAME_ODD_BYTES):
+        return None  # a control character or another space than the plain one
+    if pc.any(pc.match_substring(column, "  ")).as_py():
+        return None  # two spaces, which the checking read makes one
+    trimmed = pc.utf8_trim(column, " ")
+    if not pc.all(pc.equal(trimmed, column)).as_py():
+        return None  # a leading or trailing space
+    if pc.max(pc.utf8_length(column)).as_py() > NAME_MAX_LENGTH:
+        return None
+    return names.where(names != "")
 
 
-_WHOLE_MINUS_ZERO = re.compile(rb"-0+(?:[,\r\n]|\Z)")
+def _whole_minus_zero(data: bytes, delimiter: str) -> bool:
+    """Whether `data` holds a cell such as "-0" or "-00" (a minus, zeros, then the
+    `delimiter` or a line end), which the checking read parses as 0 or -0 depending on
+    the rest of its column (see `_to_float`); "-0.00" is -0 in both reads."""
+    return _WHOLE_MINUS_ZERO[delimiter].search(data) is not None
+
+
+_WHOLE_MINUS_ZERO = {
+    delimiter: re.compile(rb"-0+(?:[" + delimiter.encode() + rb"\r\n]|\Z)")
+    for delimiter in (",", ";")
+}
 
 
 def _plain_months(column: pa.ChunkedArray, position: int, header: list[str]) -> pd.Series | None:

@@ -553,11 +553,13 @@ def plain_csv_cells(
     *,
     skip_rows: int = 0,
     types: dict[int, pa.DataType] | None = None,
+    decimal: str = ".",
 ) -> pa.Table | None:
     """The cells of a plain CSV file (see `_fast_csv_frame`) as pyarrow columns f0, f1,
     ... after `skip_rows` lines: text (not stripped), or of the type `types` gives by
-    position (an empty cell is null there); None when pyarrow cannot read it so (a row
-    of another width, a row longer than its block, a cell not of its type)."""
+    position (an empty cell is null there, numbers with `decimal`); None when pyarrow
+    cannot read it so (a row of another width, a row longer than its block, a cell not
+    of its type)."""
     types = types or {}
     try:
         return pa_csv.read_csv(
@@ -575,6 +577,7 @@ def plain_csv_cells(
             convert_options=pa_csv.ConvertOptions(
                 column_types={f"f{i}": types.get(i, pa.large_string()) for i in range(columns)},
                 null_values=[""],  # not pyarrow's "NA", "nan", "NULL", ...
+                decimal_point=decimal,
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
