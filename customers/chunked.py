@@ -71,7 +71,7 @@ import pyarrow as pa
 
 from customers import analysis, reading
 from customers.writing import result_csv_write
-from lib.tables import ErrorLog, RowError, read_table
+from lib.tables import ErrorLog, RowError, keep_freed_memory, read_table
 
 BLOCK_BYTES = 64 << 20  # bytes of the file read per block in pass 0
 # analyze_customers reads a CSV file larger than this in chunks: one process needs some
@@ -351,6 +351,7 @@ def _worker_start(settings_module: str) -> None:
     # One thread each: the workers share the cores already.
     pa.set_cpu_count(1)
     pa.set_io_thread_count(1)
+    keep_freed_memory()
 
 
 def _measured(function: Callable, *args: Any) -> tuple[Any, int, float]:
