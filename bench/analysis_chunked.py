@@ -21,9 +21,9 @@ child and its workers is the most they can have held together.
         [--processes 2] [--chunk-customers 50000]
 
 Measured on the 2-core machine, nearly quiet (1,000,000 customers, 60,000,000 rows,
-2,018 MiB): pandas.read_csv alone 2.9-3.3 s (single runs 2.8 to 7.0 s) with a peak of
-6,122 MiB; the chunked analysis (20 chunks, 2 workers) 25.4-25.9 s with a peak of
-1,777-1,954 MiB for the three processes together (the main one some 400 MiB). Before
+2,018 MiB): pandas.read_csv alone 2.6-3.1 s (single runs 2.5 to 7.0 s) with a peak of
+6,122 MiB; the chunked analysis (20 chunks, 2 workers) 22.8-23.9 s with a peak of
+1,860-1,869 MiB for the three processes together (the main one some 400 MiB). Before
 this issue's last round of work: 194.5 s in one process at 1,752 MiB. The chunked result
 CSV equals the one-process result byte for byte (bench/analysis.py compares them for a
 file over 256 MB of at most 200,000 customers, e.g. --customers 150000; on 100,000
