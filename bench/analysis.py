@@ -71,7 +71,6 @@ from customers import analysis, bgnbd, chunked, synthetic  # noqa: E402
 from customers.writing import result_csv_write  # noqa: E402
 
 AS_OF = pd.Timestamp("2024-12-01")
-INPUT_COLUMNS = ["customer_id", "period", "revenue", "contribution_margin"]
 
 
 def read_input(path: Path) -> pd.DataFrame:

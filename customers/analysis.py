@@ -709,6 +709,41 @@ def portfolio_parts(
     return _analyse(history, as_of, horizon, thresholds, None, portfolio, stage=stage)
 
 
+def portfolio_from_parts(
+    portfolio: Portfolio,
+    parts: list[dict[str, np.ndarray]],
+    thresholds: Thresholds,
+    *,
+    stage: Literal[1, 2],
+) -> Portfolio:
+    """`portfolio` with the figures of `stage` taken from the `portfolio_parts` of all
+    parts of the portfolio (in the customers' order): after stage 1 the references (the
+    medians) and the sorted margin ratios, after stage 2 the pearls' ceiling and the
+    monthly repeat-buying models (fitted on the same evenly spaced sample as in one
+    process). Medians, quantiles and sorted ratios depend on the set of values only, so
+    they are those of the whole portfolio."""
+
+    def joined(name: str) -> np.ndarray:
+        return np.concatenate([part[name] for part in parts]) if parts else np.zeros(0)
+
+    if stage == 1:
+        return dataclasses.replace(
+            portfolio,
+            margin_reference=_median(joined("margin_rates")),
+            revenue_reference=_median(joined("revenue_rates")),
+            margin_ratios=np.sort(joined("ranked_ratios")),
+        )
+    steady = joined("steady_margin_values")
+    fit = {name: joined(name) for name in ("repeat", "t_x", "n", "count", "value")}
+    return dataclasses.replace(
+        portfolio,
+        pearl_ceiling=(
+            np.quantile(steady, thresholds.pearl_max_value_quantile) if len(steady) else -np.inf
+        ),
+        repeat_buying=_repeat_buying_fit(fit, thresholds),
+    )
+
+
 def _current_figures(
     m: Matrix, periods: np.ndarray, th: Thresholds
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:

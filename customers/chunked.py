@@ -201,9 +201,12 @@ def _analyse_file(
 
     portfolio = analysis.Portfolio(first_period=first_period)
     stage = ((target, portfolio, options, 1) for target in matrices)
-    portfolio = _after_stage_1(portfolio, list(steps.ordered(_stage, stage)), thresholds)
+    parts = list(steps.ordered(_stage, stage))
+    portfolio = analysis.portfolio_from_parts(portfolio, parts, thresholds, stage=1)
     stage = ((target, portfolio, options, 2) for target in matrices)
-    portfolio = _after_stage_2(portfolio, list(steps.ordered(_stage, stage)), thresholds)
+    parts = list(steps.ordered(_stage, stage))
+    portfolio = analysis.portfolio_from_parts(portfolio, parts, thresholds, stage=2)
+    del parts
     parts = [work / f"result-{number:05d}.csv" for number in range(len(matrices))]
     final = zip(matrices, [portfolio] * len(parts), [options] * len(parts), parts, strict=True)
     customers = sum(steps.ordered(_final, final))
@@ -234,44 +237,17 @@ def analyse_chunks(
     docstring); `first_period` is the earliest month of all histories up to `as_of`."""
     options = {"as_of": as_of, "horizon": horizon, "thresholds": thresholds}
     portfolio = analysis.Portfolio(first_period=first_period)
-    for stage, after in ((1, _after_stage_1), (2, _after_stage_2)):
+    for stage in (1, 2):
         parts = [
             analysis.portfolio_parts(load(), **options, portfolio=portfolio, stage=stage)
             for load in chunks
         ]
-        portfolio = after(portfolio, parts, thresholds)
+        portfolio = analysis.portfolio_from_parts(portfolio, parts, thresholds, stage=stage)
     del parts
     for load in chunks:
         result = analysis.analyse(load(), **options, portfolio=portfolio)
         result.attrs.pop("portfolio_parts", None)
         yield result
-
-
-def _after_stage_1(
-    portfolio: analysis.Portfolio, parts: list[dict], th: analysis.Thresholds
-) -> analysis.Portfolio:
-    """Pass 1's figures: the references (medians) and the sorted margin ratios."""
-    return dataclasses.replace(
-        portfolio,
-        margin_reference=analysis._median(_joined(parts, "margin_rates")),
-        revenue_reference=analysis._median(_joined(parts, "revenue_rates")),
-        margin_ratios=np.sort(_joined(parts, "ranked_ratios")),
-    )
-
-
-def _after_stage_2(
-    portfolio: analysis.Portfolio, parts: list[dict], th: analysis.Thresholds
-) -> analysis.Portfolio:
-    """Pass 2's figures: the pearls' ceiling and the repeat-buying models."""
-    steady = _joined(parts, "steady_margin_values")
-    fit = {name: _joined(parts, name) for name in ("repeat", "t_x", "n", "count", "value")}
-    return dataclasses.replace(
-        portfolio,
-        pearl_ceiling=(
-            np.quantile(steady, th.pearl_max_value_quantile) if len(steady) else -np.inf
-        ),
-        repeat_buying=analysis._repeat_buying_fit(fit, th),
-    )
 
 
 # --- the steps: in this process or in worker processes ---------------------------------
@@ -535,7 +511,7 @@ def _read_block_data(data: bytes, name: str, number: int, work: Path, max_errors
             return found
         position = columns["period"]
         when = reading._parse_when(
-            table.cells[position], position, kind, table, ErrorLog(), table.header
+            table.cells[position], position, kind, table.rownum, ErrorLog(), table.header
         )
         ids = reading._clean_text(table.cells[columns["customer_id"]])
         revenue = margin = np.full(len(ids), np.nan)
@@ -746,14 +722,10 @@ def _check_duplicates(
     elif not pd.Series(keys).duplicated().any():
         return
 
-    @dataclass
-    class _Rows:
-        rownum: np.ndarray
-
     text = pd.Series(pd.array(ids.take(pa.array(code)).to_pylist(), dtype="str"))
     when = pd.Series(np.where(usable, month, 0).astype("datetime64[M]").astype("datetime64[ns]"))
     when[~usable] = pd.NaT
-    reading._check_duplicates(text, when, period_position, _Rows(row), log, header)
+    reading._check_duplicates(text, when, period_position, row, log, header)
 
 
 def _first(errors: list[RowError], header: list[str]) -> list[RowError]:
@@ -785,7 +757,3 @@ def _final(target: Path, portfolio: analysis.Portfolio, options: dict, out: Path
     result.attrs.pop("portfolio_parts", None)
     result_csv_write(analysis.to_output_frame(result), out)
     return len(result)
-
-
-def _joined(parts: list[dict], name: str) -> np.ndarray:
-    return np.concatenate([part[name] for part in parts])

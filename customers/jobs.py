@@ -343,10 +343,6 @@ def _arrays_load(data: bytes) -> dict[str, np.ndarray]:
         return {name: stored[name] for name in stored.files}
 
 
-def _joined(name: str, parts: list[dict]) -> np.ndarray:
-    return np.concatenate([part[name] for part in parts])
-
-
 def _portfolio_load(job: AnalysisJob) -> analysis.Portfolio:
     first = pd.Timestamp(job.first_period)
     if not job.portfolio:
@@ -386,25 +382,7 @@ def _aggregate(job: AnalysisJob, pass_number: int) -> None:
     chunks = list(job.chunk_set.order_by("index").values_list("parts", flat=True))
     parts = [_arrays_load(data) for data in chunks]
     th = analysis.Thresholds.from_mapping(job.thresholds)
-    before = _portfolio_load(job)
-    if pass_number == 1:
-        portfolio = dataclasses.replace(
-            before,
-            margin_reference=analysis._median(_joined("margin_rates", parts)),
-            revenue_reference=analysis._median(_joined("revenue_rates", parts)),
-            margin_ratios=np.sort(_joined("ranked_ratios", parts)),
-        )
-    else:
-        steady = _joined("steady_margin_values", parts)
-        names = ("repeat", "t_x", "n", "count", "value")
-        fit = {name: _joined(name, parts) for name in names}
-        portfolio = dataclasses.replace(
-            before,
-            pearl_ceiling=(
-                np.quantile(steady, th.pearl_max_value_quantile) if len(steady) else -np.inf
-            ),
-            repeat_buying=analysis._repeat_buying_fit(fit, th),
-        )
+    portfolio = analysis.portfolio_from_parts(_portfolio_load(job), parts, th, stage=pass_number)
     del parts, chunks
     job.portfolio = _portfolio_dump(portfolio)
     job.pass_number = pass_number + 1

@@ -432,9 +432,10 @@ def read_plain_csv(data: bytes) -> PlainRead | None:
     del cells
 
     ids = pd.Series(pd.array(column["customer_id"], dtype="str"))
-    if pc.min(pc.binary_length(column["customer_id"])).as_py() == 0:
+    lengths = pc.min_max(pc.binary_length(column["customer_id"])).as_py()
+    if lengths["min"] == 0:
         return None  # an empty cell
-    if pc.max(pc.binary_length(column["customer_id"])).as_py() > NUMBER_MAX_LENGTH:
+    if lengths["max"] > NUMBER_MAX_LENGTH:
         return None
     if holds_bytes(ids, _ODD_BYTES):
         return None  # white space or a control character to take off
@@ -492,13 +493,9 @@ def read_plain_csv(data: bytes) -> PlainRead | None:
 def _repeats(result: ReadResult, rownum: np.ndarray) -> bool:
     """Whether a customer is twice in a month in a quick read's history."""
 
-    @dataclass
-    class _Rows:
-        rownum: np.ndarray
-
     history, log = result.history, ErrorLog()
     assert history is not None
-    _check_duplicates(history["customer_id"], history["period"], 0, _Rows(rownum), log, [""])
+    _check_duplicates(history["customer_id"], history["period"], 0, rownum, log, [""])
     return log.count > 0
 
 
@@ -553,12 +550,8 @@ def _plain_months(column: pa.ChunkedArray, position: int, header: list[str]) -> 
     if (distinct == "").any() or holds_bytes(distinct, _ODD_BYTES):
         return None
 
-    @dataclass
-    class _Rows:  # what _parse_when needs of a table: row numbers for its messages
-        rownum: np.ndarray
-
     log = ErrorLog()
-    parsed = _parse_when(distinct, position, "period", _Rows(np.arange(len(distinct))), log, header)
+    parsed = _parse_when(distinct, position, "period", np.arange(len(distinct)), log, header)
     if log.count or parsed is None:
         return None
     codes = np.concatenate([chunk.indices.to_numpy() for chunk in column.chunks])
@@ -614,7 +607,7 @@ def _read_table(
     ):
         if series is not None:
             _check_length(series, limit, columns[field_name], table, log, header)
-    when = _parse_when(text(when_field), columns.get(when_field), kind, table, log, header)
+    when = _parse_when(text(when_field), columns.get(when_field), kind, table.rownum, log, header)
     values = _parse_numbers(
         {columns[f]: cells[columns[f]] for f in (value_field, margin_field) if f in columns},
         table,
@@ -623,7 +616,9 @@ def _read_table(
     )
 
     if duplicates and kind == "period" and customer_id is not None and when is not None:
-        _check_duplicates(customer_id, when, columns[when_field], table, log, header, product)
+        _check_duplicates(
+            customer_id, when, columns[when_field], table.rownum, log, header, product
+        )
 
     if log.count:
         return _result(log, max_errors, kind=kind, rows=rows)
@@ -862,7 +857,7 @@ def _parse_when(
     text: pd.Series | None,
     position: int | None,
     kind: Kind,
-    table: Table,
+    rownum: np.ndarray,
     log: ErrorLog,
     header: list[str],
 ) -> pd.Series | None:
@@ -901,7 +896,7 @@ def _parse_when(
     if todo.any():
         log.add_cells(
             todo[codes],
-            table.rownum,
+            rownum,
             position,
             column,
             "bad_month" if kind == "period" else "bad_date",
@@ -913,7 +908,7 @@ def _parse_when(
     if outside.any():
         log.add_cells(
             outside[codes],
-            table.rownum,
+            rownum,
             position,
             column,
             "date_outside",
@@ -1105,7 +1100,7 @@ def _check_duplicates(
     customer_id: pd.Series,
     period: pd.Series,
     position: int,
-    table: Table,
+    rownum: np.ndarray,
     log: ErrorLog,
     header: list[str],
     product: pd.Series | None = None,
@@ -1145,8 +1140,8 @@ def _check_duplicates(
     rows = np.flatnonzero(usable)
     first_of_key = np.empty(len(distinct_keys), dtype=np.int64)
     first_of_key[key_codes[~repeated]] = rows[~repeated]
-    first_row_of = np.zeros(len(customer_id), dtype=table.rownum.dtype)
-    first_row_of[rows] = table.rownum[first_of_key[key_codes]]
+    first_row_of = np.zeros(len(customer_id), dtype=rownum.dtype)
+    first_row_of[rows] = rownum[first_of_key[key_codes]]
     mask = np.zeros(len(customer_id), dtype=bool)
     mask[rows[repeated]] = True
 
@@ -1155,12 +1150,12 @@ def _check_duplicates(
             "customer": customer_id.iat[i],
             "period": f"{period.iat[i]:%Y-%m}",
             "first_row": int(first_row_of[i]),
-            "row": int(table.rownum[i]),
+            "row": int(rownum[i]),
         }
         return found if product is None else {**found, "product": product.iat[i]}
 
     code = "duplicate" if product is None else "duplicate_product"
-    log.add_cells(mask, table.rownum, position, header[position], code, params)
+    log.add_cells(mask, rownum, position, header[position], code, params)
 
 
 def _months_from_transactions(transactions: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
