@@ -36,7 +36,6 @@ from chain.models import (
     ChainLink,
     Contact,
     SuccessFactor,
-    WorksheetAnswer,
 )
 from chain.selectors import (
     chain_get_for_user,
@@ -301,12 +300,7 @@ def answer_save(request: HttpRequest, chain_id: int, body: sw.AnswerIn):
     if body.question not in (ACTOR_QUESTIONS if link else CHAIN_QUESTIONS):
         raise _invalid({"question": [_("Unknown question.")]})
     text = strip_control(body.text)
-    limit = WorksheetAnswer._meta.get_field("text").max_length
-    if len(text) > limit:
-        message = _(
-            "Not saved: the answer is %(length)s characters long, at most %(limit)s are "
-            "allowed. Shorten it to save it."
-        ) % {"length": len(text), "limit": limit}
+    if message := services.answer_too_long(text):
         raise _invalid({"text": [message]})
     try:
         answer = services.answer_save(

@@ -545,6 +545,18 @@ def link_move(*, link: ChainLink, direction: str) -> None:
 
 @transaction.atomic
 @transaction.atomic
+def answer_too_long(text: str) -> str | None:
+    """Why `text` cannot be saved as a worksheet answer (longer than its column), in the
+    user's language; None when it fits. The page and the API refuse it with this."""
+    limit = WorksheetAnswer._meta.get_field("text").max_length
+    if len(text) <= limit:
+        return None
+    return _(
+        "Not saved: the answer is %(length)s characters long, at most %(limit)s are "
+        "allowed. Shorten it to save it."
+    ) % {"length": len(text), "limit": limit}
+
+
 def answer_save(
     *,
     chain: Chain,

@@ -56,7 +56,6 @@ from .models import (
     Influence,
     Question,
     ReviewComment,
-    WorksheetAnswer,
 )
 from .selectors import (
     ChainBoard,
@@ -709,12 +708,7 @@ def answer_save(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return HttpResponse(_("The answer's version is not a number."), status=400)
     text = strip_control(request.POST.get("text", ""))
     field = f"{link.pk}-{question}" if link else question
-    limit = WorksheetAnswer._meta.get_field("text").max_length
-    if len(text) > limit:
-        message = _(
-            "Not saved: the answer is %(length)s characters long, at most %(limit)s are "
-            "allowed. Shorten it to save it."
-        ) % {"length": len(text), "limit": limit}
+    if message := services.answer_too_long(text):
         if not request.htmx:
             return HttpResponse(message, status=400)
         return HttpResponse(
