@@ -92,3 +92,10 @@ def contact_form_data(contact: Contact, version: int | None = None, **fields) ->
         "version": contact.version if version is None else version,
     }
     return {**data, **fields}
+
+
+def api_auth(user: User, scope: str = "read") -> dict:
+    """The Authorization header of a new API token of `user` (tests/api)."""
+    from api.services import token_create
+
+    return {"Authorization": f"Bearer {token_create(user=user, name='t', scope=scope)[1]}"}

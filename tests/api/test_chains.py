@@ -4,14 +4,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from api.services import token_create
 from chain import actions
 from chain.models import Chain, WorksheetAnswer
-from tests.factories import make_chain, make_contact, make_influence, make_link, make_team
-
-
-def _bearer(user, scope="read") -> dict:
-    return {"Authorization": f"Bearer {token_create(user=user, name='t', scope=scope)[1]}"}
+from tests.factories import api_auth, make_chain, make_contact, make_influence, make_link, make_team
 
 
 @pytest.fixture
@@ -29,7 +24,7 @@ def busy_chain(chain):
 @pytest.mark.django_db
 def test_it_lists_the_teams_chains_only(client, chain, owner, other_team):
     make_chain(other_team, scope_name="Other team's")
-    response = client.get("/api/v1/chains", headers=_bearer(owner))
+    response = client.get("/api/v1/chains", headers=api_auth(owner))
     assert response.status_code == 200
     data = response.json()
     assert data["count"] == 1
@@ -42,14 +37,14 @@ def test_it_lists_the_teams_chains_only(client, chain, owner, other_team):
 @pytest.mark.django_db
 def test_a_manager_lists_every_chain(client, chain, manager, other_team):
     other = make_chain(other_team, scope_name="Other team's")
-    response = client.get("/api/v1/chains", headers=_bearer(manager))
+    response = client.get("/api/v1/chains", headers=api_auth(manager))
     assert [c["id"] for c in response.json()["items"]] == [chain.pk, other.pk]
 
 
 @pytest.mark.django_db
 def test_it_pages_in_id_order(client, team, owner):
     chains = [make_chain(team, owner, scope_name=f"Glue {n}") for n in range(5)]
-    headers = _bearer(owner)
+    headers = api_auth(owner)
     first = client.get("/api/v1/chains?page_size=2", headers=headers).json()
     third = client.get("/api/v1/chains?page_size=2&page=3", headers=headers).json()
     assert first["count"] == 5
@@ -64,7 +59,7 @@ def test_it_filters_by_team_status_scope_kind_and_change(client, team, manager, 
     Chain.objects.filter(pk=theirs.pk).update(
         status=Chain.Status.APPROVED, scope_kind=Chain.ScopeKind.SERVICE
     )
-    headers = _bearer(manager)
+    headers = api_auth(manager)
 
     def ids(query: str) -> list[int]:
         response = client.get(f"/api/v1/chains?{query}", headers=headers)
@@ -83,7 +78,7 @@ def test_it_filters_by_team_status_scope_kind_and_change(client, team, manager, 
 
 @pytest.mark.django_db
 def test_the_list_costs_the_same_queries_for_more_chains(client, team, owner):
-    headers = _bearer(owner)
+    headers = api_auth(owner)
     make_chain(team, owner, scope_name="Glue 0")
     client.get("/api/v1/chains", headers=headers)  # the token's first use writes once
     with CaptureQueriesContext(connection) as few:
@@ -100,7 +95,7 @@ def test_the_list_costs_the_same_queries_for_more_chains(client, team, owner):
 def test_the_detail_has_stages_members_contacts_influences_answers_and_actions(
     client, busy_chain, owner
 ):
-    response = client.get(f"/api/v1/chains/{busy_chain.pk}", headers=_bearer(owner))
+    response = client.get(f"/api/v1/chains/{busy_chain.pk}", headers=api_auth(owner))
     assert response.status_code == 200
     data = response.json()
     assert data["id"] == busy_chain.pk
@@ -117,7 +112,7 @@ def test_the_detail_has_stages_members_contacts_influences_answers_and_actions(
 
 @pytest.mark.django_db
 def test_the_detail_costs_the_same_queries_for_a_bigger_chain(client, busy_chain, owner):
-    headers = _bearer(owner)
+    headers = api_auth(owner)
     url = f"/api/v1/chains/{busy_chain.pk}"
     client.get(url, headers=headers)
     with CaptureQueriesContext(connection) as small:
@@ -135,11 +130,11 @@ def test_the_detail_costs_the_same_queries_for_a_bigger_chain(client, busy_chain
 
 @pytest.mark.django_db
 def test_another_teams_chain_is_404(client, chain, outsider):
-    response = client.get(f"/api/v1/chains/{chain.pk}", headers=_bearer(outsider))
+    response = client.get(f"/api/v1/chains/{chain.pk}", headers=api_auth(outsider))
     assert response.status_code == 404
     assert response.json() == {"detail": "Not Found"}
 
 
 @pytest.mark.django_db
 def test_a_chain_that_does_not_exist_is_404(client, owner):
-    assert client.get("/api/v1/chains/999999", headers=_bearer(owner)).status_code == 404
+    assert client.get("/api/v1/chains/999999", headers=api_auth(owner)).status_code == 404

@@ -6,13 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from api.services import token_create
 from customers.models import AnalysisRun, Assessment, Customer
-from tests.factories import make_link
-
-
-def _bearer(user) -> dict:
-    return {"Authorization": f"Bearer {token_create(user=user, name='t', scope='read')[1]}"}
+from tests.factories import api_auth, make_link
 
 
 def _assess(run, customer, value_type, value=100.0):
@@ -39,7 +34,7 @@ def ours(chain):
 
 @pytest.mark.django_db
 def test_it_lists_the_teams_customers_with_their_latest_assessment(client, owner, ours):
-    response = client.get("/api/v1/customers", headers=_bearer(owner))
+    response = client.get("/api/v1/customers", headers=api_auth(owner))
     assert response.status_code == 200
     data = response.json()
     assert [c["number"] for c in data["items"]] == ["K-1", "K-2"]
@@ -52,14 +47,14 @@ def test_it_lists_the_teams_customers_with_their_latest_assessment(client, owner
 
 @pytest.mark.django_db
 def test_a_manager_lists_every_customer(client, manager, ours):
-    data = client.get("/api/v1/customers", headers=_bearer(manager)).json()
+    data = client.get("/api/v1/customers", headers=api_auth(manager)).json()
     assert data["count"] == 3
     assert data["items"][2]["latest_assessment"] is None
 
 
 @pytest.mark.django_db
 def test_it_filters_by_the_latest_value_type_and_pages(client, manager, ours):
-    headers = _bearer(manager)
+    headers = api_auth(manager)
     bell = client.get("/api/v1/customers?value_type=bell", headers=headers).json()
     assert [c["number"] for c in bell["items"]] == ["K-2"]
     # Steady in the earlier run only: not steady now.
@@ -70,7 +65,7 @@ def test_it_filters_by_the_latest_value_type_and_pages(client, manager, ours):
 
 @pytest.mark.django_db
 def test_the_list_costs_the_same_queries_for_more_customers(client, manager, ours):
-    headers = _bearer(manager)
+    headers = api_auth(manager)
     client.get("/api/v1/customers", headers=headers)
     with CaptureQueriesContext(connection) as few:
         client.get("/api/v1/customers", headers=headers)
@@ -86,7 +81,7 @@ def test_the_list_costs_the_same_queries_for_more_customers(client, manager, our
 @pytest.mark.django_db
 def test_the_detail_has_the_latest_assessment_and_the_type_history(client, owner, ours):
     a, _b = ours
-    response = client.get(f"/api/v1/customers/{a.pk}", headers=_bearer(owner))
+    response = client.get(f"/api/v1/customers/{a.pk}", headers=api_auth(owner))
     assert response.status_code == 200
     data = response.json()
     assert data["latest_assessment"]["value_type"] == "growth"
@@ -96,12 +91,12 @@ def test_the_detail_has_the_latest_assessment_and_the_type_history(client, owner
 @pytest.mark.django_db
 def test_an_invisible_customer_is_404(client, outsider, ours):
     a, _b = ours
-    headers = _bearer(outsider)
+    headers = api_auth(outsider)
     assert client.get(f"/api/v1/customers/{a.pk}", headers=headers).status_code == 404
     assert client.get("/api/v1/customers", headers=headers).json()["count"] == 0
 
 
 @pytest.mark.django_db
 def test_an_unknown_value_type_is_refused(client, manager):
-    response = client.get("/api/v1/customers?value_type=pearl", headers=_bearer(manager))
+    response = client.get("/api/v1/customers?value_type=pearl", headers=api_auth(manager))
     assert response.status_code == 422

@@ -10,11 +10,7 @@ from django.test import override_settings
 from ninja.errors import HttpError
 
 from api import limits
-from api.services import token_create
-
-
-def _bearer(user, scope="read") -> dict:
-    return {"Authorization": f"Bearer {token_create(user=user, name='t', scope=scope)[1]}"}
+from tests.factories import api_auth
 
 
 @pytest.fixture
@@ -27,7 +23,7 @@ def fresh_cache():
 @pytest.mark.django_db
 @override_settings(API_RATE_READ="3/min")
 def test_a_token_over_its_read_rate_gets_429_with_retry_after(client, owner, fresh_cache):
-    headers = _bearer(owner)
+    headers = api_auth(owner)
     for _ in range(3):
         assert client.get("/api/v1/chains", headers=headers).status_code == 200
     response = client.get("/api/v1/chains", headers=headers)
@@ -35,7 +31,7 @@ def test_a_token_over_its_read_rate_gets_429_with_retry_after(client, owner, fre
     assert 1 <= int(response["Retry-After"]) <= 60
     assert "Too many requests" in response.json()["detail"]
     # Another token of the same user has its own window.
-    assert client.get("/api/v1/chains", headers=_bearer(owner)).status_code == 200
+    assert client.get("/api/v1/chains", headers=api_auth(owner)).status_code == 200
 
 
 @pytest.mark.django_db
@@ -61,7 +57,7 @@ def test_failed_authentication_counts_per_address(client, owner, fresh_cache):
     other = client.get("/api/v1/chains", headers=wrong, REMOTE_ADDR="10.0.0.9")
     assert other.status_code == 401
     # A valid token is not held back by the failures from its address.
-    assert client.get("/api/v1/chains", headers=_bearer(owner)).status_code == 200
+    assert client.get("/api/v1/chains", headers=api_auth(owner)).status_code == 200
 
 
 @override_settings(API_RATE_READ="1/min", API_RATE_WRITE="2/min")
@@ -86,7 +82,7 @@ def test_reads_and_writes_have_separate_windows(rf, fresh_cache):
 @override_settings(API_MAX_BODY_SIZE=100)
 def test_a_too_large_body_gets_a_json_413(client, owner):
     response = client.post(
-        "/api/v1/chains", "x" * 101, content_type="application/json", headers=_bearer(owner)
+        "/api/v1/chains", "x" * 101, content_type="application/json", headers=api_auth(owner)
     )
     assert response.status_code == 413
     assert "at most 100 bytes" in response.json()["detail"]
@@ -96,7 +92,7 @@ def test_a_too_large_body_gets_a_json_413(client, owner):
 @override_settings(API_MAX_BODY_SIZE=100)
 def test_a_body_within_the_limit_passes(client, owner):
     response = client.post(
-        "/api/v1/chains", "{}", content_type="application/json", headers=_bearer(owner)
+        "/api/v1/chains", "{}", content_type="application/json", headers=api_auth(owner)
     )
     assert response.status_code != 413
 
@@ -127,7 +123,7 @@ def test_a_body_within_the_limit_passes(client, owner):
     ],
 )
 def test_malformed_requests_get_a_json_4xx(client, owner, url):
-    response = client.get(url, headers=_bearer(owner))
+    response = client.get(url, headers=api_auth(owner))
     assert 400 <= response.status_code < 500, (url, response.status_code)
     assert response["Content-Type"].startswith("application/json")
     assert "detail" in response.json()
@@ -136,7 +132,7 @@ def test_malformed_requests_get_a_json_4xx(client, owner, url):
 @pytest.mark.django_db
 def test_far_too_many_query_parameters_get_a_json_400(client, owner):
     query = "&".join(f"p{n}=1" for n in range(1200))
-    response = client.get(f"/api/v1/chains?{query}", headers=_bearer(owner))
+    response = client.get(f"/api/v1/chains?{query}", headers=api_auth(owner))
     assert response.status_code == 400
     assert response.json()["detail"]
 
@@ -144,7 +140,7 @@ def test_far_too_many_query_parameters_get_a_json_400(client, owner):
 @pytest.mark.django_db
 def test_a_huge_page_size_is_cut_to_the_largest(client, owner):
     response = client.get(
-        "/api/v1/chains?page_size=99999999999999999999999", headers=_bearer(owner)
+        "/api/v1/chains?page_size=99999999999999999999999", headers=api_auth(owner)
     )
     assert response.status_code == 200
     assert response.json()["count"] == 0
@@ -174,7 +170,7 @@ def test_the_parser_keeps_ordinary_text(rf):
 
 @pytest.mark.django_db
 def test_a_control_character_in_the_query_is_a_json_400(client, owner):
-    response = client.get("/api/v1/customers?value_type=growth%07", headers=_bearer(owner))
+    response = client.get("/api/v1/customers?value_type=growth%07", headers=api_auth(owner))
     assert response.status_code == 400
     assert "control characters" in response.json()["detail"]
 
@@ -184,13 +180,13 @@ def test_updated_since_compares_in_utc(client, chain, owner):
     chain.refresh_from_db()
     moment = chain.updated_at.astimezone(datetime.timezone(datetime.timedelta(hours=-14)))
     url = "/api/v1/chains?updated_since=" + moment.isoformat().replace("+", "%2B")
-    assert client.get(url, headers=_bearer(owner)).json()["count"] == 1
+    assert client.get(url, headers=api_auth(owner)).json()["count"] == 1
 
 
 @pytest.mark.django_db
 def test_an_offset_postgresql_would_refuse_is_compared_in_utc(client, chain, owner):
     url = "/api/v1/chains?updated_since=0517-11-26T06:32:17.3744-18:41"
-    assert client.get(url, headers=_bearer(owner)).json()["count"] == 1
+    assert client.get(url, headers=api_auth(owner)).json()["count"] == 1
 
 
 def _redis_cache(location: str) -> dict:
@@ -216,7 +212,7 @@ def test_with_redis_the_rate_counts_across_processes(client, owner):
         redis.Redis.from_url(location, socket_connect_timeout=1).ping()
     except redis.exceptions.ConnectionError:
         pytest.skip("no Redis on 127.0.0.1:6379")
-    headers = _bearer(owner)
+    headers = api_auth(owner)
     with override_settings(CACHES=_redis_cache(location), API_RATE_READ="2/min"):
         cache.clear()
         try:

@@ -8,9 +8,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from api.services import token_create
 from customers.models import AnalysisRun, Assessment, Customer, ImportBatch, ValueRecord
 from tests.factories import (
+    api_auth,
     make_actor,
     make_chain,
     make_kind,
@@ -20,12 +20,8 @@ from tests.factories import (
 )
 
 
-def _bearer(user) -> dict:
-    return {"Authorization": f"Bearer {token_create(user=user, name='t', scope='read')[1]}"}
-
-
 def _get(client, user, url):
-    return client.get(url, headers=_bearer(user))
+    return client.get(url, headers=api_auth(user))
 
 
 def _queries(client, headers, url) -> int:
@@ -86,7 +82,7 @@ def test_a_reader_sees_the_members_of_their_teams_chains_only(
 
 @pytest.mark.django_db
 def test_actors_filter_by_kind_and_name_and_page(client, owner, members):
-    headers = _bearer(owner)
+    headers = api_auth(owner)
     wholesale = client.get("/api/v1/actors?kind=Wholesale", headers=headers).json()
     assert [a["name"] for a in wholesale["items"]] == ["Alpha GmbH"]
     named = client.get("/api/v1/actors?name=bet", headers=headers).json()
@@ -100,7 +96,7 @@ def test_actors_filter_by_kind_and_name_and_page(client, owner, members):
 
 @pytest.mark.django_db
 def test_actors_cost_the_same_queries_for_more_rows(client, reader, chain, members):
-    headers = _bearer(reader)
+    headers = api_auth(reader)
     few = _queries(client, headers, "/api/v1/actors")
     for n in range(5):
         make_link(chain, actor=make_actor(f"More {n}", kind=make_kind(f"Kind {n}")))
@@ -153,7 +149,7 @@ def test_value_records_of_the_visible_customers_only(client, owner, outsider, ma
 
 @pytest.mark.django_db
 def test_value_records_filter_and_page(client, owner, records):
-    headers = _bearer(owner)
+    headers = api_auth(owner)
 
     def count(query):
         return client.get(f"/api/v1/value-records?{query}", headers=headers).json()["count"]
@@ -172,7 +168,7 @@ def test_value_records_filter_and_page(client, owner, records):
 
 @pytest.mark.django_db
 def test_value_records_cost_the_same_queries_for_more_rows(client, owner, records):
-    headers = _bearer(owner)
+    headers = api_auth(owner)
     few = _queries(client, headers, "/api/v1/value-records")
     for month in (4, 5, 6, 7):
         ValueRecord.objects.create(
@@ -189,7 +185,7 @@ def test_imports_for_who_may_import_as_on_the_page(client, owner, manager):
     for status in ("done", "failed", "done"):
         ImportBatch.objects.create(file_name=f"{status}.csv", status=status)
     assert _get(client, owner, "/api/v1/imports").status_code == 403
-    headers = _bearer(manager)
+    headers = api_auth(manager)
     data = client.get("/api/v1/imports", headers=headers).json()
     assert [b["file_name"] for b in data["items"]] == ["done.csv", "failed.csv", "done.csv"]
     failed = client.get("/api/v1/imports?status=failed", headers=headers).json()
@@ -255,7 +251,7 @@ def test_runs_need_the_customer_pages(client, reader, manager, runs):
 
 @pytest.mark.django_db
 def test_runs_cost_the_same_queries_for_more_rows(client, manager, runs):
-    headers = _bearer(manager)
+    headers = api_auth(manager)
     new = runs[1]
     list_few = _queries(client, headers, "/api/v1/analysis-runs")
     detail_few = _queries(client, headers, f"/api/v1/analysis-runs/{new.pk}")
