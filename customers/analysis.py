@@ -551,9 +551,8 @@ class Portfolio:
 
     With a portfolio, `analyse()` takes these instead of computing them over the customers
     it gets, lays its matrix out from `first_period` (so every customer's row is the one
-    the whole portfolio's matrix has), and puts in `result.attrs["portfolio_parts"]` what
-    its customers contribute to them (at the end of `analyse()`). Transactions are not
-    supported with a portfolio.
+    the whole portfolio's matrix has); `portfolio_parts()` gives what its customers
+    contribute to them. Transactions are not supported with a portfolio.
     """
 
     first_period: pd.Timestamp  # the earliest month of the whole history up to as_of
@@ -703,8 +702,7 @@ def portfolio_parts(
       with margins (the pearls' ceiling) and the figures of the customers the monthly
       repeat-buying models are fitted on.
 
-    The same arrays as a full `analyse()` with `portfolio` puts in
-    `result.attrs["portfolio_parts"]`, at a fraction of its time (no forecast).
+    Computed as `analyse()` computes them, up to where they are complete (no forecast).
     """
     return _analyse(history, as_of, horizon, thresholds, None, portfolio, stage=stage)
 
@@ -972,16 +970,13 @@ def _analyse(
         & ~np.isin(kind, [VALUE_TYPES.index(c) for c in (BURR, INSUFFICIENT_DATA)])
     )
     steady_margin = is_kind[STEADY] & by_margin
-    fit_rows = None
-    if portfolio is not None:
-        fit_rows = _repeat_buying_rows(x, m.business & valid, first, irregular)
+    if stage == 2:
         # What these customers contribute to the portfolio-wide figures after the types.
-        type_parts = {
+        fit_rows, figures = _repeat_buying_rows(x, m.business & valid, first, irregular)
+        return {
             "steady_margin_values": current_value[steady_margin],
-            **{name: values[fit_rows[0]] for name, values in fit_rows[1].items()},
+            **{name: values[fit_rows] for name, values in figures.items()},
         }
-        if stage == 2:
-            return type_parts
 
     path = _forecast(
         x,
@@ -1106,9 +1101,6 @@ def _analyse(
         },
         index=m.ids,
     )
-    if portfolio is not None:
-        # What these customers contribute to the portfolio-wide figures (customers/chunked.py).
-        result.attrs["portfolio_parts"] = {**current_parts, **type_parts}
     return result
 
 

@@ -246,7 +246,6 @@ def analyse_chunks(
     del parts
     for load in chunks:
         result = analysis.analyse(load(), **options, portfolio=portfolio)
-        result.attrs.pop("portfolio_parts", None)
         yield result
 
 
@@ -754,6 +753,5 @@ def _stage(target: Path, portfolio: analysis.Portfolio, options: dict, stage: in
 def _final(target: Path, portfolio: analysis.Portfolio, options: dict, out: Path) -> int:
     """Pass 3 of a chunk: its rows of the result CSV in `out`; the customers."""
     result = analysis.analyse(_matrix(target), **options, portfolio=portfolio)
-    result.attrs.pop("portfolio_parts", None)
     result_csv_write(analysis.to_output_frame(result), out)
     return len(result)

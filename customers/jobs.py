@@ -300,7 +300,6 @@ def _pass(chunk: AnalysisChunk, pass_number: int, history: pd.DataFrame) -> byte
             )
         )
     result = analysis.analyse(history, **_options(job), portfolio=portfolio)
-    result.attrs.pop("portfolio_parts")
     numbers = result["customer_id"].astype(str) if "customer_id" in result else result.index
     ids = dict(
         Customer.objects.filter(number__in=list(map(str, numbers))).values_list("number", "pk")
