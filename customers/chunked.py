@@ -488,16 +488,15 @@ def _read_block_data(data: bytes, name: str, number: int, work: Path, max_errors
         return _Block(result.errors, result.error_count)
     result = reading._read_table(table, name, log, max_errors, duplicates=False)
     found = _Block(result.errors, result.error_count)
+    kind, columns = reading._map_columns(table, ErrorLog())
     if number == 0:
         found.header = table.header
         if result.kind == "transaction":
             raise Unsupported("a transaction file")
-        kind, columns = reading._map_columns(table, ErrorLog())
         if "product" in columns:
             raise Unsupported("a file with products")
     if number and result.kind is None and not result.rows:
         return _Block()  # a block of blank lines
-    rows = table.rownum
     if result.history is not None:
         history = result.history
         ids, when = history["customer_id"], history["period"]
@@ -505,7 +504,6 @@ def _read_block_data(data: bytes, name: str, number: int, work: Path, max_errors
     else:
         # Rows with errors: only what the check for duplicates needs, taken as
         # reading._read_table takes it.
-        kind, columns = reading._map_columns(table, ErrorLog())
         if kind != "period" or "customer_id" not in columns or "period" not in columns:
             return found
         position = columns["period"]
@@ -514,9 +512,9 @@ def _read_block_data(data: bytes, name: str, number: int, work: Path, max_errors
         )
         ids = reading._clean_text(table.cells[columns["customer_id"]])
         revenue = margin = np.full(len(ids), np.nan)
-    _, columns = reading._map_columns(table, ErrorLog())
     found.period_position = columns.get("period", 0)
-    return _block_rows(found, ids, when, revenue, margin, rows, work / f"block-{number:05d}.npy")
+    target = work / f"block-{number:05d}.npy"
+    return _block_rows(found, ids, when, revenue, margin, table.rownum, target)
 
 
 def _block_rows(
