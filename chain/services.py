@@ -543,8 +543,6 @@ def link_move(*, link: ChainLink, direction: str) -> None:
     link_reorder(chain=chain, stage=target, link_pks=[*pks, link.pk])
 
 
-@transaction.atomic
-@transaction.atomic
 def answer_too_long(text: str) -> str | None:
     """Why `text` cannot be saved as a worksheet answer (longer than its column), in the
     user's language; None when it fits. The page and the API refuse it with this."""
@@ -557,6 +555,8 @@ def answer_too_long(text: str) -> str | None:
     ) % {"length": len(text), "limit": limit}
 
 
+@transaction.atomic
+@transaction.atomic
 def answer_save(
     *,
     chain: Chain,
